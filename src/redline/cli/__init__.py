@@ -1,0 +1,1 @@
+"""The ``redline`` command: station administration, ``serve`` and ``demo``."""

@@ -1,0 +1,146 @@
+"""``redline demo``: two stations on loopback, paired, verified, with operator tokens.
+
+Each station runs as its own ``redline serve`` process, exactly as in
+production; the demo only prepares their directories and watches them.
+Re-running with the same ``--data-dir`` reuses the stations and tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from redline.domain.stations import Role
+from redline.services import operators, pairing
+from redline.services.station import StationIdentity, init_station, load_identity
+from redline.store.sql import Store
+
+STATIONS = (("washington", "Washington NMCC"), ("beijing", "Beijing Joint Staff"))
+DEMO_OPERATOR = "duty"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _prepare(base: Path) -> list[dict[str, Any]]:
+    identities: list[StationIdentity] = []
+    for station_id, name in STATIONS:
+        directory = base / station_id
+        if (directory / "station.json").exists():
+            identities.append(load_identity(directory))
+        else:
+            identities.append(
+                await init_station(directory, station_id, name, api_port=free_port(), link_port=free_port())
+            )
+    infos = []
+    for me, other in (identities, identities[::-1]):
+        store = await Store.open(me.config.database_url)
+        try:
+            if await store.peer(other.station_id) is None:
+                await pairing.add_peer(store, me, other.card())
+            code = pairing.code_for(me, (await pairing.peer_or_fail(store, other.station_id)))
+            await pairing.verify_peer(store, me, other.station_id, code)
+            token_file = me.files.root / "demo-token"
+            if token_file.exists():
+                token = token_file.read_text().strip()
+            else:
+                token = await operators.add_operator(store, DEMO_OPERATOR, Role.OPERATOR)
+                fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(token + "\n")
+        finally:
+            await store.close()
+        cfg = me.config
+        infos.append(
+            {
+                "id": me.station_id,
+                "name": cfg.name,
+                "data_dir": str(me.files.root),
+                "api_url": f"http://{cfg.api_host}:{cfg.api_port}/api/v1",
+                "link_url": cfg.endpoints[0],
+                "operator": DEMO_OPERATOR,
+                "token": token,
+                "verification_code": code,
+            }
+        )
+    return infos
+
+
+async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, timeout: float = 30.0) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(timeout / 0.1)):
+            if proc.returncode is not None:
+                raise RuntimeError(f"station at {url} exited with code {proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(url + "/health")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"station at {url} did not become healthy in {timeout:.0f}s")
+
+
+async def run_demo(data_dir: Path | None, info_file: str | None) -> int:
+    base = data_dir or Path(tempfile.mkdtemp(prefix="redline-demo-"))
+    infos = await _prepare(base)
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "redline", "serve", "--data-dir", info["data_dir"]
+        )
+        for info in infos
+    ]
+    try:
+        for info, proc in zip(infos, procs, strict=True):
+            await _wait_healthy(info["api_url"], proc)
+        _announce(base, infos)
+        if info_file:
+            Path(info_file).write_text(
+                json.dumps({"data_dir": str(base), "stations": infos}, indent=2) + "\n"
+            )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        waits = [asyncio.create_task(p.wait()) for p in procs]
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait([*waits, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        crashed = [i["id"] for i, p in zip(infos, procs, strict=True) if p.returncode not in (None, 0)]
+        if crashed:
+            print(f"demo: station(s) {', '.join(crashed)} stopped unexpectedly", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.terminate()
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), timeout=10)
+
+
+def _announce(base: Path, infos: list[dict[str, Any]]) -> None:
+    print(f"\nRedline demo: two stations paired and verified (data in {base})\n")
+    for info in infos:
+        print(f"  {info['id']:<11} API {info['api_url']}   link {info['link_url']}")
+        print(f"  {'':<11} operator {info['operator']!r}  token {info['token']}")
+    w, b = infos
+    print("\nTry it:\n")
+    print(f"  curl -s -H 'Authorization: Bearer {w['token']}' -H 'content-type: application/json' \\")
+    print('       -d \'{"to":"beijing","precedence":"FLASH","text":"Hello Beijing","lang":"en"}\' \\')
+    print(f"       {w['api_url']}/messages")
+    print(f"  curl -s -H 'Authorization: Bearer {b['token']}' '{b['api_url']}/messages?box=inbox'")
+    print(f"  curl -s -X POST -H 'Authorization: Bearer {b['token']}' {b['api_url']}/messages/ID/ack")
+    print(f"  curl -s -H 'Authorization: Bearer {w['token']}' {w['api_url']}/messages/ID\n")
+    print("Ctrl-C stops both stations.", flush=True)

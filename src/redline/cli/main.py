@@ -1,0 +1,225 @@
+"""Entry point of the ``redline`` command. Every command is listed in docs/cli.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from redline import __version__
+from redline.domain.stations import Role
+from redline.errors import RedlineError
+from redline.services import operators, pairing
+from redline.services.station import init_station, load_identity
+from redline.store.sql import Store
+
+DEFAULT_DATA_DIR = "redline-data"
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir or os.environ.get("REDLINE_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+async def _with_store(args: argparse.Namespace, action: Callable[[Any, Store], Awaitable[int]]) -> int:
+    me = load_identity(_data_dir(args))
+    store = await Store.open(me.config.database_url)
+    try:
+        return await action(me, store)
+    finally:
+        await store.close()
+
+
+async def cmd_init(args: argparse.Namespace) -> int:
+    me = await init_station(
+        _data_dir(args),
+        args.station,
+        args.name,
+        args.database,
+        api_port=args.api_port,
+        link_port=args.link_port,
+        endpoints=args.endpoint,
+    )
+    print(f"initialised station {me.station_id!r} in {me.files.root}")
+    print(f"  TLS fingerprint  {me.card().tls_fingerprint}")
+    print(f"  link endpoints   {', '.join(me.config.endpoints)}")
+    print(f"next: `redline card export --data-dir {me.files.root} --out {me.station_id}.card.json`")
+    return 0
+
+
+async def cmd_card_export(args: argparse.Namespace) -> int:
+    me = load_identity(_data_dir(args))
+    text = json.dumps(me.card().to_json(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote contact card of {me.station_id!r} to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def cmd_peer_add(args: argparse.Namespace) -> int:
+    raw = sys.stdin.buffer.read() if args.card == "-" else _read_file(args.card)
+    card = pairing.read_card(raw)
+
+    async def act(me: Any, store: Store) -> int:
+        peer = await pairing.add_peer(store, me, card)
+        print(f"added peer {peer.station_id!r} ({peer.name}), NOT verified: no traffic flows yet")
+        print(f"  verification code  {pairing.code_for(me, peer)}")
+        print(f"compare it with the other administrator, then: redline peer verify {peer.station_id}")
+        return 0
+
+    return await _with_store(args, act)
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise RedlineError(f"cannot read {path}: {exc.strerror}") from None
+
+
+async def cmd_peer_list(args: argparse.Namespace) -> int:
+    async def act(me: Any, store: Store) -> int:
+        peers = await store.peers()
+        if not peers:
+            print("no peers; import a contact card with `redline peer add CARD`")
+        for p in peers:
+            state = f"verified {p.verified_at}" if p.verified else "NOT verified"
+            print(f"{p.station_id:<16} {p.name:<24} {state:<40} {' '.join(p.endpoints)}")
+        return 0
+
+    return await _with_store(args, act)
+
+
+async def cmd_peer_verify(args: argparse.Namespace) -> int:
+    async def act(me: Any, store: Store) -> int:
+        peer = await pairing.peer_or_fail(store, args.station)
+        code = pairing.code_for(me, peer)
+        print(f"verification code for {me.station_id} <-> {peer.station_id}:  {code}")
+        if args.code:
+            confirm = args.code
+        elif args.yes:
+            confirm = code
+        else:
+            answer = input("Does the other administrator read exactly this code? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                print("not verified; no traffic will flow with this peer")
+                return 1
+            confirm = code
+        await pairing.verify_peer(store, me, peer.station_id, confirm)
+        print(f"peer {peer.station_id!r} verified")
+        return 0
+
+    return await _with_store(args, act)
+
+
+async def cmd_operator_add(args: argparse.Namespace) -> int:
+    role = Role.parse(args.role)
+
+    async def act(me: Any, store: Store) -> int:
+        token = await operators.add_operator(store, args.name, role)
+        print(f"operator {args.name!r} ({role.value}) created; token, shown only now:", file=sys.stderr)
+        print(token)
+        return 0
+
+    return await _with_store(args, act)
+
+
+async def cmd_serve(args: argparse.Namespace) -> int:
+    from redline.cli.serve import serve
+
+    await serve(_data_dir(args))
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from redline.cli.demo import run_demo
+
+    return await run_demo(Path(args.data_dir) if args.data_dir else None, args.info)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="redline", description="Redline deconfliction hotline station.")
+    parser.add_argument("--version", action="version", version=f"redline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, func: Callable[[argparse.Namespace], Awaitable[int]], help_text: str, parent: Any = sub
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--data-dir", help=f"station directory (default $REDLINE_DATA_DIR or ./{DEFAULT_DATA_DIR})"
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = command("init", cmd_init, "create a station: keys, TLS certificate, configuration, database")
+    p.add_argument("--station", required=True, help="station id, e.g. washington")
+    p.add_argument("--name", required=True, help="display name, e.g. 'Washington NMCC'")
+    p.add_argument(
+        "--database",
+        help="database URL (default: SQLite file in the data directory; "
+        "postgresql://user@host/db works the same)",
+    )
+    p.add_argument("--api-port", type=int, default=8080, help="operator API port on 127.0.0.1 (default 8080)")
+    p.add_argument("--link-port", type=int, default=8443, help="link port for peers (default 8443)")
+    p.add_argument(
+        "--endpoint",
+        action="append",
+        help="link URL advertised to peers, repeatable (default https://127.0.0.1:LINK_PORT)",
+    )
+
+    card = sub.add_parser("card", help="contact cards").add_subparsers(
+        dest="card_command", required=True, metavar="ACTION"
+    )
+    p = command("export", cmd_card_export, "write this station's contact card (JSON)", card)
+    p.add_argument("--out", help="file to write (default: standard output)")
+
+    peer = sub.add_parser("peer", help="peers and pairing").add_subparsers(
+        dest="peer_command", required=True, metavar="ACTION"
+    )
+    p = command("add", cmd_peer_add, "import a peer's contact card (unverified until `peer verify`)", peer)
+    p.add_argument("card", help="card file, or - for standard input")
+    command("list", cmd_peer_list, "list peers and whether they are verified", peer)
+    p = command("verify", cmd_peer_verify, "show the verification code for a peer and confirm it", peer)
+    p.add_argument("station", help="peer station id")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--code", help="the code the other administrator read out; verified if it matches")
+    group.add_argument("--yes", action="store_true", help="confirm without a prompt (codes compared already)")
+
+    op = sub.add_parser("operator", help="operator accounts").add_subparsers(
+        dest="operator_command", required=True, metavar="ACTION"
+    )
+    p = command("add", cmd_operator_add, "create an operator account and print its API token", op)
+    p.add_argument("name")
+    p.add_argument("--role", default="operator", help="operator, supervisor, auditor or admin")
+
+    command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
+    p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")
+    p.add_argument("--info", help="also write the stations' URLs and tokens to this JSON file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        result: int = asyncio.run(args.func(args))
+        return result
+    except RedlineError as exc:
+        print(f"redline: error: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,109 @@
+"""Messages as operators see them: precedence, kind, delivery state, deadlines."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from redline.domain.names import check_lang
+from redline.errors import InputError
+
+MAX_TEXT_CHARS = 16_000
+
+
+class Precedence(enum.StrEnum):
+    """ACP 127 order, most urgent first."""
+
+    FLASH = "FLASH"
+    IMMEDIATE = "IMMEDIATE"
+    PRIORITY = "PRIORITY"
+    ROUTINE = "ROUTINE"
+
+    @classmethod
+    def parse(cls, value: object) -> Precedence:
+        try:
+            return cls(str(value))
+        except ValueError:
+            choices = ", ".join(p.value for p in cls)
+            raise InputError(f"precedence: {value!r} is not one of {choices}") from None
+
+
+# Human-acknowledgement deadlines; both sides of a link use the same table.
+DEFAULT_ACK_DEADLINES: dict[Precedence, timedelta] = {
+    Precedence.FLASH: timedelta(minutes=5),
+    Precedence.IMMEDIATE: timedelta(minutes=30),
+    Precedence.PRIORITY: timedelta(hours=3),
+    Precedence.ROUTINE: timedelta(hours=24),
+}
+
+
+class MessageKind(enum.StrEnum):
+    TEXT = "text"
+    ACK = "ack"
+
+    @property
+    def needs_human_ack(self) -> bool:
+        return self is MessageKind.TEXT
+
+
+class Direction(enum.StrEnum):
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+
+
+class DeliveryState(enum.StrEnum):
+    """queued -> sent -> delivered -> acknowledged; overdue is derived from the deadline."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    OVERDUE = "overdue"
+
+
+def visible_state(
+    stored: DeliveryState, kind: MessageKind, deadline: datetime | None, now: datetime
+) -> DeliveryState:
+    """The state an operator sees: an unacknowledged message past its deadline is overdue."""
+    if (
+        kind.needs_human_ack
+        and stored is not DeliveryState.ACKNOWLEDGED
+        and deadline is not None
+        and now > deadline
+    ):
+        return DeliveryState.OVERDUE
+    return stored
+
+
+@dataclass(frozen=True, slots=True)
+class TextBody:
+    """The plaintext of a free-text message, sealed inside an envelope."""
+
+    text: str
+    lang: str
+
+    @classmethod
+    def parse(cls, text: object, lang: object) -> TextBody:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError("text: must be a non-empty string")
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"text: {len(text)} characters is more than the limit of {MAX_TEXT_CHARS}")
+        if "\x00" in text:
+            raise InputError("text: NUL characters are not allowed")
+        return cls(text=text, lang=check_lang(lang))
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "lang": self.lang}
+
+
+@dataclass(frozen=True, slots=True)
+class AckBody:
+    """A person at the receiving station acknowledged message ``ack_of``."""
+
+    ack_of: str
+    by: str
+    at: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"ack_of": self.ack_of, "by": self.by, "at": self.at}

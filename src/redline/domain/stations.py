@@ -1,0 +1,62 @@
+"""Peers, operators and link positions as the services handle them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from redline.errors import InputError
+
+
+class Role(enum.StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+    @classmethod
+    def parse(cls, value: object) -> Role:
+        try:
+            return cls(str(value))
+        except ValueError:
+            raise InputError(f"role: {value!r} is not one of {', '.join(r.value for r in cls)}") from None
+
+    @property
+    def may_send(self) -> bool:
+        return self in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRecord:
+    station_id: str
+    name: str
+    signing_key: str
+    encryption_key: str
+    tls_fingerprint: str
+    tls_certificate: str
+    endpoints: tuple[str, ...]
+    card: str
+    added_at: str
+    verified_at: str | None
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRecord:
+    id: int
+    name: str
+    role: Role
+
+
+@dataclass(slots=True)
+class LinkChains:
+    """Where both hash chains of one link stand (see redline.protocol)."""
+
+    peer_id: str
+    out_next_seq: int
+    out_last_digest: str
+    in_next_seq: int
+    in_last_digest: str

@@ -1,0 +1,117 @@
+"""One hierarchy of errors, named by whose fault they are.
+
+Nothing here knows about HTTP; ``redline.web.errors`` maps these classes to
+answers in one table. Every message says what was wrong and, where it helps,
+what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class RedlineError(Exception):
+    """Base of every error Redline raises on purpose."""
+
+    code = "redline_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# -- The local user's fault: bad input from the API, the CLI or a file. -------
+
+
+class InputError(RedlineError):
+    """Input from an operator, a file or the command line is invalid."""
+
+    code = "invalid_input"
+
+
+class NotFound(RedlineError):
+    code = "not_found"
+
+
+class Conflict(RedlineError):
+    """The request is valid but clashes with the current state."""
+
+    code = "conflict"
+
+
+class AuthError(RedlineError):
+    """Missing or wrong credentials."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(RedlineError):
+    code = "forbidden"
+
+
+class PayloadTooLarge(InputError):
+    code = "payload_too_large"
+
+
+# -- The remote peer's fault: what arrived over a link is unacceptable. -------
+
+
+class RemoteProtocolError(RedlineError):
+    """A peer sent something that breaks the link protocol."""
+
+    code = "protocol_error"
+
+
+class MalformedEnvelope(RemoteProtocolError):
+    code = "malformed"
+
+
+class BadSignature(RemoteProtocolError):
+    code = "bad_signature"
+
+
+class WrongRecipient(RemoteProtocolError):
+    code = "wrong_recipient"
+
+
+class UnknownPeer(RemoteProtocolError):
+    code = "unknown_peer"
+
+
+class UnverifiedPeer(RemoteProtocolError):
+    code = "unverified_peer"
+
+
+class Equivocation(RemoteProtocolError):
+    """A peer signed two different envelopes for one place in its sequence."""
+
+    code = "equivocation"
+
+
+class BadReceipt(RemoteProtocolError):
+    code = "bad_receipt"
+
+
+# -- Our side of a link or our own machinery. ---------------------------------
+
+
+class LocalProtocolError(RedlineError):
+    """We were about to break the link protocol ourselves: a bug."""
+
+    code = "local_protocol_error"
+
+
+class TransportError(RedlineError):
+    """A path to a peer failed: refused, TLS failure, timeout, bad answer."""
+
+    code = "transport_error"
+
+
+class StationConfigError(RedlineError):
+    """The station's data directory or configuration is missing or broken."""
+
+    code = "station_config"
+
+
+class StoreError(RedlineError):
+    """The database refused or failed an operation."""
+
+    code = "store_error"

@@ -1,0 +1,109 @@
+"""The running station: store, services and delivery workers, owned by one task group.
+
+This is the composition root below the CLI: it opens the store, builds the
+services around it, keeps the set of verified peers (and the server TLS
+context that trusts them) current, and runs one delivery worker per verified
+peer. ``redline serve`` adds the two HTTP servers to the same task group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
+from redline.domain.stations import PeerRecord
+from redline.errors import UnknownPeer, UnverifiedPeer
+from redline.services.delivery import DeliveryWorker
+from redline.services.inbound import InboundService
+from redline.services.messaging import MessagingService
+from redline.services.operators import TokenAuthenticator
+from redline.services.outbox import Committed, Outbox
+from redline.services.station import StationIdentity, load_identity
+from redline.store.sql import Store
+from redline.transport.link_client import HttpsLinkTransport
+
+log = logging.getLogger(__name__)
+PEER_REFRESH_SECONDS = 2.0
+
+
+class Station:
+    def __init__(self, me: StationIdentity, store: Store, transport: HttpsLinkTransport) -> None:
+        self.me = me
+        self.store = store
+        self.transport = transport
+        self.outbox = Outbox(store, me, self._on_committed)
+        self.inbound = InboundService(store, me)
+        self.messaging = MessagingService(store, self.outbox)
+        self.auth = TokenAuthenticator(store)
+        self.workers: dict[str, DeliveryWorker] = {}
+        self._by_fingerprint: dict[str, PeerRecord] = {}
+        self._trusted: set[str] = set()
+        self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
+        self._tasks: asyncio.TaskGroup | None = None
+
+    @classmethod
+    async def open(cls, data_dir: Path) -> Station:
+        me = load_identity(data_dir)
+        store = await Store.open(me.config.database_url)
+        transport = HttpsLinkTransport(str(me.files.tls_cert), str(me.files.tls_key))
+        station = cls(me, store, transport)
+        await station.refresh_peers()
+        return station
+
+    async def close(self) -> None:
+        await self.transport.close()
+        await self.store.close()
+
+    def _on_committed(self, committed: list[Committed]) -> None:
+        for item in committed:
+            worker = self.workers.get(item.peer_id)
+            if worker is not None:
+                worker.enqueue(item.seq, item.envelope)
+
+    async def refresh_peers(self) -> None:
+        """Pick up peers verified (or newly imported) since the last look."""
+        peers = await self.store.peers()
+        verified = {p.tls_fingerprint: p for p in peers if p.verified}
+        fresh = [p.tls_certificate for fp, p in verified.items() if fp not in self._trusted]
+        trust_peer_certificates(self.link_tls, fresh)
+        self._trusted.update(verified)
+        self._by_fingerprint = verified
+        for peer in verified.values():
+            if peer.station_id not in self.workers:
+                self.workers[peer.station_id] = DeliveryWorker(self.store, self.me, peer, self.transport)
+                if self._tasks is not None:
+                    self._tasks.create_task(self.workers[peer.station_id].run())
+
+    def peer_for_certificate(self, der: bytes | None) -> PeerRecord:
+        """Map a TLS client certificate to a verified peer, or refuse."""
+        if der is None:
+            raise UnknownPeer("no client certificate: the link requires mutual TLS")
+        peer = self._by_fingerprint.get(fingerprint_der(der))
+        if peer is None:
+            # The handshake trusts every certificate ever verified; a peer removed since is refused here.
+            raise UnverifiedPeer("this client certificate belongs to no verified peer of this station")
+        return peer
+
+    async def _watch_peers(self) -> None:
+        while True:
+            await asyncio.sleep(PEER_REFRESH_SECONDS)
+            try:
+                await self.refresh_peers()
+            except Exception:
+                log.exception("refreshing peers failed")
+
+    async def run(self, *servers: Coroutine[Any, Any, None]) -> None:
+        """Run workers and the given server coroutines until cancelled or one fails."""
+        async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
+            tasks.create_task(self.outbox.run())
+            tasks.create_task(self._watch_peers())
+            for worker in self.workers.values():
+                tasks.create_task(worker.run())
+            for server in servers:
+                tasks.create_task(server)

@@ -1,0 +1,174 @@
+"""Delivery workers: one per verified peer, pushing the outbox until every envelope is receipted.
+
+A worker sends at most one batch at a time, in sequence order, from the first
+envelope without a receipt (:class:`redline.protocol.OutboundCursor`). It
+checks every receipt's signature and that each receipted digest is the one we
+sent, then marks those messages delivered in one commit. A failed path means
+exponential backoff with full jitter (50 ms doubling to 30 s); a new message
+wakes the worker at once. On start it rebuilds its cursor from the database,
+so a restart after kill -9 resumes exactly where the receipts stop; the peer
+answers anything it already holds with the original receipt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Iterable
+from typing import Any
+
+from redline.crypto.keys import parse_signing_key
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.stations import PeerRecord
+from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, TransportError
+from redline.protocol import OutboundCursor
+from redline.services.ports import LinkTransport, StationStore
+from redline.services.station import StationIdentity
+from redline.wire.receipt import Receipt, parse_receipt, verify_receipt
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 512
+MAX_CACHED = 20_000
+
+
+class Backoff:
+    def __init__(self, first: float = 0.05, cap: float = 30.0) -> None:
+        self.first, self.cap, self.failures = first, cap, 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        return random.uniform(0, min(self.cap, self.first * 2 ** min(self.failures, 20)))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class DeliveryWorker:
+    def __init__(
+        self, store: StationStore, me: StationIdentity, peer: PeerRecord, transport: LinkTransport
+    ) -> None:
+        self._store = store
+        self._me = me
+        self.peer = peer
+        self._transport = transport
+        self._peer_key = parse_signing_key(peer.signing_key)
+        self._wake = asyncio.Event()
+        self._cache: dict[int, str] = {}  # seq -> envelope JSON, fed by the outbox after commit
+        self.cursor = OutboundCursor()
+        self.last_error: str | None = None
+        self.ready = asyncio.Event()
+
+    def enqueue(self, seq: int, envelope: str) -> None:
+        if seq > self.cursor.highest_queued:
+            self.cursor.on_queued(seq)
+        if len(self._cache) < MAX_CACHED:
+            self._cache[seq] = envelope
+        self._wake.set()
+
+    async def _load_cursor(self) -> None:
+        low, high = await self._store.first_unreceipted_seq(self.peer.station_id)
+        cursor = OutboundCursor(receipted_through=(low - 1) if low else high, highest_queued=high)
+        # Envelopes committed while we were reading are already in the cache: keep them.
+        cursor.highest_queued = max(cursor.highest_queued, self.cursor.highest_queued)
+        self.cursor = cursor
+
+    async def run(self) -> None:
+        await self._load_cursor()
+        self.ready.set()
+        backoff = Backoff()
+        while True:
+            batch = self.cursor.next_batch(MAX_BATCH)
+            if not batch:
+                self._wake.clear()
+                if not self.cursor.next_batch(MAX_BATCH):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                continue
+            try:
+                await self._send(batch)
+                backoff.reset()
+                self.last_error = None
+            except (TransportError, RemoteProtocolError) as exc:
+                self.last_error = exc.message
+                delay = backoff.next_delay()
+                log.warning(
+                    "delivery to %s failed (%s); retrying in %.2fs", self.peer.station_id, exc.message, delay
+                )
+                await asyncio.sleep(delay)
+            except RedlineError as exc:
+                self.last_error = exc.message
+                log.error("delivery to %s: %s", self.peer.station_id, exc.message)
+                await asyncio.sleep(backoff.next_delay())
+
+    async def _send(self, batch: range) -> None:
+        envelopes = [self._cache.get(seq) for seq in batch]
+        if any(e is None for e in envelopes):
+            loaded = dict(await self._store.undelivered(self.peer.station_id, batch.start, len(batch)))
+            envelopes = [self._cache.get(seq) or loaded.get(seq) for seq in batch]
+        if any(e is None for e in envelopes):
+            await self._load_cursor()  # the outbox and our cursor disagree: start again from the database
+            return
+        body = ('{"envelopes":[' + ",".join(e for e in envelopes if e) + "]}").encode("utf-8")
+        mark = asyncio.ensure_future(
+            self._store.mark_sent(self.peer.station_id, list(batch), format_ts(utc_now()))
+        )
+        try:
+            answer = await self._transport.deliver(self.peer, body)
+        finally:
+            await mark
+        await self._record_answer(answer)
+
+    async def _record_answer(self, raw: bytes) -> None:
+        try:
+            answer = json.loads(raw)
+            receipts = [parse_receipt(r) for r in answer["receipts"]]
+            gap = answer.get("gap")
+            equivocation = answer.get("equivocation")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadReceipt(
+                f"{self.peer.station_id} answered with something that is not a batch answer: {exc}"
+            ) from None
+        for receipt in receipts:
+            verify_receipt(receipt, self._peer_key)
+            if receipt.by != self.peer.station_id or receipt.for_station != self._me.station_id:
+                raise BadReceipt(f"receipt {receipt.id} is by {receipt.by!r} for {receipt.for_station!r}")
+        receipted = await self._store_receipts(receipts)
+        self.cursor.on_receipted(receipted)
+        for seq in receipted:
+            self._cache.pop(seq, None)
+        if isinstance(gap, dict) and isinstance(gap.get("expected_seq"), int):
+            self.cursor.on_gap(gap["expected_seq"])
+        if equivocation:
+            log.error("%s reports an equivocation on our chain: %s", self.peer.station_id, equivocation)
+
+    async def _store_receipts(self, receipts: Iterable[Receipt]) -> list[int]:
+        at = format_ts(utc_now())
+        receipted: list[int] = []
+        async with self._store.write() as tx:
+            for receipt in receipts:
+                ours = await tx.outbound_digests(self.peer.station_id, (s for s, _ in receipt.entries))
+                for seq, digest in receipt.entries:
+                    if seq not in ours or ours[seq][0] != digest:
+                        raise BadReceipt(
+                            f"receipt {receipt.id} covers seq {seq} with digest {digest[:12]}…, "
+                            "which is not the envelope we sent there"
+                        )
+                fresh = [s for s, _ in receipt.entries if ours[s][1] in ("queued", "sent")]
+                if fresh:
+                    body = json.dumps(receipt.to_json(), sort_keys=True)
+                    if not await tx.receipts_by_id([receipt.id]):
+                        await tx.insert_receipt(receipt.id, self.peer.station_id, "received", body, at)
+                    await tx.mark_delivered(self.peer.station_id, fresh, receipt.id, at)
+                receipted.extend(s for s, _ in receipt.entries)
+        return receipted
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "peer": self.peer.station_id,
+            "pending": self.cursor.pending,
+            "receipted_through": self.cursor.receipted_through,
+            "last_error": self.last_error,
+        }

@@ -1,0 +1,187 @@
+"""Receiving a batch from a peer: verify everything, then store and receipt in one commit.
+
+Order of checks, each refusing the whole batch before the store is touched:
+shape and size, sender and recipient, every signature, every payload. Then
+one transaction classifies the batch against the inbound chain
+(:func:`redline.protocol.plan_batch`), stores what is new, records an
+equivocation if there is one, and signs a receipt for what it stored. The
+receipt leaves only after the commit: "delivered" means durably stored here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redline.crypto.keys import parse_signing_key
+from redline.domain.clock import format_ts, parse_ts, utc_now
+from redline.domain.messages import DEFAULT_ACK_DEADLINES, MessageKind, TextBody
+from redline.domain.names import check_message_id, check_operator_name
+from redline.domain.stations import PeerRecord
+from redline.errors import InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
+from redline.protocol import InboundChain, plan_batch
+from redline.services.ports import Row, StationStore
+from redline.services.station import StationIdentity
+from redline.wire.codec import expect_object, load_json
+from redline.wire.envelope import Envelope, open_payload, parse_envelope, verify_envelope
+from redline.wire.receipt import issue_receipt
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnswer:
+    """What goes back to the sender: receipts, and a gap or equivocation notice."""
+
+    body: dict[str, Any]
+    equivocation: bool
+
+
+def _check_body(env: Envelope, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if env.kind is MessageKind.TEXT:
+            if body.keys() != {"text", "lang"}:
+                raise InputError("a text payload holds exactly text and lang")
+            return TextBody.parse(body["text"], body["lang"]).to_json()
+        if body.keys() != {"ack_of", "by", "at"}:
+            raise InputError("an ack payload holds exactly ack_of, by and at")
+        check_message_id(body["ack_of"])
+        check_operator_name(body["by"])
+        parse_ts(body["at"], "at")
+        return body
+    except InputError as exc:
+        raise MalformedEnvelope(f"envelope {env.id}: payload: {exc.message}") from None
+
+
+class InboundService:
+    def __init__(self, store: StationStore, me: StationIdentity) -> None:
+        self._store = store
+        self._me = me
+
+    def parse_batch(self, peer: PeerRecord, raw: bytes) -> list[tuple[Envelope, dict[str, Any]]]:
+        """Everything that can be checked without the database; raises on the first fault."""
+        request = expect_object(load_json(raw, "batch"), "batch", frozenset({"envelopes"}))
+        items = request["envelopes"]
+        if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
+            raise MalformedEnvelope(f"batch.envelopes: expected a list of 1 to {MAX_BATCH} envelopes")
+        key = parse_signing_key(peer.signing_key)
+        parsed: list[tuple[Envelope, dict[str, Any]]] = []
+        for item in items:
+            env = parse_envelope(item)
+            if env.sender != peer.station_id:
+                raise UnknownPeer(
+                    f"envelope {env.id} claims to be from {env.sender!r} but arrived on the link "
+                    f"of {peer.station_id!r}"
+                )
+            if env.recipient != self._me.station_id:
+                raise WrongRecipient(
+                    f"envelope {env.id} is addressed to {env.recipient!r}, this station is "
+                    f"{self._me.station_id!r}"
+                )
+            verify_envelope(env, key)
+            parse_ts(env.ts, f"envelope {env.id} ts")
+            parsed.append((env, _check_body(env, open_payload(env, self._me.keys.encryption))))
+        return parsed
+
+    async def receive(self, peer: PeerRecord, raw: bytes) -> BatchAnswer:
+        parsed = self.parse_batch(peer, raw)
+        by_seq = {env.seq: (env, body) for env, body in parsed}
+        now = utc_now()
+        at = format_ts(now)
+        receipt_id = uuid.uuid4().hex
+        async with self._store.write() as tx:
+            chains = await tx.link_chains(peer.station_id)
+            chain = InboundChain(chains.in_next_seq, chains.in_last_digest)
+            positions = await tx.inbound_positions(
+                peer.station_id, [e.seq for e, _ in parsed if e.seq < chain.next_seq]
+            )
+            plan = plan_batch(chain, [e.header for e, _ in parsed], {s: d for s, (d, _) in positions.items()})
+            accepted = [by_seq[h.seq] for h in plan.accepted]
+            reused = await tx.message_ids_exist(env.id for env, _ in accepted)
+            if reused:
+                raise MalformedEnvelope(f"message id(s) {', '.join(sorted(reused))} were used before")
+            receipt_bodies: list[str] = []
+            if accepted:
+                entries = [(env.seq, env.digest) for env, _ in accepted]
+                receipt = issue_receipt(
+                    self._me.keys, receipt_id, self._me.station_id, peer.station_id, at, entries
+                )
+                receipt_text = json.dumps(receipt.to_json(), sort_keys=True)
+                await tx.insert_messages(
+                    [self._row(peer, env, body, now, receipt_id) for env, body in accepted]
+                )
+                await tx.insert_receipt(receipt_id, peer.station_id, "issued", receipt_text, at)
+                receipt_bodies.append(receipt_text)
+                for env, body in accepted:
+                    if env.kind is MessageKind.ACK:
+                        await self._apply_ack(tx, peer, env, body)
+            duplicate_receipts = {positions[h.seq][1] for h in plan.duplicates} - {None}
+            receipt_bodies.extend(await tx.receipts_by_id(r for r in duplicate_receipts if r))
+            if plan.equivocation is not None:
+                eq = plan.equivocation
+                await tx.insert_equivocation(
+                    peer.station_id,
+                    eq.header.seq,
+                    eq.known_digest,
+                    json.dumps(by_seq[eq.header.seq][0].to_json(), sort_keys=True),
+                    eq.reason,
+                    at,
+                )
+                log.error("EQUIVOCATION from %s: %s", peer.station_id, eq.reason)
+            chains.in_next_seq, chains.in_last_digest = chain.next_seq, chain.last_digest
+            await tx.save_link_chains(chains)
+        answer: dict[str, Any] = {
+            "receipts": [json.loads(b) for b in receipt_bodies],
+            "gap": {"expected_seq": plan.gap.expected_seq} if plan.gap else None,
+            "equivocation": None,
+        }
+        if plan.equivocation is not None:
+            answer["equivocation"] = {"seq": plan.equivocation.header.seq, "reason": plan.equivocation.reason}
+        return BatchAnswer(answer, plan.equivocation is not None)
+
+    def _row(
+        self, peer: PeerRecord, env: Envelope, body: dict[str, Any], now: datetime, receipt_id: str
+    ) -> Row:
+        deadline = None
+        if env.kind.needs_human_ack:
+            deadline = format_ts(parse_ts(env.ts, "ts") + DEFAULT_ACK_DEADLINES[env.precedence])
+        return {
+            "id": env.id,
+            "direction": "inbound",
+            "peer_id": peer.station_id,
+            "seq": env.seq,
+            "kind": env.kind.value,
+            "precedence": env.precedence.value,
+            "ts": env.ts,
+            "body": json.dumps(body, ensure_ascii=False),
+            "envelope": env.encode().decode("utf-8"),
+            "digest": env.digest,
+            "state": "delivered",
+            "deadline": deadline,
+            "created_by": None,
+            "stored_at": format_ts(now),
+            "sent_at": None,
+            "delivered_at": format_ts(now),
+            "receipt_id": receipt_id,
+            "ack_of": body.get("ack_of"),
+            "acked_at": None,
+            "acked_by": None,
+            "ack_message_id": None,
+        }
+
+    async def _apply_ack(self, tx: Any, peer: PeerRecord, env: Envelope, body: dict[str, Any]) -> None:
+        target = await tx.message(body["ack_of"])
+        if target is None or target["direction"] != "outbound" or target["peer_id"] != peer.station_id:
+            log.warning(
+                "%s acknowledged %s, which is not a message we sent it", peer.station_id, body["ack_of"]
+            )
+            return
+        await tx.mark_acknowledged(
+            body["ack_of"], "outbound", f"{peer.station_id}/{body['by']}", body["at"], env.id
+        )

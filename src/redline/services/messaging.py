@@ -1,0 +1,78 @@
+"""What an operator does with messages: send, acknowledge, read."""
+
+from __future__ import annotations
+
+from redline.domain.messages import MessageKind, Precedence, TextBody
+from redline.domain.names import check_message_id, check_station_id
+from redline.domain.stations import OperatorRecord, PeerRecord
+from redline.errors import Conflict, Forbidden, NotFound
+from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.ports import Row, StationStore
+
+
+class MessagingService:
+    def __init__(self, store: StationStore, outbox: Outbox) -> None:
+        self._store = store
+        self._outbox = outbox
+
+    async def _verified_peer(self, station_id: str) -> PeerRecord:
+        peer = await self._store.peer(check_station_id(station_id, "to"))
+        if peer is None:
+            raise NotFound(f"to: {station_id!r} is not a peer of this station")
+        if not peer.verified:
+            raise Conflict(
+                f"to: peer {station_id!r} is not verified; no traffic flows until both administrators "
+                f"compare codes with `redline peer verify {station_id}`"
+            )
+        return peer
+
+    async def send_text(
+        self, operator: OperatorRecord, to: object, precedence: object, text: object, lang: object
+    ) -> str:
+        if not operator.role.may_send:
+            raise Forbidden(f"role {operator.role.value!r} may not send messages")
+        if not isinstance(to, str):
+            raise NotFound(f"to: {to!r} is not a peer of this station")
+        prec = Precedence.parse(precedence)
+        body = TextBody.parse(text, lang)
+        peer = await self._verified_peer(to)
+        return await self._outbox.submit(
+            OutboundDraft(
+                peer=peer,
+                kind=MessageKind.TEXT,
+                precedence=prec,
+                body=body.to_json(),
+                created_by=operator.name,
+            )
+        )
+
+    async def acknowledge(self, operator: OperatorRecord, message_id: str) -> str:
+        """Acknowledge a received message; returns the id of the acknowledgement sent back."""
+        if not operator.role.may_send:
+            raise Forbidden(f"role {operator.role.value!r} may not acknowledge messages")
+        row = await self.get(message_id)
+        if row["direction"] != "inbound":
+            raise Conflict(f"message {message_id} was sent by this station; only the recipient acknowledges")
+        if not MessageKind(row["kind"]).needs_human_ack:
+            raise Conflict(f"message {message_id} is a {row['kind']} message, which needs no acknowledgement")
+        if row["acked_at"] is not None:
+            raise Conflict(
+                f"message {message_id} was already acknowledged by {row['acked_by']} at {row['acked_at']}"
+            )
+        peer = await self._verified_peer(row["peer_id"])
+        return await self._outbox.submit(
+            OutboundDraft(
+                peer=peer,
+                kind=MessageKind.ACK,
+                precedence=Precedence(row["precedence"]),
+                body={},
+                created_by=operator.name,
+                acknowledges=message_id,
+            )
+        )
+
+    async def get(self, message_id: str) -> Row:
+        row = await self._store.message(check_message_id(message_id))
+        if row is None:
+            raise NotFound(f"no message {message_id}")
+        return row

@@ -1,0 +1,183 @@
+"""Accepting outgoing messages: validate, then sign, seal and commit in groups.
+
+Callers ``submit`` a draft and wait. One writer task drains all waiting drafts
+into a single transaction: per peer it locks the link row, numbers the
+envelopes, chains them to the previous digest, signs and seals each, inserts
+them, and commits once. Only then do callers get their message ids (the API's
+201) and the delivery workers hear of the new envelopes. A crash before the
+commit loses nothing that was acknowledged to a caller; a crash after it
+leaves the envelopes in the outbox for the workers to send on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from redline.crypto.keys import parse_encryption_key
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.messages import DEFAULT_ACK_DEADLINES, AckBody, MessageKind, Precedence
+from redline.domain.stations import PeerRecord
+from redline.errors import Conflict, RedlineError, StoreError
+from redline.services.ports import Row, StationStore, WriteTransaction
+from redline.services.station import StationIdentity
+from redline.wire.envelope import build_envelope
+
+log = logging.getLogger(__name__)
+MAX_GROUP = 512
+
+
+@dataclass(slots=True)
+class OutboundDraft:
+    peer: PeerRecord
+    kind: MessageKind
+    precedence: Precedence
+    body: dict[str, Any]
+    created_by: str
+    acknowledges: str | None = None  # the inbound message this draft acknowledges
+    future: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    peer_id: str
+    seq: int
+    envelope: str
+
+
+class Outbox:
+    def __init__(
+        self, store: StationStore, me: StationIdentity, on_committed: Callable[[list[Committed]], None]
+    ) -> None:
+        self._store = store
+        self._me = me
+        self._on_committed = on_committed
+        self._queue: asyncio.Queue[OutboundDraft] = asyncio.Queue()
+        self._keys: dict[tuple[str, str], X25519PublicKey] = {}
+
+    async def submit(self, draft: OutboundDraft) -> str:
+        """Queue ``draft`` and wait until it is committed; return its message id."""
+        await self._queue.put(draft)
+        return await draft.future
+
+    async def run(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < MAX_GROUP and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            await self._commit_group(group)
+
+    async def _commit_group(self, group: list[OutboundDraft]) -> None:
+        done: list[tuple[OutboundDraft, str]] = []
+        refused: list[tuple[OutboundDraft, RedlineError]] = []
+        committed: list[Committed] = []
+        try:
+            async with self._store.write() as tx:
+                for peer_id in dict.fromkeys(d.peer.station_id for d in group):
+                    drafts = [d for d in group if d.peer.station_id == peer_id]
+                    await self._append(tx, peer_id, drafts, done, refused, committed)
+        except Exception as exc:  # the whole group failed to commit: every caller hears of it
+            log.exception("outbox commit failed")
+            error = (
+                exc if isinstance(exc, RedlineError) else StoreError(f"could not store the message: {exc}")
+            )
+            for draft in group:
+                if not draft.future.done():
+                    draft.future.set_exception(error)
+            return
+        for draft, message_id in done:
+            if not draft.future.done():
+                draft.future.set_result(message_id)
+        for draft, error in refused:
+            if not draft.future.done():
+                draft.future.set_exception(error)
+        self._on_committed(committed)
+
+    def _recipient_key(self, peer: PeerRecord) -> X25519PublicKey:
+        cache_key = (peer.station_id, peer.encryption_key)
+        if cache_key not in self._keys:
+            self._keys[cache_key] = parse_encryption_key(peer.encryption_key)
+        return self._keys[cache_key]
+
+    async def _append(
+        self,
+        tx: WriteTransaction,
+        peer_id: str,
+        drafts: list[OutboundDraft],
+        done: list[tuple[OutboundDraft, str]],
+        refused: list[tuple[OutboundDraft, RedlineError]],
+        committed: list[Committed],
+    ) -> None:
+        chains = await tx.link_chains(peer_id)
+        rows: list[Row] = []
+        now = utc_now()
+        ts = format_ts(now)
+        for draft in drafts:
+            message_id = uuid.uuid4().hex
+            if draft.acknowledges is not None:
+                if not await tx.mark_acknowledged(
+                    draft.acknowledges, "inbound", draft.created_by, ts, message_id
+                ):
+                    refused.append((draft, Conflict(f"message {draft.acknowledges} is already acknowledged")))
+                    continue
+                draft.body = AckBody(ack_of=draft.acknowledges, by=draft.created_by, at=ts).to_json()
+            envelope = build_envelope(
+                self._me.keys,
+                self._recipient_key(draft.peer),
+                message_id=message_id,
+                sender=self._me.station_id,
+                recipient=peer_id,
+                seq=chains.out_next_seq,
+                prev=chains.out_last_digest,
+                ts=ts,
+                precedence=draft.precedence,
+                kind=draft.kind,
+                body=draft.body,
+            )
+            encoded = envelope.encode().decode("utf-8")
+            deadline = None
+            if draft.kind.needs_human_ack:
+                deadline = format_ts(now + DEFAULT_ACK_DEADLINES[draft.precedence])
+            rows.append(
+                {
+                    "id": message_id,
+                    "direction": "outbound",
+                    "peer_id": peer_id,
+                    "seq": envelope.seq,
+                    "kind": draft.kind.value,
+                    "precedence": draft.precedence.value,
+                    "ts": ts,
+                    "body": json.dumps(draft.body, ensure_ascii=False),
+                    "envelope": encoded,
+                    "digest": envelope.digest,
+                    "state": "queued",
+                    "deadline": deadline,
+                    "created_by": draft.created_by,
+                    "stored_at": ts,
+                    "sent_at": None,
+                    "delivered_at": None,
+                    "receipt_id": None,
+                    "ack_of": draft.acknowledges,
+                    "acked_at": None,
+                    "acked_by": None,
+                    "ack_message_id": None,
+                }
+            )
+            chains.out_next_seq += 1
+            chains.out_last_digest = envelope.digest
+            done.append((draft, message_id))
+            committed.append(Committed(peer_id, envelope.seq, encoded))
+            action = "acknowledge" if draft.acknowledges else "send"
+            detail = {"message": message_id, "peer": peer_id, "precedence": draft.precedence.value}
+            if draft.acknowledges:
+                detail["acknowledges"] = draft.acknowledges
+            await tx.audit(ts, draft.created_by, action, detail)
+        await tx.insert_messages(rows)
+        await tx.save_link_chains(chains)

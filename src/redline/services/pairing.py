@@ -1,0 +1,83 @@
+"""Pairing: exchange contact cards, compare a verification code, then trust."""
+
+from __future__ import annotations
+
+import json
+
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.stations import PeerRecord
+from redline.errors import Conflict, InputError, NotFound
+from redline.services.ports import StationStore
+from redline.services.station import StationIdentity
+from redline.wire.card import ContactCard, parse_card, verification_code
+
+MAX_CARD_BYTES = 64 * 1024
+
+
+def read_card(raw: bytes) -> ContactCard:
+    if len(raw) > MAX_CARD_BYTES:
+        raise InputError(f"contact card: {len(raw)} bytes is more than {MAX_CARD_BYTES}")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"contact card: not valid JSON ({exc})") from None
+    return parse_card(data)
+
+
+async def add_peer(store: StationStore, me: StationIdentity, card: ContactCard) -> PeerRecord:
+    """Import a peer's card, unverified. Re-importing an unverified peer replaces its card."""
+    if card.station == me.station_id:
+        raise InputError(f"contact card: station {card.station!r} is this station itself")
+    values = {
+        "station_id": card.station,
+        "name": card.name,
+        "signing_key": card.signing_key,
+        "encryption_key": card.encryption_key,
+        "tls_fingerprint": card.tls_fingerprint,
+        "tls_certificate": card.tls_certificate,
+        "endpoints": json.dumps(list(card.endpoints)),
+        "card": json.dumps(card.to_json(), sort_keys=True),
+        "added_at": format_ts(utc_now()),
+        "verified_at": None,
+    }
+    existing = await store.peer(card.station)
+    if existing is None:
+        await store.add_peer(values)
+    elif existing.verified:
+        raise Conflict(
+            f"peer {card.station!r} is verified already; a new card for it needs key rotation, not re-import"
+        )
+    else:
+        await store.replace_unverified_peer(values)
+    peer = await store.peer(card.station)
+    assert peer is not None
+    return peer
+
+
+async def peer_or_fail(store: StationStore, station_id: str) -> PeerRecord:
+    peer = await store.peer(station_id)
+    if peer is None:
+        raise NotFound(f"no peer {station_id!r}; import its card with `redline peer add CARD`")
+    return peer
+
+
+def code_for(me: StationIdentity, peer: PeerRecord) -> str:
+    return verification_code(me.card(), parse_card(json.loads(peer.card)))
+
+
+async def verify_peer(
+    store: StationStore, me: StationIdentity, station_id: str, confirm_code: str
+) -> PeerRecord:
+    """Mark a peer verified if ``confirm_code`` equals the code both administrators read."""
+    peer = await peer_or_fail(store, station_id)
+    expected = code_for(me, peer)
+    if "".join(confirm_code.split()) != "".join(expected.split()):
+        raise InputError(
+            f"verification code does not match for {station_id!r}: do not pair; "
+            "re-exchange cards over a channel you trust"
+        )
+    if not peer.verified:
+        await store.mark_peer_verified(station_id, format_ts(utc_now()))
+    verified = await store.peer(station_id)
+    assert verified is not None
+    return verified

@@ -1,0 +1,151 @@
+"""A station's data directory: configuration, keys, certificate; ``redline init``."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys
+from redline.crypto.tls import make_self_signed_certificate
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.names import check_station_id
+from redline.errors import InputError, StationConfigError
+from redline.store.engine import async_url
+from redline.store.sql import Store
+from redline.wire.card import ContactCard, check_endpoint, make_card
+
+CONFIG_FILE = "station.json"
+KEY_DIR = "keys"
+
+
+@dataclass(slots=True)
+class StationConfig:
+    station_id: str
+    name: str
+    database_url: str
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    link_host: str = "127.0.0.1"
+    link_port: int = 8443
+    endpoints: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path) -> StationConfig:
+        try:
+            config = cls(**data)
+        except TypeError as exc:
+            raise StationConfigError(f"{path}: {exc}") from None
+        check_station_id(config.station_id)
+        for port in (config.api_port, config.link_port):
+            if not isinstance(port, int) or not 0 < port < 65536:
+                raise StationConfigError(f"{path}: port {port!r} is not a TCP port")
+        return config
+
+
+def check_port(value: int, what: str) -> int:
+    if not 0 < value < 65536:
+        raise InputError(f"{what}: {value} is not a TCP port (1-65535)")
+    return value
+
+
+class StationFiles:
+    """Paths inside a data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir
+        self.config = data_dir / CONFIG_FILE
+        self.keys = data_dir / KEY_DIR
+        self.tls_cert = self.keys / TLS_CERT_FILE
+        self.tls_key = self.keys / TLS_KEY_FILE
+
+
+@dataclass(slots=True)
+class StationIdentity:
+    """Everything a running station knows about itself."""
+
+    files: StationFiles
+    config: StationConfig
+    keys: StationKeys
+    tls_certificate: str
+
+    @property
+    def station_id(self) -> str:
+        return self.config.station_id
+
+    def card(self) -> ContactCard:
+        return make_card(
+            self.keys,
+            self.config.station_id,
+            self.config.name,
+            self.tls_certificate,
+            self.config.endpoints,
+            format_ts(utc_now()),
+        )
+
+
+def load_identity(data_dir: Path) -> StationIdentity:
+    files = StationFiles(data_dir)
+    try:
+        data = json.loads(files.config.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StationConfigError(
+            f"{files.config} not found: run `redline init --data-dir {data_dir}` first"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise StationConfigError(f"{files.config} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise StationConfigError(f"{files.config} must hold a JSON object")
+    config = StationConfig.from_json(data, files.config)
+    keys = StationKeys.load(files.keys)
+    try:
+        cert = files.tls_cert.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise StationConfigError(f"{files.tls_cert} is missing") from None
+    return StationIdentity(files, config, keys, cert)
+
+
+async def init_station(
+    data_dir: Path,
+    station_id: str,
+    name: str,
+    database_url: str | None = None,
+    *,
+    api_port: int = 8080,
+    link_port: int = 8443,
+    endpoints: list[str] | None = None,
+) -> StationIdentity:
+    """Create keys, certificate, configuration and database for a new station."""
+    check_station_id(station_id)
+    if not name.strip() or len(name) > 128:
+        raise InputError("name: give the station a display name of 1-128 characters")
+    check_port(api_port, "--api-port")
+    check_port(link_port, "--link-port")
+    files = StationFiles(data_dir)
+    if files.config.exists():
+        raise InputError(f"{files.config} already exists; this directory holds a station already")
+    url = database_url or f"sqlite:///{(data_dir / 'redline.db').resolve()}"
+    async_url(url)  # validate before anything is written
+    chosen = [check_endpoint(e) for e in (endpoints or [f"https://127.0.0.1:{link_port}"])]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    keys = StationKeys.generate()
+    keys.save(files.keys)
+    cert = make_self_signed_certificate(station_id, keys.tls)
+    files.tls_cert.write_bytes(cert)
+    store = await Store.open(url)  # creates the schema; refuse to leave a half-made station
+    await store.close()
+    config = StationConfig(
+        station_id=station_id,
+        name=name,
+        database_url=url,
+        api_port=api_port,
+        link_port=link_port,
+        endpoints=chosen,
+    )
+    tmp = files.config.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, files.config)  # the config appears last: its presence means "initialised"
+    return StationIdentity(files, config, keys, cert.decode("ascii"))

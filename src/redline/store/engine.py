@@ -1,0 +1,78 @@
+"""Database URLs, engines and migrations for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from redline.errors import InputError
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def async_url(url: str) -> str:
+    """Accept ``sqlite:///path`` and ``postgresql://...``; pick the async driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InputError(
+            f"database URL {url!r} is not a URL like sqlite:///path or postgresql://host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise InputError("database URL: SQLite needs a file path (sqlite:////abs/path/redline.db)")
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise InputError(f"database URL: backend {backend!r} is not supported; use sqlite or postgresql")
+
+
+def make_engine(url: str) -> AsyncEngine:
+    full = async_url(url)
+    if full.startswith("sqlite"):
+        engine = create_async_engine(full, pool_size=4, max_overflow=4)
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(full, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control from the driver so BEGIN IMMEDIATE can be used.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk before a receipt leaves; survives power loss, not only kill -9.
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers lock the file up front so two writers never deadlock upgrading a read lock.
+        write = conn.get_execution_options().get("redline_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _upgrade(connection: Connection) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(redline_write=True)
+        await conn.run_sync(_upgrade)
+        await conn.commit()

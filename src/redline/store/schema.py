@@ -1,0 +1,112 @@
+"""Tables, in SQLAlchemy Core. Alembic migrations under ``migrations/`` create them.
+
+Timestamps are stored as the same UTC ISO 8601 strings that travel on the wire
+(``redline.domain.clock``): they sort correctly as text on both SQLite and
+PostgreSQL, and an export shows exactly what was signed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+TS = String(32)
+DIGEST = String(64)
+STATION = String(32)
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("station_id", STATION, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("signing_key", String(64), nullable=False),
+    Column("encryption_key", String(64), nullable=False),
+    Column("tls_fingerprint", String(80), nullable=False, unique=True),
+    Column("tls_certificate", Text, nullable=False),
+    Column("endpoints", Text, nullable=False),  # JSON list of https URLs, in order of preference
+    Column("card", Text, nullable=False),  # the card exactly as imported
+    Column("added_at", TS, nullable=False),
+    Column("verified_at", TS),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", DIGEST, nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+)
+
+# One row per peer: where each direction's hash chain stands.
+links = Table(
+    "links",
+    metadata,
+    Column("peer_id", STATION, primary_key=True),
+    Column("out_next_seq", Integer, nullable=False),
+    Column("out_last_digest", DIGEST, nullable=False),
+    Column("in_next_seq", Integer, nullable=False),
+    Column("in_last_digest", DIGEST, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("direction", String(8), nullable=False),
+    Column("peer_id", STATION, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("precedence", String(16), nullable=False),
+    Column("ts", TS, nullable=False),  # the envelope's own timestamp
+    Column("body", Text, nullable=False),  # plaintext payload JSON, kept on both sides
+    Column("envelope", Text, nullable=False),  # the signed envelope, canonical JSON
+    Column("digest", DIGEST, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("deadline", TS),
+    Column("created_by", String(64)),
+    Column("stored_at", TS, nullable=False),
+    Column("sent_at", TS),
+    Column("delivered_at", TS),
+    Column("receipt_id", String(64)),
+    Column("ack_of", String(32)),
+    Column("acked_at", TS),
+    Column("acked_by", String(128)),
+    Column("ack_message_id", String(32)),
+    UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
+)
+Index("ix_messages_box", messages.c.direction, messages.c.stored_at)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("peer_id", STATION, nullable=False),
+    Column("direction", String(8), nullable=False),  # issued by us, or received from the peer
+    Column("body", Text, nullable=False),
+    Column("at", TS, nullable=False),
+)
+
+equivocations = Table(
+    "equivocations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("peer_id", STATION, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("known_digest", DIGEST, nullable=False),
+    Column("envelope", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detected_at", TS, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+)

@@ -1,0 +1,370 @@
+"""The SQLAlchemy Core implementation of the station store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from redline.domain.stations import LinkChains, OperatorRecord, PeerRecord, Role
+from redline.errors import Conflict, StoreError
+from redline.protocol import GENESIS_DIGEST
+from redline.store import schema as t
+from redline.store.engine import make_engine, migrate
+
+Row = dict[str, Any]
+
+
+def _peer(row: Any) -> PeerRecord:
+    return PeerRecord(
+        station_id=row.station_id,
+        name=row.name,
+        signing_key=row.signing_key,
+        encryption_key=row.encryption_key,
+        tls_fingerprint=row.tls_fingerprint,
+        tls_certificate=row.tls_certificate,
+        endpoints=tuple(json.loads(row.endpoints)),
+        card=row.card,
+        added_at=row.added_at,
+        verified_at=row.verified_at,
+    )
+
+
+class WriteTx:
+    """Every row change happens through one of these, inside one transaction."""
+
+    def __init__(self, conn: AsyncConnection, postgres: bool) -> None:
+        self._conn = conn
+        self._postgres = postgres
+
+    async def link_chains(self, peer_id: str) -> LinkChains:
+        query = select(t.links).where(t.links.c.peer_id == peer_id)
+        if self._postgres:
+            query = query.with_for_update()
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            await self._conn.execute(
+                insert(t.links).values(
+                    peer_id=peer_id,
+                    out_next_seq=1,
+                    out_last_digest=GENESIS_DIGEST,
+                    in_next_seq=1,
+                    in_last_digest=GENESIS_DIGEST,
+                )
+            )
+            return LinkChains(peer_id, 1, GENESIS_DIGEST, 1, GENESIS_DIGEST)
+        return LinkChains(
+            row.peer_id, row.out_next_seq, row.out_last_digest, row.in_next_seq, row.in_last_digest
+        )
+
+    async def save_link_chains(self, chains: LinkChains) -> None:
+        await self._conn.execute(
+            update(t.links)
+            .where(t.links.c.peer_id == chains.peer_id)
+            .values(
+                out_next_seq=chains.out_next_seq,
+                out_last_digest=chains.out_last_digest,
+                in_next_seq=chains.in_next_seq,
+                in_last_digest=chains.in_last_digest,
+            )
+        )
+
+    async def insert_messages(self, rows: Sequence[Row]) -> None:
+        if rows:
+            await self._conn.execute(insert(t.messages), list(rows))
+
+    async def message_ids_exist(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        if not wanted:
+            return set()
+        rows = await self._conn.execute(select(t.messages.c.id).where(t.messages.c.id.in_(wanted)))
+        return {r.id for r in rows}
+
+    async def inbound_positions(self, peer_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str | None]]:
+        """seq -> (digest, receipt id) for envelopes already stored from ``peer_id``."""
+        wanted = sorted(set(seqs))
+        if not wanted:
+            return {}
+        rows = await self._conn.execute(
+            select(t.messages.c.seq, t.messages.c.digest, t.messages.c.receipt_id).where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "inbound",
+                    t.messages.c.seq.in_(wanted),
+                )
+            )
+        )
+        return {r.seq: (r.digest, r.receipt_id) for r in rows}
+
+    async def insert_receipt(self, receipt_id: str, peer_id: str, direction: str, body: str, at: str) -> None:
+        await self._conn.execute(
+            insert(t.receipts).values(id=receipt_id, peer_id=peer_id, direction=direction, body=body, at=at)
+        )
+
+    async def receipts_by_id(self, ids: Iterable[str]) -> list[str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        rows = await self._conn.execute(select(t.receipts.c.body).where(t.receipts.c.id.in_(wanted)))
+        return [r.body for r in rows]
+
+    async def outbound_digests(self, peer_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """seq -> (digest, state) of our own envelopes to ``peer_id``."""
+        wanted = sorted(set(seqs))
+        if not wanted:
+            return {}
+        rows = await self._conn.execute(
+            select(t.messages.c.seq, t.messages.c.digest, t.messages.c.state).where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "outbound",
+                    t.messages.c.seq.in_(wanted),
+                )
+            )
+        )
+        return {r.seq: (r.digest, r.state) for r in rows}
+
+    async def mark_delivered(self, peer_id: str, seqs: Sequence[int], receipt_id: str, at: str) -> None:
+        await self._conn.execute(
+            update(t.messages)
+            .where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "outbound",
+                    t.messages.c.seq.in_(list(seqs)),
+                    t.messages.c.state.in_(("queued", "sent")),
+                )
+            )
+            .values(state="delivered", delivered_at=at, receipt_id=receipt_id)
+        )
+
+    async def set_inbound_receipt(self, peer_id: str, seqs: Sequence[int], receipt_id: str) -> None:
+        await self._conn.execute(
+            update(t.messages)
+            .where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "inbound",
+                    t.messages.c.seq.in_(list(seqs)),
+                )
+            )
+            .values(receipt_id=receipt_id)
+        )
+
+    async def mark_acknowledged(
+        self, message_id: str, direction: str, by: str, at: str, ack_message_id: str
+    ) -> bool:
+        """Record a human acknowledgement once; False if it was already acknowledged."""
+        result = await self._conn.execute(
+            update(t.messages)
+            .where(
+                and_(
+                    t.messages.c.id == message_id,
+                    t.messages.c.direction == direction,
+                    t.messages.c.acked_at.is_(None),
+                )
+            )
+            .values(state="acknowledged", acked_at=at, acked_by=by, ack_message_id=ack_message_id)
+        )
+        return bool(result.rowcount)
+
+    async def message(self, message_id: str) -> Row | None:
+        row = (await self._conn.execute(select(t.messages).where(t.messages.c.id == message_id))).first()
+        return dict(row._mapping) if row else None
+
+    async def insert_equivocation(
+        self, peer_id: str, seq: int, known_digest: str, envelope: str, reason: str, at: str
+    ) -> None:
+        await self._conn.execute(
+            insert(t.equivocations).values(
+                peer_id=peer_id,
+                seq=seq,
+                known_digest=known_digest,
+                envelope=envelope,
+                reason=reason,
+                detected_at=at,
+            )
+        )
+
+    async def audit(self, at: str, actor: str, action: str, detail: dict[str, Any]) -> None:
+        await self._conn.execute(
+            insert(t.audit_log).values(
+                at=at, actor=actor, action=action, detail=json.dumps(detail, sort_keys=True)
+            )
+        )
+
+
+class Store:
+    """A station's database. Open with :meth:`open`; close with :meth:`close`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        try:
+            await migrate(engine)
+        except (SQLAlchemyError, OSError) as exc:
+            await engine.dispose()
+            raise StoreError(f"cannot open database {url!r}: {exc}") from None
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        """One transaction; commits on success, rolls back on any exception."""
+        async with self._engine.connect() as conn:
+            conn = await conn.execution_options(redline_write=True)
+            async with conn.begin():
+                yield WriteTx(conn, self.postgres)
+
+    async def _all(self, query: Any) -> list[Any]:
+        async with self._engine.connect() as conn:
+            return list(await conn.execute(query))
+
+    # -- peers --------------------------------------------------------------
+
+    async def add_peer(self, values: Row) -> None:
+        try:
+            async with self.write() as tx:
+                await tx._conn.execute(insert(t.peers).values(**values))
+                await tx.audit(values["added_at"], "admin", "peer_add", {"peer": values["station_id"]})
+        except IntegrityError:
+            raise Conflict(
+                f"peer {values['station_id']!r} (or its TLS certificate) is already known; "
+                "remove it first to replace its card"
+            ) from None
+
+    async def replace_unverified_peer(self, values: Row) -> None:
+        async with self.write() as tx:
+            await tx._conn.execute(
+                update(t.peers)
+                .where(and_(t.peers.c.station_id == values["station_id"], t.peers.c.verified_at.is_(None)))
+                .values(**values)
+            )
+
+    async def peer(self, station_id: str) -> PeerRecord | None:
+        rows = await self._all(select(t.peers).where(t.peers.c.station_id == station_id))
+        return _peer(rows[0]) if rows else None
+
+    async def peers(self) -> list[PeerRecord]:
+        return [_peer(r) for r in await self._all(select(t.peers).order_by(t.peers.c.station_id))]
+
+    async def mark_peer_verified(self, station_id: str, at: str) -> None:
+        async with self.write() as tx:
+            await tx._conn.execute(
+                update(t.peers).where(t.peers.c.station_id == station_id).values(verified_at=at)
+            )
+            await tx.audit(at, "admin", "peer_verify", {"peer": station_id})
+
+    # -- operators ----------------------------------------------------------
+
+    async def add_operator(self, name: str, role: Role, token_hash: str, at: str) -> None:
+        try:
+            async with self.write() as tx:
+                await tx._conn.execute(
+                    insert(t.operators).values(
+                        name=name, role=role.value, token_hash=token_hash, created_at=at
+                    )
+                )
+                await tx.audit(at, "admin", "operator_add", {"operator": name, "role": role.value})
+        except IntegrityError:
+            raise Conflict(f"operator {name!r} already exists") from None
+
+    async def operator_by_token_hash(self, token_hash: str) -> OperatorRecord | None:
+        rows = await self._all(select(t.operators).where(t.operators.c.token_hash == token_hash))
+        return OperatorRecord(rows[0].id, rows[0].name, Role(rows[0].role)) if rows else None
+
+    # -- messages -----------------------------------------------------------
+
+    async def message(self, message_id: str) -> Row | None:
+        rows = await self._all(select(t.messages).where(t.messages.c.id == message_id))
+        return dict(rows[0]._mapping) if rows else None
+
+    async def messages(self, direction: str, limit: int, peer_id: str | None = None) -> list[Row]:
+        query = select(t.messages).where(t.messages.c.direction == direction)
+        if peer_id is not None:
+            query = query.where(t.messages.c.peer_id == peer_id)
+        query = query.order_by(t.messages.c.stored_at.desc(), t.messages.c.seq.desc()).limit(limit)
+        return [dict(r._mapping) for r in await self._all(query)]
+
+    async def chain(self, peer_id: str, direction: str) -> list[tuple[int, str, str]]:
+        """(seq, prev digest from the envelope, digest) in order: the transcript of one direction."""
+        rows = await self._all(
+            select(t.messages.c.seq, t.messages.c.envelope, t.messages.c.digest)
+            .where(and_(t.messages.c.peer_id == peer_id, t.messages.c.direction == direction))
+            .order_by(t.messages.c.seq)
+        )
+        return [(r.seq, json.loads(r.envelope)["prev"], r.digest) for r in rows]
+
+    async def undelivered(self, peer_id: str, from_seq: int, limit: int) -> list[tuple[int, str]]:
+        """(seq, envelope JSON) of outbound envelopes from ``from_seq`` on, in order."""
+        rows = await self._all(
+            select(t.messages.c.seq, t.messages.c.envelope)
+            .where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "outbound",
+                    t.messages.c.seq >= from_seq,
+                )
+            )
+            .order_by(t.messages.c.seq)
+            .limit(limit)
+        )
+        return [(r.seq, r.envelope) for r in rows]
+
+    async def first_unreceipted_seq(self, peer_id: str) -> tuple[int, int]:
+        """(lowest outbound seq without a receipt or 0, highest outbound seq or 0)."""
+        rows = await self._all(
+            select(
+                func.min(t.messages.c.seq).filter(t.messages.c.state.in_(("queued", "sent"))),
+                func.max(t.messages.c.seq),
+            ).where(and_(t.messages.c.peer_id == peer_id, t.messages.c.direction == "outbound"))
+        )
+        low, high = rows[0]
+        return int(low or 0), int(high or 0)
+
+    async def mark_sent(self, peer_id: str, seqs: Sequence[int], at: str) -> None:
+        async with self.write() as tx:
+            await tx._conn.execute(
+                update(t.messages)
+                .where(
+                    and_(
+                        t.messages.c.peer_id == peer_id,
+                        t.messages.c.direction == "outbound",
+                        t.messages.c.seq.in_(list(seqs)),
+                        t.messages.c.state == "queued",
+                    )
+                )
+                .values(state="sent", sent_at=at)
+            )
+
+    async def receipt(self, receipt_id: str) -> str | None:
+        rows = await self._all(select(t.receipts.c.body).where(t.receipts.c.id == receipt_id))
+        return str(rows[0].body) if rows else None
+
+    async def equivocations(self) -> list[Row]:
+        return [
+            dict(r._mapping) for r in await self._all(select(t.equivocations).order_by(t.equivocations.c.id))
+        ]
+
+    async def audit_log(self, limit: int = 200) -> list[Row]:
+        query = select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)
+        return [dict(r._mapping) for r in await self._all(query)]
+
+    async def counts(self) -> dict[str, int]:
+        """Row counts per table: what tests compare to prove a refusal changed nothing."""
+        result: dict[str, int] = {}
+        for table in (t.peers, t.operators, t.links, t.messages, t.receipts, t.equivocations):
+            rows = await self._all(select(func.count()).select_from(table))
+            result[table.name] = int(rows[0][0])
+        return result

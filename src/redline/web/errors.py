@@ -1,0 +1,58 @@
+"""Redline errors to HTTP answers, in one table."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from redline import errors as e
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[e.RedlineError], int] = {
+    e.PayloadTooLarge: 413,
+    e.InputError: 400,
+    e.AuthError: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.MalformedEnvelope: 400,
+    e.BadSignature: 422,
+    e.WrongRecipient: 421,
+    e.UnknownPeer: 403,
+    e.UnverifiedPeer: 403,
+    e.Equivocation: 409,
+    e.BadReceipt: 502,
+    e.RemoteProtocolError: 400,
+    e.TransportError: 502,
+    e.StoreError: 503,
+    e.StationConfigError: 500,
+    e.LocalProtocolError: 500,
+}
+
+
+def status_for(exc: e.RedlineError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+async def redline_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.RedlineError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc.message)
+    return error_response(status, exc.code, exc.message)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "internal error; the station log has the details")

@@ -1,0 +1,201 @@
+"""The OpenAPI 3.1 document of the operator API, served at /api/v1/openapi.json.
+
+Written by hand next to the routes; tests/test_docs.py fails when a route is
+missing here or in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    texts = {
+        400: "Invalid input",
+        401: "Missing or wrong token",
+        403: "Role not allowed",
+        404: "Not found",
+        409: "Conflicts with current state",
+        413: "Body too large",
+    }
+    return {str(c): _json(_ERROR, texts[c]) for c in codes}
+
+
+_MESSAGE_ID = {
+    "name": "message_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Redline operator API", "version": "1"},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                },
+            },
+            "NewMessage": {
+                "type": "object",
+                "required": ["to", "precedence", "text"],
+                "additionalProperties": False,
+                "properties": {
+                    "to": {"type": "string", "description": "peer station id"},
+                    "precedence": {"enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
+                    "text": {"type": "string", "maxLength": 16000},
+                    "lang": {"type": "string", "default": "en", "description": "BCP 47 tag"},
+                },
+            },
+            "Message": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "direction": {"enum": ["outbound", "inbound"]},
+                    "peer": {"type": "string"},
+                    "seq": {"type": "integer"},
+                    "kind": {"enum": ["text", "ack"]},
+                    "precedence": {"type": "string"},
+                    "ts": {"type": "string"},
+                    "state": {"enum": ["queued", "sent", "delivered", "acknowledged", "overdue"]},
+                    "deadline": {"type": ["string", "null"]},
+                    "text": {"type": "string"},
+                    "lang": {"type": "string"},
+                    "digest": {"type": "string"},
+                    "receipt": {"type": ["object", "null"]},
+                    "acknowledgement": {"type": ["object", "null"]},
+                },
+            },
+        },
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/health": {
+            "get": {
+                "summary": "Liveness",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "Station is up")},
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": _json({"type": "object"}, "OpenAPI")},
+            }
+        },
+        "/api/v1/whoami": {
+            "get": {
+                "summary": "The operator behind the token",
+                "responses": {"200": _json({"type": "object"}, "Operator"), **_errors(401)},
+            }
+        },
+        "/api/v1/peers": {
+            "get": {
+                "summary": "Peers with verification and delivery state",
+                "responses": {"200": _json({"type": "object"}, "Peers"), **_errors(401)},
+            }
+        },
+        "/api/v1/messages": {
+            "post": {
+                "summary": "Send a free-text message to a verified peer",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewMessage"}}},
+                },
+                "responses": {
+                    "201": _json(
+                        {"type": "object", "properties": {"id": {"type": "string"}}},
+                        "Accepted into the durable outbox",
+                    ),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                },
+            },
+            "get": {
+                "summary": "Inbox or outbox, newest first",
+                "parameters": [
+                    {
+                        "name": "box",
+                        "in": "query",
+                        "schema": {"enum": ["inbox", "outbox"], "default": "inbox"},
+                    },
+                    {"name": "peer", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "messages": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Message"},
+                                }
+                            },
+                        },
+                        "Messages",
+                    ),
+                    **_errors(400, 401),
+                },
+            },
+        },
+        "/api/v1/messages/{message_id}": {
+            "get": {
+                "summary": "One message with its state, signed receipt and acknowledgement",
+                "parameters": [_MESSAGE_ID],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Message"}, "Message"),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/messages/{message_id}/ack": {
+            "post": {
+                "summary": "Acknowledge a received message; a signed acknowledgement goes back",
+                "parameters": [_MESSAGE_ID],
+                "responses": {
+                    "201": _json({"type": "object"}, "Acknowledged"),
+                    **_errors(400, 401, 403, 404, 409),
+                },
+            }
+        },
+        "/api/v1/transcript/{peer}": {
+            "get": {
+                "summary": "Both hash chains of the link with a peer (seq, prev, digest)",
+                "parameters": [
+                    {"name": "peer", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": _json({"type": "object"}, "Chains"), **_errors(401)},
+            }
+        },
+        "/api/v1/alarms": {
+            "get": {
+                "summary": "Equivocations detected on any link",
+                "responses": {"200": _json({"type": "object"}, "Alarms"), **_errors(401)},
+            }
+        },
+        "/api/v1/audit": {
+            "get": {
+                "summary": "Operator actions, newest first (auditor, supervisor, admin)",
+                "responses": {"200": _json({"type": "object"}, "Audit log"), **_errors(401, 403)},
+            }
+        },
+    },
+}

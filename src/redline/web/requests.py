@@ -1,0 +1,49 @@
+"""Reading request bodies with a size limit and strict JSON objects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+
+from redline.errors import InputError, PayloadTooLarge
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InputError("Content-Length is not a number")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"request body of {declared} bytes is more than the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is more than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json_object(
+    request: Request,
+    limit: int,
+    required: set[str],
+    optional: set[str] = frozenset(),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    raw = await read_body(request, limit)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError("request body must be a JSON object")
+    missing = required - data.keys()
+    if missing:
+        raise InputError(f"missing field(s): {', '.join(sorted(missing))}")
+    unknown = data.keys() - required - optional
+    if unknown:
+        raise InputError(f"unknown field(s): {', '.join(sorted(unknown))}")
+    return data
