@@ -1,0 +1,55 @@
+"""Fixtures: real station pairs on loopback, on SQLite files and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.stations import StationProcess, create_pg_database, drop_pg_database, make_pair
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def database_urls(backend: str, root: Path) -> tuple[str, str]:
+    if backend == "sqlite":
+        return (f"sqlite:///{root}/washington.db", f"sqlite:///{root}/beijing.db")
+    return (create_pg_database(), create_pg_database())
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
+    """washington and beijing, paired, verified and running."""
+    urls = database_urls(backend, tmp_path)
+    w, b = make_pair(tmp_path, urls)
+    try:
+        w.start()
+        b.start()
+        yield w, b
+    finally:
+        w.stop()
+        b.stop()
+        if backend == "postgres":
+            for url in urls:
+                drop_pg_database(url)
+
+
+@pytest.fixture
+def unstarted_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
+    """Like station_pair, but the test starts (and kills) the processes itself."""
+    urls = database_urls(backend, tmp_path)
+    w, b = make_pair(tmp_path, urls)
+    try:
+        yield w, b
+    finally:
+        w.stop()
+        b.stop()
+        if backend == "postgres":
+            for url in urls:
+                drop_pg_database(url)
