@@ -23,6 +23,7 @@ from redline.services.inbound import InboundService
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
 from redline.services.outbox import Committed, Outbox
+from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
 from redline.store.sql import Store
 from redline.transport.link_client import HttpsLinkTransport
@@ -38,7 +39,8 @@ class Station:
         self.transport = transport
         self.outbox = Outbox(store, me, self._on_committed)
         self.inbound = InboundService(store, me)
-        self.messaging = MessagingService(store, self.outbox)
+        self.peers = PeerDirectory(store)
+        self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
         self.workers: dict[str, DeliveryWorker] = {}
         self._by_fingerprint: dict[str, PeerRecord] = {}
@@ -68,6 +70,7 @@ class Station:
     async def refresh_peers(self) -> None:
         """Pick up peers verified (or newly imported) since the last look."""
         peers = await self.store.peers()
+        self.peers.replace(peers)
         verified = {p.tls_fingerprint: p for p in peers if p.verified}
         fresh = [p.tls_certificate for fp, p in verified.items() if fp not in self._trusted]
         trust_peer_certificates(self.link_tls, fresh)

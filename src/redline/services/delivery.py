@@ -32,6 +32,7 @@ from redline.wire.receipt import Receipt, parse_receipt, verify_receipt
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
 MAX_CACHED = 20_000
+SENT_MARK_AFTER = 0.25  # seconds a batch may be outstanding before its messages show "sent"
 
 
 class Backoff:
@@ -112,16 +113,25 @@ class DeliveryWorker:
             await self._load_cursor()  # the outbox and our cursor disagree: start again from the database
             return
         body = ('{"envelopes":[' + ",".join(e for e in envelopes if e) + "]}").encode("utf-8")
-        mark = asyncio.ensure_future(
-            self._store.mark_sent(self.peer.station_id, list(batch), format_ts(utc_now()))
-        )
+        dispatched = format_ts(utc_now())
+        answered = asyncio.Event()
+        marker = asyncio.create_task(self._mark_sent_if_slow(list(batch), dispatched, answered))
         try:
             answer = await self._transport.deliver(self.peer, body)
         finally:
-            await mark
-        await self._record_answer(answer)
+            answered.set()
+            await marker
+        await self._record_answer(answer, dispatched)
 
-    async def _record_answer(self, raw: bytes) -> None:
+    async def _mark_sent_if_slow(self, seqs: list[int], dispatched: str, answered: asyncio.Event) -> None:
+        """Show "sent" only while a transmission is outstanding; a prompt receipt goes straight to
+        "delivered" (with sent_at set), sparing a commit per batch on the fast path."""
+        try:
+            await asyncio.wait_for(answered.wait(), timeout=SENT_MARK_AFTER)
+        except TimeoutError:
+            await self._store.mark_sent(self.peer.station_id, seqs, dispatched)
+
+    async def _record_answer(self, raw: bytes, dispatched: str) -> None:
         try:
             answer = json.loads(raw)
             receipts = [parse_receipt(r) for r in answer["receipts"]]
@@ -135,7 +145,7 @@ class DeliveryWorker:
             verify_receipt(receipt, self._peer_key)
             if receipt.by != self.peer.station_id or receipt.for_station != self._me.station_id:
                 raise BadReceipt(f"receipt {receipt.id} is by {receipt.by!r} for {receipt.for_station!r}")
-        receipted = await self._store_receipts(receipts)
+        receipted = await self._store_receipts(receipts, dispatched)
         self.cursor.on_receipted(receipted)
         for seq in receipted:
             self._cache.pop(seq, None)
@@ -144,7 +154,7 @@ class DeliveryWorker:
         if equivocation:
             log.error("%s reports an equivocation on our chain: %s", self.peer.station_id, equivocation)
 
-    async def _store_receipts(self, receipts: Iterable[Receipt]) -> list[int]:
+    async def _store_receipts(self, receipts: Iterable[Receipt], dispatched: str) -> list[int]:
         at = format_ts(utc_now())
         receipted: list[int] = []
         async with self._store.write() as tx:
@@ -161,7 +171,7 @@ class DeliveryWorker:
                     body = json.dumps(receipt.to_json(), sort_keys=True)
                     if not await tx.receipts_by_id([receipt.id]):
                         await tx.insert_receipt(receipt.id, self.peer.station_id, "received", body, at)
-                    await tx.mark_delivered(self.peer.station_id, fresh, receipt.id, at)
+                    await tx.mark_delivered(self.peer.station_id, fresh, receipt.id, at, dispatched)
                 receipted.extend(s for s, _ in receipt.entries)
         return receipted
 

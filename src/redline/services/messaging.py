@@ -7,16 +7,18 @@ from redline.domain.names import check_message_id, check_station_id
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict, Forbidden, NotFound
 from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.peers import PeerDirectory
 from redline.services.ports import Row, StationStore
 
 
 class MessagingService:
-    def __init__(self, store: StationStore, outbox: Outbox) -> None:
+    def __init__(self, store: StationStore, outbox: Outbox, peers: PeerDirectory) -> None:
         self._store = store
         self._outbox = outbox
+        self._peers = peers
 
     async def _verified_peer(self, station_id: str) -> PeerRecord:
-        peer = await self._store.peer(check_station_id(station_id, "to"))
+        peer = await self._peers.get(check_station_id(station_id, "to"))
         if peer is None:
             raise NotFound(f"to: {station_id!r} is not a peer of this station")
         if not peer.verified:

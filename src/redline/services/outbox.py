@@ -117,6 +117,7 @@ class Outbox:
     ) -> None:
         chains = await tx.link_chains(peer_id)
         rows: list[Row] = []
+        audit: list[tuple[str, str, str, dict[str, Any]]] = []
         now = utc_now()
         ts = format_ts(now)
         for draft in drafts:
@@ -174,10 +175,10 @@ class Outbox:
             chains.out_last_digest = envelope.digest
             done.append((draft, message_id))
             committed.append(Committed(peer_id, envelope.seq, encoded))
-            action = "acknowledge" if draft.acknowledges else "send"
             detail = {"message": message_id, "peer": peer_id, "precedence": draft.precedence.value}
             if draft.acknowledges:
                 detail["acknowledges"] = draft.acknowledges
-            await tx.audit(ts, draft.created_by, action, detail)
+            audit.append((ts, draft.created_by, "acknowledge" if draft.acknowledges else "send", detail))
         await tx.insert_messages(rows)
+        await tx.audit_many(audit)
         await tx.save_link_chains(chains)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -129,7 +131,9 @@ class WriteTx:
         )
         return {r.seq: (r.digest, r.state) for r in rows}
 
-    async def mark_delivered(self, peer_id: str, seqs: Sequence[int], receipt_id: str, at: str) -> None:
+    async def mark_delivered(
+        self, peer_id: str, seqs: Sequence[int], receipt_id: str, at: str, sent_at: str
+    ) -> None:
         await self._conn.execute(
             update(t.messages)
             .where(
@@ -140,20 +144,12 @@ class WriteTx:
                     t.messages.c.state.in_(("queued", "sent")),
                 )
             )
-            .values(state="delivered", delivered_at=at, receipt_id=receipt_id)
-        )
-
-    async def set_inbound_receipt(self, peer_id: str, seqs: Sequence[int], receipt_id: str) -> None:
-        await self._conn.execute(
-            update(t.messages)
-            .where(
-                and_(
-                    t.messages.c.peer_id == peer_id,
-                    t.messages.c.direction == "inbound",
-                    t.messages.c.seq.in_(list(seqs)),
-                )
+            .values(
+                state="delivered",
+                delivered_at=at,
+                receipt_id=receipt_id,
+                sent_at=func.coalesce(t.messages.c.sent_at, sent_at),
             )
-            .values(receipt_id=receipt_id)
         )
 
     async def mark_acknowledged(
@@ -192,11 +188,17 @@ class WriteTx:
         )
 
     async def audit(self, at: str, actor: str, action: str, detail: dict[str, Any]) -> None:
-        await self._conn.execute(
-            insert(t.audit_log).values(
-                at=at, actor=actor, action=action, detail=json.dumps(detail, sort_keys=True)
+        await self.audit_many([(at, actor, action, detail)])
+
+    async def audit_many(self, events: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        if events:
+            await self._conn.execute(
+                insert(t.audit_log),
+                [
+                    {"at": at, "actor": actor, "action": action, "detail": json.dumps(detail, sort_keys=True)}
+                    for at, actor, action, detail in events
+                ],
             )
-        )
 
 
 class Store:
@@ -205,6 +207,9 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self.postgres = engine.dialect.name == "postgresql"
+        # SQLite has one writer at a time. Queue our own writers here rather than in
+        # SQLite's busy handler, which sleeps in growing steps and wrecks latency.
+        self._write_lock = asyncio.Lock() if not self.postgres else None
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -222,7 +227,10 @@ class Store:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTx]:
         """One transaction; commits on success, rolls back on any exception."""
-        async with self._engine.connect() as conn:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            conn = await stack.enter_async_context(self._engine.connect())
             conn = await conn.execution_options(redline_write=True)
             async with conn.begin():
                 yield WriteTx(conn, self.postgres)
