@@ -29,15 +29,15 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select  # noqa: E402
-
-from redline.store import schema  # noqa: E402
-from tests.support.stations import (  # noqa: E402
+from sqlalchemy import func, select
+from tests.support.stations import (
     StationProcess,
     create_pg_database,
     drop_pg_database,
     make_pair,
 )
+
+from redline.store import schema
 
 
 def _ts(value: str) -> datetime:
@@ -47,7 +47,7 @@ def _ts(value: str) -> datetime:
 async def _delivered_count(station: StationProcess) -> int:
     store = await station.open_store()
     try:
-        rows = await store._all(  # noqa: SLF001 - a benchmark may read the store directly
+        rows = await store._all(
             select(func.count()).where(
                 schema.messages.c.direction == "outbound", schema.messages.c.state == "delivered"
             )
@@ -63,7 +63,8 @@ async def measure_latency(w: StationProcess, count: int) -> list[float]:
     async with httpx.AsyncClient(base_url=w.api_url, headers=headers, timeout=30) as client:
         for i in range(count):
             r = await client.post(
-                "/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": f"latency {i}", "lang": "en"}
+                "/messages",
+                json={"to": "beijing", "precedence": "ROUTINE", "text": f"latency {i}", "lang": "en"},
             )
             r.raise_for_status()
             mid = r.json()["id"]
@@ -87,7 +88,8 @@ async def measure_throughput(w: StationProcess, total: int, senders: int) -> flo
     async def sender(client: httpx.AsyncClient, n: int) -> None:
         for i in range(per_sender):
             r = await client.post(
-                "/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": f"load {n}.{i}", "lang": "en"}
+                "/messages",
+                json={"to": "beijing", "precedence": "ROUTINE", "text": f"load {n}.{i}", "lang": "en"},
             )
             r.raise_for_status()
 
@@ -109,11 +111,13 @@ async def measure_throughput(w: StationProcess, total: int, senders: int) -> flo
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=500, help="latency samples (default 500)")
     parser.add_argument("--burst", type=int, default=20_000, help="messages in the throughput run")
     parser.add_argument("--senders", type=int, default=64, help="concurrent API clients")
