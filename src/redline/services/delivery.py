@@ -60,6 +60,7 @@ class DeliveryWorker:
         self._cache: dict[int, str] = {}  # seq -> envelope JSON, fed by the outbox after commit
         self.cursor = OutboundCursor()
         self.last_error: str | None = None
+        self.halted: str | None = None
         self.ready = asyncio.Event()
 
     def enqueue(self, seq: int, envelope: str) -> None:
@@ -80,7 +81,7 @@ class DeliveryWorker:
         await self._load_cursor()
         self.ready.set()
         backoff = Backoff()
-        while True:
+        while self.halted is None:
             batch = self.cursor.next_batch(MAX_BATCH)
             if not batch:
                 self._wake.clear()
@@ -152,7 +153,10 @@ class DeliveryWorker:
         if isinstance(gap, dict) and isinstance(gap.get("expected_seq"), int):
             self.cursor.on_gap(gap["expected_seq"])
         if equivocation:
-            log.error("%s reports an equivocation on our chain: %s", self.peer.station_id, equivocation)
+            # Our own chain forked (e.g. a database restored from an old backup): sending more
+            # would only repeat the fork. Stop this link until an administrator restarts it.
+            self.halted = f"{self.peer.station_id} reports an equivocation on our chain: {equivocation}"
+            log.error("delivery to %s halted: %s", self.peer.station_id, self.halted)
 
     async def _store_receipts(self, receipts: Iterable[Receipt], dispatched: str) -> list[int]:
         at = format_ts(utc_now())
@@ -181,4 +185,5 @@ class DeliveryWorker:
             "pending": self.cursor.pending,
             "receipted_through": self.cursor.receipted_through,
             "last_error": self.last_error,
+            "halted": self.halted,
         }

@@ -24,7 +24,7 @@ from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.stations import PeerRecord
 from redline.errors import InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
 from redline.protocol import InboundChain, plan_batch
-from redline.services.ports import Row, StationStore
+from redline.services.ports import Row, StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.codec import expect_object, load_json
 from redline.wire.envelope import Envelope, open_payload, parse_envelope, verify_envelope
@@ -125,7 +125,7 @@ class InboundService:
             receipt_bodies.extend(await tx.receipts_by_id(r for r in duplicate_receipts if r))
             if plan.equivocation is not None:
                 eq = plan.equivocation
-                await tx.insert_equivocation(
+                first = await tx.insert_equivocation(
                     peer.station_id,
                     eq.header.seq,
                     eq.known_digest,
@@ -133,7 +133,8 @@ class InboundService:
                     eq.reason,
                     at,
                 )
-                log.error("EQUIVOCATION from %s: %s", peer.station_id, eq.reason)
+                if first:
+                    log.error("EQUIVOCATION from %s: %s", peer.station_id, eq.reason)
             chains.in_next_seq, chains.in_last_digest = chain.next_seq, chain.last_digest
             await tx.save_link_chains(chains)
         answer: dict[str, Any] = {
@@ -175,7 +176,9 @@ class InboundService:
             "ack_message_id": None,
         }
 
-    async def _apply_ack(self, tx: Any, peer: PeerRecord, env: Envelope, body: dict[str, Any]) -> None:
+    async def _apply_ack(
+        self, tx: WriteTransaction, peer: PeerRecord, env: Envelope, body: dict[str, Any]
+    ) -> None:
         target = await tx.message(body["ack_of"])
         if target is None or target["direction"] != "outbound" or target["peer_id"] != peer.station_id:
             log.warning(

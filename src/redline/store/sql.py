@@ -175,7 +175,19 @@ class WriteTx:
 
     async def insert_equivocation(
         self, peer_id: str, seq: int, known_digest: str, envelope: str, reason: str, at: str
-    ) -> None:
+    ) -> bool:
+        """Record an equivocation once; False if this very envelope was recorded before."""
+        seen = await self._conn.execute(
+            select(t.equivocations.c.id).where(
+                and_(
+                    t.equivocations.c.peer_id == peer_id,
+                    t.equivocations.c.seq == seq,
+                    t.equivocations.c.envelope == envelope,
+                )
+            )
+        )
+        if seen.first() is not None:
+            return False
         await self._conn.execute(
             insert(t.equivocations).values(
                 peer_id=peer_id,
@@ -186,6 +198,7 @@ class WriteTx:
                 detected_at=at,
             )
         )
+        return True
 
     async def audit(self, at: str, actor: str, action: str, detail: dict[str, Any]) -> None:
         await self.audit_many([(at, actor, action, detail)])
