@@ -15,7 +15,7 @@ so it cannot be lifted into another envelope.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -58,12 +58,13 @@ class Envelope:
     payload: str
     sig: str
     digest: str
+    encoded: bytes = field(default=b"", repr=False)  # canonical bytes of the signed envelope
 
     def to_json(self) -> dict[str, Any]:
         return {**_unsigned_fields(self), "sig": self.sig}
 
     def encode(self) -> bytes:
-        return canonical(self.to_json())
+        return self.encoded or canonical(self.to_json())
 
     @property
     def header(self) -> EnvelopeHeader:
@@ -125,19 +126,8 @@ def build_envelope(
 
 
 def _with_digest(full: dict[str, Any], env: Envelope, sig: str) -> Envelope:
-    return Envelope(
-        id=env.id,
-        sender=env.sender,
-        recipient=env.recipient,
-        seq=env.seq,
-        prev=env.prev,
-        ts=env.ts,
-        precedence=env.precedence,
-        kind=env.kind,
-        payload=env.payload,
-        sig=sig,
-        digest=digest(canonical(full)),
-    )
+    encoded = canonical(full)
+    return replace(env, sig=sig, digest=digest(encoded), encoded=encoded)
 
 
 def parse_envelope(obj: object) -> Envelope:
