@@ -37,7 +37,9 @@ def test_every_api_route_is_documented_and_in_openapi():
             if method == "HEAD":
                 continue
             assert f"| {method} | `{route.path}" in text, f"docs/api.md lacks {method} {route.path}"
-            assert method.lower() in OPENAPI["paths"].get(route.path, {}), f"OpenAPI lacks {method} {route.path}"
+            assert method.lower() in OPENAPI["paths"].get(route.path, {}), (
+                f"OpenAPI lacks {method} {route.path}"
+            )
 
 
 def test_readme_opens_with_the_two_commands():

@@ -84,7 +84,8 @@ class StationProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "redline", "serve", "--data-dir", str(self.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -115,7 +116,8 @@ class StationProcess:
 
     def client(self, token: str | None = None, timeout: float = 10.0) -> httpx.Client:
         return httpx.Client(
-            base_url=self.api_url, timeout=timeout,
+            base_url=self.api_url,
+            timeout=timeout,
             headers={"Authorization": f"Bearer {token or self.token}"},
         )
 
@@ -133,9 +135,13 @@ class StationProcess:
         return asyncio.run(go())
 
 
-async def _init(root: Path, station_id: str, name: str, database_url: str) -> tuple[StationIdentity, int, int]:
+async def _init(
+    root: Path, station_id: str, name: str, database_url: str
+) -> tuple[StationIdentity, int, int]:
     api_port, link_port = free_port(), free_port()
-    me = await init_station(root / station_id, station_id, name, database_url, api_port=api_port, link_port=link_port)
+    me = await init_station(
+        root / station_id, station_id, name, database_url, api_port=api_port, link_port=link_port
+    )
     return me, api_port, link_port
 
 
@@ -151,7 +157,9 @@ async def _pair(a: StationIdentity, b: StationIdentity, verify: bool) -> str:
         await store.close()
 
 
-def make_pair(root: Path, database_urls: tuple[str, str], verify: bool = True) -> tuple[StationProcess, StationProcess]:
+def make_pair(
+    root: Path, database_urls: tuple[str, str], verify: bool = True
+) -> tuple[StationProcess, StationProcess]:
     """washington and beijing, initialised, cards exchanged and (by default) verified; not started."""
 
     async def go() -> tuple[StationProcess, StationProcess]:

@@ -85,7 +85,6 @@ class InboundService:
                     f"{self._me.station_id!r}"
                 )
             verify_envelope(env, key)
-            parse_ts(env.ts, f"envelope {env.id} ts")
             parsed.append((env, _check_body(env, open_payload(env, self._me.keys.encryption))))
         return parsed
 

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 
 from redline.crypto.keys import StationKeys, b64decode, b64encode, verify_signature
 from redline.crypto.sealing import open_sealed, seal
+from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.names import check_message_id, check_station_id
 from redline.errors import InputError, MalformedEnvelope
@@ -41,6 +42,7 @@ ENVELOPE_KEYS = frozenset(
     {"v", "id", "from", "to", "seq", "prev", "ts", "precedence", "kind", "payload", "sig"}
 )
 MAX_PAYLOAD_CHARS = 96_000
+MIN_YEAR, MAX_YEAR = 2000, 9000  # far enough from datetime's limits that deadlines never overflow
 _SIGNING_PREFIX = b"redline/envelope/v1\n"
 _SEALING_PREFIX = b"redline/payload/v1\n"
 
@@ -153,7 +155,7 @@ def parse_envelope(obj: object) -> Envelope:
         recipient=recipient,
         seq=field_int(fields, "seq", what, minimum=1),
         prev=field_hex_digest(fields, "prev", what),
-        ts=field_str(fields, "ts", what, 40),
+        ts=_check_ts(field_str(fields, "ts", what, 40)),
         precedence=precedence,
         kind=kind,
         payload=field_str(fields, "payload", what, MAX_PAYLOAD_CHARS),
@@ -161,6 +163,16 @@ def parse_envelope(obj: object) -> Envelope:
         digest="",
     )
     return _with_digest(dict(fields), draft, draft.sig)
+
+
+def _check_ts(value: str) -> str:
+    try:
+        moment = parse_ts(value, "envelope.ts")
+    except InputError as exc:
+        raise MalformedEnvelope(exc.message) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise MalformedEnvelope(f"envelope.ts: {value!r} is outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return value
 
 
 def verify_envelope(env: Envelope, key: Ed25519PublicKey) -> None:
