@@ -27,6 +27,7 @@ from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, Transp
 from redline.protocol import OutboundCursor
 from redline.services.ports import LinkTransport, StationStore
 from redline.services.station import StationIdentity
+from redline.wire.codec import digest_text
 from redline.wire.receipt import Receipt, parse_receipt, verify_receipt
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,9 @@ class DeliveryWorker:
         finally:
             answered.set()
             await marker
-        await self._record_answer(answer, dispatched)
+        await self._record_answer(
+            answer, dispatched, {seq: digest_text(e) for seq, e in zip(batch, envelopes, strict=True) if e}
+        )
 
     async def _mark_sent_if_slow(self, seqs: list[int], dispatched: str, answered: asyncio.Event) -> None:
         """Show "sent" only while a transmission is outstanding; a prompt receipt goes straight to
@@ -132,7 +135,7 @@ class DeliveryWorker:
         except TimeoutError:
             await self._store.mark_sent(self.peer.station_id, seqs, dispatched)
 
-    async def _record_answer(self, raw: bytes, dispatched: str) -> None:
+    async def _record_answer(self, raw: bytes, dispatched: str, sent: dict[int, str]) -> None:
         try:
             answer = json.loads(raw)
             receipts = [parse_receipt(r) for r in answer["receipts"]]
@@ -146,7 +149,7 @@ class DeliveryWorker:
             verify_receipt(receipt, self._peer_key)
             if receipt.by != self.peer.station_id or receipt.for_station != self._me.station_id:
                 raise BadReceipt(f"receipt {receipt.id} is by {receipt.by!r} for {receipt.for_station!r}")
-        receipted = await self._store_receipts(receipts, dispatched)
+        receipted = await self._store_receipts(receipts, dispatched, sent)
         self.cursor.on_receipted(receipted)
         for seq in receipted:
             self._cache.pop(seq, None)
@@ -158,26 +161,34 @@ class DeliveryWorker:
             self.halted = f"{self.peer.station_id} reports an equivocation on our chain: {equivocation}"
             log.error("delivery to %s halted: %s", self.peer.station_id, self.halted)
 
-    async def _store_receipts(self, receipts: Iterable[Receipt], dispatched: str) -> list[int]:
+    async def _store_receipts(
+        self, receipts: Iterable[Receipt], dispatched: str, sent: dict[int, str]
+    ) -> list[int]:
+        """Check each receipted digest is what we sent at that seq; record the receipts in one commit.
+
+        ``sent`` holds the digests of the batch just sent, so the usual receipt needs no query.
+        """
         at = format_ts(utc_now())
-        receipted: list[int] = []
-        async with self._store.write() as tx:
-            for receipt in receipts:
-                ours = await tx.outbound_digests(self.peer.station_id, (s for s, _ in receipt.entries))
-                for seq, digest in receipt.entries:
-                    if seq not in ours or ours[seq][0] != digest:
-                        raise BadReceipt(
-                            f"receipt {receipt.id} covers seq {seq} with digest {digest[:12]}…, "
-                            "which is not the envelope we sent there"
-                        )
-                fresh = [s for s, _ in receipt.entries if ours[s][1] in ("queued", "sent")]
-                if fresh:
+        receipts = list(receipts)
+        others = {s for r in receipts for s, _ in r.entries if s not in sent}
+        if others:
+            sent = {**sent, **await self._store.outbound_digests(self.peer.station_id, others)}
+        for receipt in receipts:
+            for seq, digest in receipt.entries:
+                if sent.get(seq) != digest:
+                    raise BadReceipt(
+                        f"receipt {receipt.id} covers seq {seq} with digest {digest[:12]}…, "
+                        "which is not the envelope we sent there"
+                    )
+        fresh = [r for r in receipts if any(s > self.cursor.receipted_through for s, _ in r.entries)]
+        if fresh:
+            async with self._store.write() as tx:
+                for receipt in fresh:
                     body = json.dumps(receipt.to_json(), sort_keys=True)
-                    if not await tx.receipts_by_id([receipt.id]):
-                        await tx.insert_receipt(receipt.id, self.peer.station_id, "received", body, at)
-                    await tx.mark_delivered(self.peer.station_id, fresh, receipt.id, at, dispatched)
-                receipted.extend(s for s, _ in receipt.entries)
-        return receipted
+                    await tx.insert_receipt(receipt.id, self.peer.station_id, "received", body, at)
+                    seqs = [s for s, _ in receipt.entries]
+                    await tx.mark_delivered(self.peer.station_id, seqs, receipt.id, at, dispatched)
+        return [s for r in receipts for s, _ in r.entries]
 
     def status(self) -> dict[str, Any]:
         return {

@@ -22,7 +22,7 @@ from redline.domain.clock import format_ts, parse_ts, utc_now
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, MessageKind, TextBody
 from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.stations import PeerRecord
-from redline.errors import InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
+from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
 from redline.protocol import InboundChain, plan_batch
 from redline.services.ports import Row, StationStore, WriteTransaction
 from redline.services.station import StationIdentity
@@ -102,9 +102,6 @@ class InboundService:
             )
             plan = plan_batch(chain, [e.header for e, _ in parsed], {s: d for s, (d, _) in positions.items()})
             accepted = [by_seq[h.seq] for h in plan.accepted]
-            reused = await tx.message_ids_exist(env.id for env, _ in accepted)
-            if reused:
-                raise MalformedEnvelope(f"message id(s) {', '.join(sorted(reused))} were used before")
             receipt_bodies: list[str] = []
             if accepted:
                 entries = [(env.seq, env.digest) for env, _ in accepted]
@@ -112,9 +109,14 @@ class InboundService:
                     self._me.keys, receipt_id, self._me.station_id, peer.station_id, at, entries
                 )
                 receipt_text = json.dumps(receipt.to_json(), sort_keys=True)
-                await tx.insert_messages(
-                    [self._row(peer, env, body, now, receipt_id) for env, body in accepted]
-                )
+                try:
+                    await tx.insert_messages(
+                        [self._row(peer, env, body, now, receipt_id) for env, body in accepted]
+                    )
+                except Conflict:
+                    # plan_batch found the chain positions free, so an id was used before.
+                    ids = ", ".join(env.id for env, _ in accepted)
+                    raise MalformedEnvelope(f"message id(s) among {ids} were used before") from None
                 await tx.insert_receipt(receipt_id, peer.station_id, "issued", receipt_text, at)
                 receipt_bodies.append(receipt_text)
                 for env, body in accepted:

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -78,14 +79,10 @@ class WriteTx:
 
     async def insert_messages(self, rows: Sequence[Row]) -> None:
         if rows:
-            await self._conn.execute(insert(t.messages), list(rows))
-
-    async def message_ids_exist(self, ids: Iterable[str]) -> set[str]:
-        wanted = list(ids)
-        if not wanted:
-            return set()
-        rows = await self._conn.execute(select(t.messages.c.id).where(t.messages.c.id.in_(wanted)))
-        return {r.id for r in rows}
+            try:
+                await self._conn.execute(insert(t.messages), list(rows))
+            except IntegrityError:
+                raise Conflict("a message id or chain position is already taken") from None
 
     async def inbound_positions(self, peer_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str | None]]:
         """seq -> (digest, receipt id) for envelopes already stored from ``peer_id``."""
@@ -104,8 +101,12 @@ class WriteTx:
         return {r.seq: (r.digest, r.receipt_id) for r in rows}
 
     async def insert_receipt(self, receipt_id: str, peer_id: str, direction: str, body: str, at: str) -> None:
+        """Store a receipt; storing the same receipt again (a retransmitted answer) does nothing."""
+        dialect_insert = postgresql.insert if self._postgres else sqlite.insert
         await self._conn.execute(
-            insert(t.receipts).values(id=receipt_id, peer_id=peer_id, direction=direction, body=body, at=at)
+            dialect_insert(t.receipts)
+            .values(id=receipt_id, peer_id=peer_id, direction=direction, body=body, at=at)
+            .on_conflict_do_nothing(index_elements=["id"])
         )
 
     async def receipts_by_id(self, ids: Iterable[str]) -> list[str]:
@@ -114,22 +115,6 @@ class WriteTx:
             return []
         rows = await self._conn.execute(select(t.receipts.c.body).where(t.receipts.c.id.in_(wanted)))
         return [r.body for r in rows]
-
-    async def outbound_digests(self, peer_id: str, seqs: Iterable[int]) -> dict[int, tuple[str, str]]:
-        """seq -> (digest, state) of our own envelopes to ``peer_id``."""
-        wanted = sorted(set(seqs))
-        if not wanted:
-            return {}
-        rows = await self._conn.execute(
-            select(t.messages.c.seq, t.messages.c.digest, t.messages.c.state).where(
-                and_(
-                    t.messages.c.peer_id == peer_id,
-                    t.messages.c.direction == "outbound",
-                    t.messages.c.seq.in_(wanted),
-                )
-            )
-        )
-        return {r.seq: (r.digest, r.state) for r in rows}
 
     async def mark_delivered(
         self, peer_id: str, seqs: Sequence[int], receipt_id: str, at: str, sent_at: str
@@ -368,6 +353,22 @@ class Store:
                 )
                 .values(state="sent", sent_at=at)
             )
+
+    async def outbound_digests(self, peer_id: str, seqs: Iterable[int]) -> dict[int, str]:
+        """seq -> digest of our own envelopes to ``peer_id``."""
+        wanted = sorted(set(seqs))
+        if not wanted:
+            return {}
+        rows = await self._all(
+            select(t.messages.c.seq, t.messages.c.digest).where(
+                and_(
+                    t.messages.c.peer_id == peer_id,
+                    t.messages.c.direction == "outbound",
+                    t.messages.c.seq.in_(wanted),
+                )
+            )
+        )
+        return {r.seq: r.digest for r in rows}
 
     async def receipt(self, receipt_id: str) -> str | None:
         rows = await self._all(select(t.receipts.c.body).where(t.receipts.c.id == receipt_id))

@@ -21,6 +21,11 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def digest_text(canonical_json: str) -> str:
+    """Digest of an envelope stored or sent as its canonical JSON text."""
+    return digest(canonical_json.encode("utf-8"))
+
+
 def load_json(raw: bytes, what: str) -> Any:
     try:
         return json.loads(raw)
