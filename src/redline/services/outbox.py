@@ -32,6 +32,7 @@ from redline.wire.envelope import build_envelope
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 512
+GATHER_YIELDS = 3
 
 
 @dataclass(slots=True)
@@ -70,6 +71,9 @@ class Outbox:
     async def run(self) -> None:
         while True:
             group = [await self._queue.get()]
+            # Give requests that are already being handled a moment to join this group.
+            for _ in range(GATHER_YIELDS):
+                await asyncio.sleep(0)
             while len(group) < MAX_GROUP and not self._queue.empty():
                 group.append(self._queue.get_nowait())
             await self._commit_group(group)

@@ -13,7 +13,7 @@ from redline.crypto.tls import make_self_signed_certificate
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
-from redline.store.engine import async_url
+from redline.store.engine import driver_url
 from redline.store.sql import Store
 from redline.wire.card import ContactCard, check_endpoint, make_card
 
@@ -127,7 +127,7 @@ async def init_station(
     if files.config.exists():
         raise InputError(f"{files.config} already exists; this directory holds a station already")
     url = database_url or f"sqlite:///{(data_dir / 'redline.db').resolve()}"
-    async_url(url)  # validate before anything is written
+    driver_url(url)  # validate before anything is written
     chosen = [check_endpoint(e) for e in (endpoints or [f"https://127.0.0.1:{link_port}"])]
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)

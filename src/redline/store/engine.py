@@ -1,4 +1,12 @@
-"""Database URLs, engines and migrations for SQLite and PostgreSQL."""
+"""Database URLs, engines and migrations for SQLite and PostgreSQL.
+
+SQLite is an embedded library whose statements take microseconds, so its
+engine is a plain (synchronous) SQLAlchemy engine used on the event-loop
+thread: a transaction then runs start to finish without yielding, instead of
+paying a thread hop per statement and stretching while the loop is busy (which
+held the single SQLite write lock for tens of milliseconds under load).
+PostgreSQL is a network service and goes through asyncpg.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -17,8 +25,8 @@ from redline.errors import InputError
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def async_url(url: str) -> str:
-    """Accept ``sqlite:///path`` and ``postgresql://...``; pick the async driver."""
+def driver_url(url: str) -> str:
+    """Accept ``sqlite:///path`` and ``postgresql://...``; pick the driver Redline uses."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -29,23 +37,25 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise InputError("database URL: SQLite needs a file path (sqlite:////abs/path/redline.db)")
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+        return parsed.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     raise InputError(f"database URL: backend {backend!r} is not supported; use sqlite or postgresql")
 
 
-def make_engine(url: str) -> AsyncEngine:
-    full = async_url(url)
+def make_engine(url: str) -> Engine | AsyncEngine:
+    full = driver_url(url)
     if full.startswith("sqlite"):
-        engine = create_async_engine(full, pool_size=4, max_overflow=4)
+        # check_same_thread off: a commit's fsync runs in a worker thread while the
+        # store's write lock keeps every other user off that connection.
+        engine = create_engine(full, pool_size=4, max_overflow=4, connect_args={"check_same_thread": False})
         _tune_sqlite(engine)
         return engine
     return create_async_engine(full, pool_size=8, max_overflow=8, pool_pre_ping=True)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take over transaction control from the driver so BEGIN IMMEDIATE can be used.
         dbapi_conn.isolation_level = None
@@ -53,11 +63,12 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit is on disk before a receipt leaves; survives power loss, not only kill -9.
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA busy_timeout=15000")
+        # Another process (the CLI) may hold the write lock briefly; wait, but not for long.
+        cur.execute("PRAGMA busy_timeout=5000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Writers lock the file up front so two writers never deadlock upgrading a read lock.
         write = conn.get_execution_options().get("redline_write", False)
@@ -71,8 +82,14 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(redline_write=True)
-        await conn.run_sync(_upgrade)
-        await conn.commit()
+async def migrate(engine: Engine | AsyncEngine) -> None:
+    if isinstance(engine, AsyncEngine):
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(redline_write=True)
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+        return
+    with engine.connect() as sync_conn:
+        sync_conn = sync_conn.execution_options(redline_write=True)
+        _upgrade(sync_conn)
+        sync_conn.commit()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Executable, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -38,10 +37,25 @@ def _peer(row: Any) -> PeerRecord:
     )
 
 
+class _LoopThreadConnection:
+    """A synchronous SQLite connection behind the same awaitable ``execute`` as AsyncConnection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        if parameters is None:
+            return self._conn.execute(statement)
+        return self._conn.execute(statement, parameters)
+
+
+Executor = AsyncConnection | _LoopThreadConnection
+
+
 class WriteTx:
     """Every row change happens through one of these, inside one transaction."""
 
-    def __init__(self, conn: AsyncConnection, postgres: bool) -> None:
+    def __init__(self, conn: Executor, postgres: bool) -> None:
         self._conn = conn
         self._postgres = postgres
 
@@ -199,15 +213,22 @@ class WriteTx:
             )
 
 
+async def _dispose(engine: Engine | AsyncEngine) -> None:
+    if isinstance(engine, AsyncEngine):
+        await engine.dispose()
+    else:
+        engine.dispose()
+
+
 class Store:
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine | AsyncEngine) -> None:
         self._engine = engine
-        self.postgres = engine.dialect.name == "postgresql"
+        self.postgres = isinstance(engine, AsyncEngine)
         # SQLite has one writer at a time. Queue our own writers here rather than in
         # SQLite's busy handler, which sleeps in growing steps and wrecks latency.
-        self._write_lock = asyncio.Lock() if not self.postgres else None
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -215,27 +236,41 @@ class Store:
         try:
             await migrate(engine)
         except (SQLAlchemyError, OSError) as exc:
-            await engine.dispose()
+            await _dispose(engine)
             raise StoreError(f"cannot open database {url!r}: {exc}") from None
         return cls(engine)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await _dispose(self._engine)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteTx]:
         """One transaction; commits on success, rolls back on any exception."""
-        async with contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            conn = await stack.enter_async_context(self._engine.connect())
-            conn = await conn.execution_options(redline_write=True)
-            async with conn.begin():
-                yield WriteTx(conn, self.postgres)
+        if isinstance(self._engine, AsyncEngine):
+            async with self._engine.connect() as conn:
+                conn = await conn.execution_options(redline_write=True)
+                async with conn.begin():
+                    yield WriteTx(conn, postgres=True)
+            return
+        async with self._write_lock:
+            with self._engine.connect() as sync_conn:
+                sync_conn = sync_conn.execution_options(redline_write=True)
+                transaction = sync_conn.begin()
+                try:
+                    yield WriteTx(_LoopThreadConnection(sync_conn), postgres=False)
+                except BaseException:
+                    transaction.rollback()
+                    raise
+                # The commit waits for fsync: let the loop serve requests meanwhile (they queue
+                # up for the next group commit). The write lock keeps the connection ours.
+                await asyncio.to_thread(transaction.commit)
 
     async def _all(self, query: Any) -> list[Any]:
-        async with self._engine.connect() as conn:
-            return list(await conn.execute(query))
+        if isinstance(self._engine, AsyncEngine):
+            async with self._engine.connect() as conn:
+                return list(await conn.execute(query))
+        with self._engine.connect() as sync_conn:
+            return list(sync_conn.execute(query))
 
     # -- peers --------------------------------------------------------------
 
