@@ -92,6 +92,7 @@ class LinkMachine(RuleBasedStateMachine):
         self.receiver = Receiver()
         self.requests: list[Request] = []
         self.responses: list[Response] = []
+        self.restarted = False
         self._failed = False
 
     @contextmanager
@@ -143,6 +144,7 @@ class LinkMachine(RuleBasedStateMachine):
             high = len(self.queued)
             low = next((s for s in range(1, high + 1) if s not in self.receipted), None)
             self.cursor = OutboundCursor(receipted_through=(low - 1) if low else high, highest_queued=high)
+            self.restarted = True
 
     # -- network ----------------------------------------------------------------------------
 
@@ -235,9 +237,15 @@ class LinkMachine(RuleBasedStateMachine):
         prefix = 0
         while prefix + 1 in self.receipted:
             prefix += 1
-        assert self.cursor.receipted_through == prefix, (
-            f"cursor at {self.cursor.receipted_through} but receipts held for 1..{prefix}"
+        assert self.cursor.receipted_through <= prefix, (
+            f"cursor at {self.cursor.receipted_through} but receipts held only for 1..{prefix}"
         )
+        if not self.restarted:
+            # A restart forgets receipts held ahead of a hole (they are re-earned by one resend);
+            # short of that, the cursor counts every receipt it was given.
+            assert self.cursor.receipted_through == prefix, (
+                f"cursor at {self.cursor.receipted_through} though receipts are held for 1..{prefix}"
+            )
 
     def teardown(self) -> None:
         if not self._failed:

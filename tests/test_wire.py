@@ -587,7 +587,9 @@ def receipt_alterations(draw: st.DrawFn, wire: dict[str, Any], what: str) -> dic
     entries: list[list[Any]] = out["entries"]
     i = draw(st.integers(0, len(entries) - 1))
     if what == "entry_seq":
-        entries[i][0] = draw(st.integers().filter(lambda n: n != entries[i][0]) | json_values)
+        # Bounded: seqs from 2^53 crash verify_receipt (test_receipt_values_beyond_jcs_are_bad_not_crashes).
+        other_seqs = st.integers(max_value=2**53 - 1).filter(lambda n: n != entries[i][0])
+        entries[i][0] = draw(other_seqs | json_values)
     elif what == "entry_digest":
         entries[i][1] = replace_char(
             draw, entries[i][1], st.sampled_from("0123456789abcdefABCDEF") | likely_chars
@@ -632,6 +634,39 @@ def test_altered_receipt_is_bad(what: str, receipt: Receipt, data: st.DataObject
     except BadReceipt:
         return
     raise AssertionError(f"receipt with an altered {what!r} was accepted: {altered!r}")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("entries", [[2**53, "a" * 64]]),
+        ("entries", [[1, "a" * 63 + "\ud800"]]),
+        ("by", "beijing\ud800"),
+        ("at", "2026-01-31T12:00:00.000000Z\ud800"),
+    ],
+    ids=["seq-2^53", "surrogate-in-digest", "surrogate-in-by", "surrogate-in-at"],
+)
+def test_receipt_values_beyond_jcs_are_bad_not_crashes(name: str, value: object) -> None:
+    """A peer's answer that RFC 8785 cannot encode must be a BadReceipt, not an exception from rfc8785.
+
+    DeliveryWorker.run only survives RedlineError; anything else ends the worker task, and with it
+    the TaskGroup in redline.runtime that also runs the servers.
+    """
+    receipt = issue_receipt(
+        RECIPIENT, "r" * 32, "beijing", "washington", "2026-01-31T12:00:00.000000Z", [(1, "a" * 64)]
+    )
+    wire = json.loads(json.dumps({**receipt.to_json(), name: value}))
+    try:
+        accept_receipt(wire)
+    except BadReceipt:
+        return
+    except Exception as exc:
+        raise AssertionError(
+            f"BUG: a receipt with {name}={value!r} raised {type(exc).__module__}.{type(exc).__name__} "
+            f"({exc}) instead of BadReceipt: parse_receipt accepts entry seqs >= 2^53 and non-UTF-8 "
+            "strings, and verify_receipt lets rfc8785's ValueError through."
+        ) from exc
+    raise AssertionError(f"receipt with {name}={value!r} was accepted")
 
 
 def test_altered_receipt_signature_text_is_bad() -> None:
@@ -696,6 +731,9 @@ def card_alterations(draw: st.DrawFn, card: ContactCard, what: str, how: str) ->
         out[what] = replace_char(draw, out[what], ascii_chars)
     elif what == "v":
         out[what] = draw(st.integers().filter(lambda n: n != 1))
+    elif what == "sig":
+        # Edits that change the signature bytes; text-only edits are test_altered_card_signature_text_*.
+        out[what] = replace_char(draw, out[what][:-1], st.sampled_from(B64URL)) + out[what][-1]
     else:
         out[what] = replace_char(draw, out[what], likely_chars)
     assume(out != wire)
@@ -736,6 +774,7 @@ JUNK: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:Parsed a serial number:cryptography.utils.CryptographyDeprecationWarning")
 @pytest.mark.parametrize("how", ["edit", "replace", "junk"])
 @pytest.mark.parametrize("what", sorted(CARD_KEYS))
 @PER_CASE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +26,21 @@ def b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64decode(text: object, field: str) -> bytes:
-    if not isinstance(text, str):
-        raise InputError(f"{field}: expected a base64url string")
+    """Strict unpadded base64url: exactly one text per byte string, so signatures and
+    digests computed over the text cannot be varied without changing the bytes."""
+    if not isinstance(text, str) or not _B64URL.fullmatch(text):
+        raise InputError(f"{field}: expected an unpadded base64url string")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
         raise InputError(f"{field}: not valid base64url") from None
+    if b64encode(raw) != text:
+        raise InputError(f"{field}: not the canonical base64url encoding of its bytes")
+    return raw
 
 
 def write_private_file(path: Path, data: bytes) -> None:

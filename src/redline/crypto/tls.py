@@ -57,10 +57,10 @@ def fingerprint_der(der: bytes) -> str:
 
 def fingerprint_pem(pem: str | bytes) -> str:
     """SHA-256 over the certificate's DER encoding, as ``sha256:<hex>``."""
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
     try:
+        data = pem.encode("ascii") if isinstance(pem, str) else pem
         cert = x509.load_pem_x509_certificate(data)
-    except ValueError as exc:
+    except ValueError as exc:  # UnicodeEncodeError included: PEM is ASCII
         raise InputError(f"tls_certificate: not a PEM X.509 certificate ({exc})") from None
     return fingerprint_der(cert.public_bytes(serialization.Encoding.DER))
 

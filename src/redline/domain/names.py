@@ -14,7 +14,7 @@ _MESSAGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def check_station_id(value: object, field: str = "station") -> str:
-    if not isinstance(value, str) or not _STATION_ID.match(value):
+    if not isinstance(value, str) or not _STATION_ID.fullmatch(value):
         raise InputError(
             f"{field}: {value!r} is not a station id; use 2-32 lowercase letters, digits or '-', "
             "starting with a letter (e.g. 'washington')"
@@ -23,18 +23,18 @@ def check_station_id(value: object, field: str = "station") -> str:
 
 
 def check_operator_name(value: object) -> str:
-    if not isinstance(value, str) or not _OPERATOR_NAME.match(value):
+    if not isinstance(value, str) or not _OPERATOR_NAME.fullmatch(value):
         raise InputError(f"operator name {value!r} is invalid; use 1-64 letters, digits, '.', '_' or '-'")
     return value
 
 
 def check_lang(value: object) -> str:
-    if not isinstance(value, str) or not _LANG_TAG.match(value):
+    if not isinstance(value, str) or not _LANG_TAG.fullmatch(value):
         raise InputError(f"lang: {value!r} is not a BCP 47 language tag such as 'en' or 'zh-Hans'")
     return value
 
 
-def check_message_id(value: object) -> str:
-    if not isinstance(value, str) or not _MESSAGE_ID.match(value):
-        raise InputError(f"{value!r} is not a message id (32 lowercase hex digits)")
+def check_message_id(value: object, field: str = "message id") -> str:
+    if not isinstance(value, str) or not _MESSAGE_ID.fullmatch(value):
+        raise InputError(f"{field}: {value!r} is not a message id (32 lowercase hex digits)")
     return value

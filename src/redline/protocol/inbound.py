@@ -100,10 +100,12 @@ def plan_batch(chain: InboundChain, headers: Sequence[EnvelopeHeader], known: Ma
     whatever follows depends on it.
     """
     plan = BatchPlan()
+    seen = dict(known)  # a batch may repeat a seq it has just accepted
     for header in headers:
-        decision = chain.classify(header, known.get(header.seq))
+        decision = chain.classify(header, seen.get(header.seq))
         if isinstance(decision, Accept):
             chain.accept(header)
+            seen[header.seq] = header.digest
             plan.accepted.append(header)
         elif isinstance(decision, Duplicate):
             plan.duplicates.append(header)

@@ -105,6 +105,10 @@ class DeliveryWorker:
                 self.last_error = exc.message
                 log.error("delivery to %s: %s", self.peer.station_id, exc.message)
                 await asyncio.sleep(backoff.next_delay())
+            except Exception as exc:  # a bug must not take the station's task group down
+                self.last_error = f"internal error: {exc!r}"
+                log.exception("delivery to %s failed unexpectedly", self.peer.station_id)
+                await asyncio.sleep(backoff.next_delay())
 
     async def _send(self, batch: range) -> None:
         envelopes = [self._cache.get(seq) for seq in batch]

@@ -74,6 +74,11 @@ class InboundService:
         parsed: list[tuple[Envelope, dict[str, Any]]] = []
         for item in items:
             env = parse_envelope(item)
+            if parsed and env.seq <= parsed[-1][0].seq:
+                raise MalformedEnvelope(
+                    f"batch.envelopes: seq {env.seq} follows seq {parsed[-1][0].seq}; "
+                    "seqs must strictly increase"
+                )
             if env.sender != peer.station_id:
                 raise UnknownPeer(
                     f"envelope {env.id} claims to be from {env.sender!r} but arrived on the link "

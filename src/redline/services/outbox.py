@@ -96,13 +96,13 @@ class Outbox:
                 if not draft.future.done():
                     draft.future.set_exception(error)
             return
+        self._on_committed(committed)  # wake the delivery workers before the API answers
         for draft, message_id in done:
             if not draft.future.done():
                 draft.future.set_result(message_id)
         for draft, error in refused:
             if not draft.future.done():
                 draft.future.set_exception(error)
-        self._on_committed(committed)
 
     def _recipient_key(self, peer: PeerRecord) -> X25519PublicKey:
         cache_key = (peer.station_id, peer.encryption_key)

@@ -18,7 +18,7 @@ from redline.crypto.sealing import SUITE_NAME
 from redline.crypto.tls import fingerprint_pem
 from redline.domain.names import check_station_id
 from redline.errors import InputError, RemoteProtocolError
-from redline.wire.codec import canonical
+from redline.wire.codec import canonical, is_utf8
 
 CARD_KEYS = frozenset(
     {
@@ -74,7 +74,10 @@ class ContactCard:
 def check_endpoint(url: object) -> str:
     if not isinstance(url, str):
         raise InputError("endpoints: each endpoint must be a string like https://host:port")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise InputError(f"endpoints: {url!r} is not a URL ({exc})") from None
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise InputError(f"endpoints: {url!r} must be https://HOST:PORT with no path")
     try:
@@ -125,12 +128,12 @@ def parse_card(obj: object) -> ContactCard:
                 if part
             )
         )
-    if obj["v"] != 1 or obj["type"] != "contact-card":
+    if type(obj["v"]) is not int or obj["v"] != 1 or obj["type"] != "contact-card":
         raise InputError("contact card: not a version 1 Redline contact card")
     if obj["hpke_suite"] != SUITE_NAME:
         raise InputError(f"contact card: HPKE suite {obj['hpke_suite']!r} is not supported ({SUITE_NAME})")
     name = obj["name"]
-    if not isinstance(name, str) or not 0 < len(name) <= 128:
+    if not isinstance(name, str) or not 0 < len(name) <= 128 or not is_utf8(name):
         raise InputError("contact card: name must be 1-128 characters")
     endpoints = obj["endpoints"]
     if not isinstance(endpoints, list) or not 0 < len(endpoints) <= MAX_ENDPOINTS:

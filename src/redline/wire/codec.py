@@ -45,10 +45,21 @@ def expect_object(value: object, what: str, keys: frozenset[str]) -> Mapping[str
     return value
 
 
+def is_utf8(value: str) -> bool:
+    """False for strings holding lone surrogates, which JSON can carry but UTF-8 cannot."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def field_str(obj: Mapping[str, Any], key: str, what: str, max_len: int = 256) -> str:
     value = obj[key]
     if not isinstance(value, str) or not value or len(value) > max_len:
         raise MalformedEnvelope(f"{what}.{key}: expected a non-empty string of at most {max_len} characters")
+    if not is_utf8(value):
+        raise MalformedEnvelope(f"{what}.{key}: holds a lone surrogate, which is not valid Unicode text")
     return value
 
 

@@ -139,12 +139,12 @@ def parse_envelope(obj: object) -> Envelope:
     if fields["v"] != VERSION or isinstance(fields["v"], bool):
         raise MalformedEnvelope(f"{what}.v: version {fields['v']!r} is not supported (expected {VERSION})")
     try:
-        message_id = check_message_id(fields["id"])
+        message_id = check_message_id(fields["id"], f"{what}.id")
         sender = check_station_id(fields["from"], f"{what}.from")
         recipient = check_station_id(fields["to"], f"{what}.to")
         precedence = Precedence.parse(fields["precedence"])
     except InputError as exc:
-        raise MalformedEnvelope(f"{what}: {exc.message}") from None
+        raise MalformedEnvelope(exc.message) from None
     try:
         kind = MessageKind(fields["kind"])
     except ValueError:

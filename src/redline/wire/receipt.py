@@ -59,7 +59,7 @@ def parse_receipt(obj: object) -> Receipt:
         fields = expect_object(obj, what, RECEIPT_KEYS)
     except RemoteProtocolError as exc:
         raise BadReceipt(exc.message) from None
-    if fields["v"] != 1 or fields["type"] != "receipt":
+    if type(fields["v"]) is not int or fields["v"] != 1 or fields["type"] != "receipt":
         raise BadReceipt("receipt: unsupported version or type")
     raw_entries = fields["entries"]
     if not isinstance(raw_entries, list) or not 0 < len(raw_entries) <= MAX_ENTRIES:
@@ -71,12 +71,13 @@ def parse_receipt(obj: object) -> Receipt:
             and len(item) == 2
             and isinstance(item[0], int)
             and not isinstance(item[0], bool)
-            and item[0] >= 1
+            and 1 <= item[0] < 2**53
             and isinstance(item[1], str)
             and len(item[1]) == 64
+            and not item[1].strip("0123456789abcdef")
         )
         if not ok:
-            raise BadReceipt(f"receipt.entries: {item!r} is not a [seq, digest] pair")
+            raise BadReceipt(f"receipt.entries: {item!r} is not a [seq, sha256-hex digest] pair")
         entries.append((item[0], item[1]))
     try:
         return Receipt(
@@ -93,6 +94,10 @@ def parse_receipt(obj: object) -> Receipt:
 
 def verify_receipt(receipt: Receipt, key: Ed25519PublicKey) -> None:
     try:
-        verify_signature(key, receipt.sig, _PREFIX + canonical(receipt.unsigned()), f"receipt {receipt.id}")
+        signed = _PREFIX + canonical(receipt.unsigned())
+    except ValueError as exc:  # rfc8785 refuses what JSON allows but JCS does not
+        raise BadReceipt(f"receipt {receipt.id}: cannot be canonicalised ({exc})") from None
+    try:
+        verify_signature(key, receipt.sig, signed, f"receipt {receipt.id}")
     except RemoteProtocolError as exc:
         raise BadReceipt(exc.message) from None
