@@ -4,8 +4,8 @@ A worker sends at most one batch at a time, in sequence order, from the first
 envelope without a receipt (:class:`redline.protocol.OutboundCursor`). It
 checks every receipt's signature and that each receipted digest is the one we
 sent, then marks those messages delivered in one commit. A failed path means
-exponential backoff with full jitter (50 ms doubling to 30 s); a new message
-wakes the worker at once. On start it rebuilds its cursor from the database,
+exponential backoff with full jitter, 50 ms doubling to a 5 s cap (a hotline
+probes an absent peer often); a new message wakes an idle worker at once. On start it rebuilds its cursor from the database,
 so a restart after kill -9 resumes exactly where the receipts stop; the peer
 answers anything it already holds with the original receipt.
 """
@@ -37,7 +37,7 @@ SENT_MARK_AFTER = 0.25  # seconds a batch may be outstanding before its messages
 
 
 class Backoff:
-    def __init__(self, first: float = 0.05, cap: float = 30.0) -> None:
+    def __init__(self, first: float = 0.05, cap: float = 5.0) -> None:
         self.first, self.cap, self.failures = first, cap, 0
 
     def next_delay(self) -> float:
