@@ -44,6 +44,8 @@ async def cmd_init(args: argparse.Namespace) -> int:
         api_port=args.api_port,
         link_port=args.link_port,
         endpoints=args.endpoint,
+        api_host=args.api_host,
+        link_host=args.link_host,
     )
     print(f"initialised station {me.station_id!r} in {me.files.root}")
     print(f"  TLS fingerprint  {me.card().tls_fingerprint}")
@@ -168,8 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="database URL (default: SQLite file in the data directory; "
         "postgresql://user@host/db works the same)",
     )
-    p.add_argument("--api-port", type=int, default=8080, help="operator API port on 127.0.0.1 (default 8080)")
+    p.add_argument("--api-port", type=int, default=8080, help="operator API port (default 8080)")
     p.add_argument("--link-port", type=int, default=8443, help="link port for peers (default 8443)")
+    p.add_argument(
+        "--api-host", default="127.0.0.1", help="address the operator API listens on (default 127.0.0.1)"
+    )
+    p.add_argument("--link-host", default="127.0.0.1", help="address the link listens on (default 127.0.0.1)")
     p.add_argument(
         "--endpoint",
         action="append",

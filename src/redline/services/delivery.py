@@ -5,9 +5,10 @@ envelope without a receipt (:class:`redline.protocol.OutboundCursor`). It
 checks every receipt's signature and that each receipted digest is the one we
 sent, then marks those messages delivered in one commit. A failed path means
 exponential backoff with full jitter, 50 ms doubling to a 5 s cap (a hotline
-probes an absent peer often); a new message wakes an idle worker at once. On start it rebuilds its cursor from the database,
-so a restart after kill -9 resumes exactly where the receipts stop; the peer
-answers anything it already holds with the original receipt.
+probes an absent peer often); a new message wakes an idle worker at once. On
+start it rebuilds its cursor from the database, so a restart after kill -9
+resumes exactly where the receipts stop; the peer answers anything it already
+holds with the original receipt.
 """
 
 from __future__ import annotations

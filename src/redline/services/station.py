@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,18 @@ def check_port(value: int, what: str) -> int:
     if not 0 < value < 65536:
         raise InputError(f"{what}: {value} is not a TCP port (1-65535)")
     return value
+
+
+def check_host(value: str, what: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise InputError(f"{what}: {value!r} is not an IP address to listen on") from None
+    return value
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 class StationFiles:
@@ -116,6 +129,8 @@ async def init_station(
     api_port: int = 8080,
     link_port: int = 8443,
     endpoints: list[str] | None = None,
+    api_host: str = "127.0.0.1",
+    link_host: str = "127.0.0.1",
 ) -> StationIdentity:
     """Create keys, certificate, configuration and database for a new station."""
     check_station_id(station_id)
@@ -123,12 +138,14 @@ async def init_station(
         raise InputError("name: give the station a display name of 1-128 characters")
     check_port(api_port, "--api-port")
     check_port(link_port, "--link-port")
+    check_host(api_host, "--api-host")
+    check_host(link_host, "--link-host")
     files = StationFiles(data_dir)
     if files.config.exists():
         raise InputError(f"{files.config} already exists; this directory holds a station already")
     url = database_url or f"sqlite:///{(data_dir / 'redline.db').resolve()}"
     driver_url(url)  # validate before anything is written
-    chosen = [check_endpoint(e) for e in (endpoints or [f"https://127.0.0.1:{link_port}"])]
+    chosen = [check_endpoint(e) for e in (endpoints or [f"https://{_url_host(link_host)}:{link_port}"])]
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     keys = StationKeys.generate()
@@ -141,7 +158,9 @@ async def init_station(
         station_id=station_id,
         name=name,
         database_url=url,
+        api_host=api_host,
         api_port=api_port,
+        link_host=link_host,
         link_port=link_port,
         endpoints=chosen,
     )
