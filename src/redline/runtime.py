@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.link_health import LinkState, Transition
+from redline.domain.messages import MessageKind
 from redline.domain.stations import PeerRecord
 from redline.errors import UnknownPeer, UnverifiedPeer
+from redline.services.assurance import SYSTEM_ACTOR, LinkTester
 from redline.services.delivery import DeliveryWorker
-from redline.services.inbound import InboundService
+from redline.services.inbound import Accepted, InboundService
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
-from redline.services.outbox import Committed, Outbox
+from redline.services.outbox import Committed, OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
 from redline.store.sql import Store
@@ -38,11 +42,13 @@ class Station:
         self.store = store
         self.transport = transport
         self.outbox = Outbox(store, me, self._on_committed)
-        self.inbound = InboundService(store, me)
+        self.inbound = InboundService(store, me, self._on_inbound)
         self.peers = PeerDirectory(store)
         self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
         self.workers: dict[str, DeliveryWorker] = {}
+        self.testers: dict[str, LinkTester] = {}
+        self._background: set[asyncio.Task[Any]] = set()
         self._by_fingerprint: dict[str, PeerRecord] = {}
         self._trusted: set[str] = set()
         self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
@@ -79,8 +85,55 @@ class Station:
         for peer in verified.values():
             if peer.station_id not in self.workers:
                 self.workers[peer.station_id] = DeliveryWorker(self.store, self.me, peer, self.transport)
+                self.testers[peer.station_id] = LinkTester(
+                    self.store,
+                    self.outbox,
+                    self.me.station_id,
+                    peer,
+                    self.me.config.link_test_interval,
+                    self._on_transition,
+                )
                 if self._tasks is not None:
                     self._tasks.create_task(self.workers[peer.station_id].run())
+                    self._tasks.create_task(self.testers[peer.station_id].run())
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("%s failed", what)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _on_inbound(self, peer: PeerRecord, accepted: Accepted) -> None:
+        """React to what a peer's batch brought, after it is committed."""
+        for env, body in accepted:
+            if env.kind is MessageKind.LINK_TEST:
+                reply = OutboundDraft(
+                    peer=peer,
+                    kind=MessageKind.LINK_TEST_REPLY,
+                    precedence=env.precedence,
+                    body={"test_of": env.id, "received_at": format_ts(utc_now())},
+                    created_by=SYSTEM_ACTOR,
+                )
+                self._spawn(self.outbox.submit(reply), f"replying to link test {env.id}")
+            elif env.kind is MessageKind.LINK_TEST_REPLY and peer.station_id in self.testers:
+                self.testers[peer.station_id].on_reply(body["test_of"])
+
+    def _on_transition(self, peer_id: str, transition: Transition) -> None:
+        at = format_ts(utc_now())
+        if transition.after in (LinkState.DEGRADED, LinkState.DOWN):
+            log.warning("ALARM link to %s is %s: %s", peer_id, transition.after.value, transition.reason)
+            self._spawn(
+                self.store.raise_link_alarm(peer_id, transition.after.value, transition.reason, at),
+                f"raising the alarm for {peer_id}",
+            )
+        elif transition.after is LinkState.UP:
+            log.info("link to %s is up (%s)", peer_id, transition.reason)
+            self._spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
 
     def peer_for_certificate(self, der: bytes | None) -> PeerRecord:
         """Map a TLS client certificate to a verified peer, or refuse."""
@@ -108,5 +161,7 @@ class Station:
             tasks.create_task(self._watch_peers())
             for worker in self.workers.values():
                 tasks.create_task(worker.run())
+            for tester in self.testers.values():
+                tasks.create_task(tester.run())
             for server in servers:
                 tasks.create_task(server)

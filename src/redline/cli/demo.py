@@ -27,6 +27,7 @@ from redline.store.sql import Store
 
 STATIONS = (("washington", "Washington NMCC"), ("beijing", "Beijing Joint Staff"))
 DEMO_OPERATOR = "duty"
+DEMO_TEST_INTERVAL = 5.0  # seconds: link tests visibly flowing in the demo
 
 
 def free_port() -> int:
@@ -43,7 +44,14 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
             identities.append(load_identity(directory))
         else:
             identities.append(
-                await init_station(directory, station_id, name, api_port=free_port(), link_port=free_port())
+                await init_station(
+                    directory,
+                    station_id,
+                    name,
+                    api_port=free_port(),
+                    link_port=free_port(),
+                    link_test_interval=DEMO_TEST_INTERVAL,
+                )
             )
     infos = []
     for me, other in (identities, identities[::-1]):

@@ -46,6 +46,7 @@ async def cmd_init(args: argparse.Namespace) -> int:
         endpoints=args.endpoint,
         api_host=args.api_host,
         link_host=args.link_host,
+        link_test_interval=args.test_interval,
     )
     print(f"initialised station {me.station_id!r} in {me.files.root}")
     print(f"  TLS fingerprint  {me.card().tls_fingerprint}")
@@ -176,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-host", default="127.0.0.1", help="address the operator API listens on (default 127.0.0.1)"
     )
     p.add_argument("--link-host", default="127.0.0.1", help="address the link listens on (default 127.0.0.1)")
+    p.add_argument(
+        "--test-interval",
+        type=float,
+        default=3600.0,
+        help="seconds between link tests on each link (default 3600)",
+    )
     p.add_argument(
         "--endpoint",
         action="append",

@@ -41,6 +41,9 @@ DEFAULT_ACK_DEADLINES: dict[Precedence, timedelta] = {
 class MessageKind(enum.StrEnum):
     TEXT = "text"
     ACK = "ack"
+    LINK_TEST = "link_test"  # an authenticated test, answered automatically by the peer
+    LINK_TEST_REPLY = "link_test_reply"
+    SERVICE = "service"  # link administration: suspend, resume
 
     @property
     def needs_human_ack(self) -> bool:

@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from redline.crypto.keys import parse_signing_key
 from redline.domain.clock import format_ts, parse_ts, utc_now
-from redline.domain.messages import DEFAULT_ACK_DEADLINES, MessageKind, TextBody
-from redline.domain.names import check_message_id, check_operator_name
+from redline.domain.messages import DEFAULT_ACK_DEADLINES, MessageKind
+from redline.domain.payloads import check_payload
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
 from redline.protocol import InboundChain, plan_batch
@@ -45,24 +46,24 @@ class BatchAnswer:
 
 def _check_body(env: Envelope, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        if env.kind is MessageKind.TEXT:
-            if body.keys() != {"text", "lang"}:
-                raise InputError("a text payload holds exactly text and lang")
-            return TextBody.parse(body["text"], body["lang"]).to_json()
-        if body.keys() != {"ack_of", "by", "at"}:
-            raise InputError("an ack payload holds exactly ack_of, by and at")
-        check_message_id(body["ack_of"])
-        check_operator_name(body["by"])
-        parse_ts(body["at"], "at")
-        return body
+        return check_payload(env.kind, body)
     except InputError as exc:
         raise MalformedEnvelope(f"envelope {env.id}: payload: {exc.message}") from None
 
 
+Accepted = list[tuple[Envelope, dict[str, Any]]]
+
+
 class InboundService:
-    def __init__(self, store: StationStore, me: StationIdentity) -> None:
+    def __init__(
+        self,
+        store: StationStore,
+        me: StationIdentity,
+        on_accepted: Callable[[PeerRecord, Accepted], None] = lambda _peer, _accepted: None,
+    ) -> None:
         self._store = store
         self._me = me
+        self._on_accepted = on_accepted
 
     def parse_batch(self, peer: PeerRecord, raw: bytes) -> list[tuple[Envelope, dict[str, Any]]]:
         """Everything that can be checked without the database; raises on the first fault."""
@@ -125,8 +126,7 @@ class InboundService:
                 await tx.insert_receipt(receipt_id, peer.station_id, "issued", receipt_text, at)
                 receipt_bodies.append(receipt_text)
                 for env, body in accepted:
-                    if env.kind is MessageKind.ACK:
-                        await self._apply_ack(tx, peer, env, body)
+                    await self._apply_effects(tx, peer, env, body, at)
             duplicate_receipts = {positions[h.seq][1] for h in plan.duplicates} - {None}
             receipt_bodies.extend(await tx.receipts_by_id(r for r in duplicate_receipts if r))
             if plan.equivocation is not None:
@@ -150,6 +150,8 @@ class InboundService:
         }
         if plan.equivocation is not None:
             answer["equivocation"] = {"seq": plan.equivocation.header.seq, "reason": plan.equivocation.reason}
+        if accepted:
+            self._on_accepted(peer, accepted)
         return BatchAnswer(answer, plan.equivocation is not None)
 
     def _row(
@@ -176,21 +178,56 @@ class InboundService:
             "sent_at": None,
             "delivered_at": format_ts(now),
             "receipt_id": receipt_id,
-            "ack_of": body.get("ack_of"),
+            "ack_of": body.get("ack_of") or body.get("test_of"),
             "acked_at": None,
             "acked_by": None,
             "ack_message_id": None,
         }
 
-    async def _apply_ack(
-        self, tx: WriteTransaction, peer: PeerRecord, env: Envelope, body: dict[str, Any]
+    async def _apply_effects(
+        self, tx: WriteTransaction, peer: PeerRecord, env: Envelope, body: dict[str, Any], at: str
     ) -> None:
-        target = await tx.message(body["ack_of"])
-        if target is None or target["direction"] != "outbound" or target["peer_id"] != peer.station_id:
+        """What an accepted envelope changes besides its own row, in the same transaction."""
+        if env.kind is MessageKind.ACK:
+            await self._mark_answered(
+                tx,
+                peer,
+                body["ack_of"],
+                MessageKind.TEXT,
+                f"{peer.station_id}/{body['by']}",
+                body["at"],
+                env.id,
+            )
+        elif env.kind is MessageKind.LINK_TEST_REPLY:
+            await self._mark_answered(
+                tx, peer, body["test_of"], MessageKind.LINK_TEST, peer.station_id, at, env.id
+            )
+        elif env.kind is MessageKind.LINK_TEST and body["scorecard"] is not None:
+            await tx.set_peer_scorecard(peer.station_id, json.dumps(body["scorecard"], sort_keys=True))
+        elif env.kind is MessageKind.SERVICE:
+            suspended_at = env.ts if body["action"] == "suspend" else None
+            await tx.set_suspension(peer.station_id, suspended_at, f"{peer.station_id}/{body['by']}")
+            log.warning("%s %sed the link: %s", peer.station_id, body["action"], body["reason"])
+
+    async def _mark_answered(
+        self,
+        tx: WriteTransaction,
+        peer: PeerRecord,
+        target_id: str,
+        kind: MessageKind,
+        by: str,
+        at: str,
+        answer_id: str,
+    ) -> None:
+        target = await tx.message(target_id)
+        if (
+            target is None
+            or target["direction"] != "outbound"
+            or target["peer_id"] != peer.station_id
+            or target["kind"] != kind.value
+        ):
             log.warning(
-                "%s acknowledged %s, which is not a message we sent it", peer.station_id, body["ack_of"]
+                "%s answered %s, which is not a %s we sent it", peer.station_id, target_id, kind.value
             )
             return
-        await tx.mark_acknowledged(
-            body["ack_of"], "outbound", f"{peer.station_id}/{body['by']}", body["at"], env.id
-        )
+        await tx.mark_acknowledged(target_id, "outbound", by, at, answer_id)

@@ -38,6 +38,12 @@ class MessagingService:
         prec = Precedence.parse(precedence)
         body = TextBody.parse(text, lang)
         peer = await self._verified_peer(to)
+        link = await self._store.link_row(peer.station_id)
+        if link and link["suspended_at"]:
+            raise Conflict(
+                f"the link to {peer.station_id} is suspended since {link['suspended_at']} by "
+                f"{link['suspended_by']}; only link tests and service messages flow until it is resumed"
+            )
         return await self._outbox.submit(
             OutboundDraft(
                 peer=peer,

@@ -133,6 +133,9 @@ class Outbox:
                     refused.append((draft, Conflict(f"message {draft.acknowledges} is already acknowledged")))
                     continue
                 draft.body = AckBody(ack_of=draft.acknowledges, by=draft.created_by, at=ts).to_json()
+            if draft.kind is MessageKind.SERVICE:
+                suspended_at = ts if draft.body["action"] == "suspend" else None
+                await tx.set_suspension(peer_id, suspended_at, draft.created_by)
             envelope = build_envelope(
                 self._me.keys,
                 self._recipient_key(draft.peer),

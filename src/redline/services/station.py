@@ -32,6 +32,7 @@ class StationConfig:
     link_host: str = "127.0.0.1"
     link_port: int = 8443
     endpoints: list[str] = field(default_factory=list)
+    link_test_interval: float = 3600.0  # seconds between this station's link tests on each link
 
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path) -> StationConfig:
@@ -131,6 +132,7 @@ async def init_station(
     endpoints: list[str] | None = None,
     api_host: str = "127.0.0.1",
     link_host: str = "127.0.0.1",
+    link_test_interval: float = 3600.0,
 ) -> StationIdentity:
     """Create keys, certificate, configuration and database for a new station."""
     check_station_id(station_id)
@@ -140,6 +142,8 @@ async def init_station(
     check_port(link_port, "--link-port")
     check_host(api_host, "--api-host")
     check_host(link_host, "--link-host")
+    if not 1 <= link_test_interval <= 7 * 24 * 3600:
+        raise InputError("--test-interval: expected seconds from 1 to 604800 (a week)")
     files = StationFiles(data_dir)
     if files.config.exists():
         raise InputError(f"{files.config} already exists; this directory holds a station already")
@@ -163,6 +167,7 @@ async def init_station(
         link_host=link_host,
         link_port=link_port,
         endpoints=chosen,
+        link_test_interval=link_test_interval,
     )
     tmp = files.config.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")

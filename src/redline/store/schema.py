@@ -49,6 +49,9 @@ links = Table(
     Column("out_last_digest", DIGEST, nullable=False),
     Column("in_next_seq", Integer, nullable=False),
     Column("in_last_digest", DIGEST, nullable=False),
+    Column("suspended_at", TS),  # set on both sides while the link is suspended
+    Column("suspended_by", String(128)),
+    Column("peer_scorecard", Text),  # the scorecard the peer last shared in a link test
 )
 
 messages = Table(
@@ -78,6 +81,7 @@ messages = Table(
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
 Index("ix_messages_box", messages.c.direction, messages.c.stored_at)
+Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
 
 receipts = Table(
     "receipts",
@@ -109,4 +113,15 @@ audit_log = Table(
     Column("actor", String(64), nullable=False),
     Column("action", String(32), nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+link_alarms = Table(
+    "link_alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("peer_id", STATION, nullable=False),
+    Column("state", String(16), nullable=False),  # degraded or down
+    Column("detail", Text, nullable=False),
+    Column("raised_at", TS, nullable=False),
+    Column("cleared_at", TS),
 )

@@ -91,6 +91,18 @@ class WriteTx:
             )
         )
 
+    async def set_suspension(self, peer_id: str, suspended_at: str | None, by: str) -> None:
+        await self._conn.execute(
+            update(t.links)
+            .where(t.links.c.peer_id == peer_id)
+            .values(suspended_at=suspended_at, suspended_by=by)
+        )
+
+    async def set_peer_scorecard(self, peer_id: str, scorecard: str) -> None:
+        await self._conn.execute(
+            update(t.links).where(t.links.c.peer_id == peer_id).values(peer_scorecard=scorecard)
+        )
+
     async def insert_messages(self, rows: Sequence[Row]) -> None:
         if rows:
             try:
@@ -404,6 +416,54 @@ class Store:
             )
         )
         return {r.seq: r.digest for r in rows}
+
+    async def link_row(self, peer_id: str) -> Row | None:
+        rows = await self._all(select(t.links).where(t.links.c.peer_id == peer_id))
+        return dict(rows[0]._mapping) if rows else None
+
+    async def answered_history(self, peer_id: str, kind: str, limit: int) -> list[Row]:
+        """Our latest messages of ``kind`` to ``peer_id``: precedence, ts, acked_at, deadline."""
+        m = t.messages.c
+        rows = await self._all(
+            select(m.precedence, m.ts, m.acked_at, m.deadline)
+            .where(and_(m.peer_id == peer_id, m.direction == "outbound", m.kind == kind))
+            .order_by(m.seq.desc())
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    async def kind_counts(self, peer_id: str, kind: str, direction: str) -> tuple[int, int]:
+        """(messages of ``kind``, of which answered) on the link with ``peer_id``."""
+        m = t.messages.c
+        rows = await self._all(
+            select(func.count(), func.count(m.acked_at)).where(
+                and_(m.peer_id == peer_id, m.direction == direction, m.kind == kind)
+            )
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def raise_link_alarm(self, peer_id: str, state: str, detail: str, at: str) -> None:
+        async with self.write() as tx:
+            await tx._conn.execute(
+                update(t.link_alarms)
+                .where(and_(t.link_alarms.c.peer_id == peer_id, t.link_alarms.c.cleared_at.is_(None)))
+                .values(cleared_at=at)
+            )
+            await tx._conn.execute(
+                insert(t.link_alarms).values(peer_id=peer_id, state=state, detail=detail, raised_at=at)
+            )
+
+    async def clear_link_alarms(self, peer_id: str, at: str) -> None:
+        async with self.write() as tx:
+            await tx._conn.execute(
+                update(t.link_alarms)
+                .where(and_(t.link_alarms.c.peer_id == peer_id, t.link_alarms.c.cleared_at.is_(None)))
+                .values(cleared_at=at)
+            )
+
+    async def link_alarms(self, limit: int = 200) -> list[Row]:
+        query = select(t.link_alarms).order_by(t.link_alarms.c.id.desc()).limit(limit)
+        return [dict(r._mapping) for r in await self._all(query)]
 
     async def receipt(self, receipt_id: str) -> str | None:
         rows = await self._all(select(t.receipts.c.body).where(t.receipts.c.id == receipt_id))

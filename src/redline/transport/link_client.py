@@ -1,9 +1,20 @@
-"""Delivery over HTTPS with mutual TLS, pinned to the peer's card, on keep-alive connections."""
+"""Delivery over HTTPS with mutual TLS, pinned to the peer's card, on keep-alive connections.
+
+A peer's card lists its endpoints in order of preference; each is a *path*
+with its own state. A delivery goes to the most preferred path that is not
+held down; a path that fails (refused, TLS error, timeout, 5xx) is held down
+for a while (2 s, doubling to 30 s while it keeps failing) and the next path
+is tried at once: that is failover. When the hold-down of a more preferred
+path expires, the next delivery tries it first again: that is failback.
+"""
 
 from __future__ import annotations
 
 import json
 import ssl
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -12,16 +23,55 @@ from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 
 LINK_PATH = "/link/v1/envelopes"
+HOLD_DOWN_FIRST = 2.0
+HOLD_DOWN_MAX = 30.0
+
+
+@dataclass(slots=True)
+class PathState:
+    url: str
+    state: str = "unknown"  # up, down
+    failures: int = 0
+    held_until: float = 0.0
+    last_ok: float | None = None
+    last_error: str | None = None
+    changed_at: float | None = None
+
+    def succeeded(self, now: float) -> None:
+        if self.state != "up":
+            self.changed_at = now
+        self.state, self.failures, self.held_until, self.last_ok = "up", 0, 0.0, now
+
+    def failed(self, now: float, error: str) -> None:
+        if self.state != "down":
+            self.changed_at = now
+        self.failures += 1
+        self.state, self.last_error = "down", error
+        self.held_until = now + min(HOLD_DOWN_MAX, HOLD_DOWN_FIRST * 2 ** (self.failures - 1))
+
+    def view(self, now: float) -> dict[str, Any]:
+        def ago(moment: float | None) -> float | None:
+            return None if moment is None else round(now - moment, 3)
+
+        return {
+            "url": self.url,
+            "state": self.state,
+            "consecutive_failures": self.failures,
+            "seconds_since_ok": ago(self.last_ok),
+            "seconds_since_change": ago(self.changed_at),
+            "last_error": self.last_error,
+            "held_down_for_s": round(max(0.0, self.held_until - now), 3),
+        }
 
 
 class HttpsLinkTransport:
-    """One httpx client per peer; tries the peer's endpoints in order, sticking to one that works."""
+    """One httpx client per peer certificate; paths tried by preference with failover and failback."""
 
     def __init__(self, cert_file: str, key_file: str, timeout: float = 10.0) -> None:
         self._cert_file, self._key_file = cert_file, key_file
         self._timeout = timeout
         self._clients: dict[tuple[str, str], httpx.AsyncClient] = {}
-        self._preferred: dict[str, int] = {}
+        self._paths: dict[str, list[PathState]] = {}
 
     def _client(self, peer: PeerRecord) -> httpx.AsyncClient:
         key = (peer.station_id, peer.tls_fingerprint)
@@ -34,24 +84,39 @@ class HttpsLinkTransport:
             )
         return self._clients[key]
 
+    def paths(self, peer: PeerRecord) -> list[PathState]:
+        known = self._paths.get(peer.station_id)
+        if known is None or [p.url for p in known] != list(peer.endpoints):
+            known = [PathState(url) for url in peer.endpoints]
+            self._paths[peer.station_id] = known
+        return known
+
+    def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]:
+        now = time.monotonic()
+        return [p.view(now) for p in self.paths(peer)]
+
     async def deliver(self, peer: PeerRecord, body: bytes) -> bytes:
         client = self._client(peer)
-        first = self._preferred.get(peer.station_id, 0)
-        order = list(range(first, len(peer.endpoints))) + list(range(first))
+        paths = self.paths(peer)
+        now = time.monotonic()
+        order = [p for p in paths if p.held_until <= now] or sorted(paths, key=lambda p: p.held_until)
         failures: list[str] = []
-        for index in order:
-            url = peer.endpoints[index] + LINK_PATH
+        for path in order:
+            url = path.url + LINK_PATH
             try:
                 response = await client.post(url, content=body, headers={"content-type": "application/json"})
             except (httpx.TransportError, ssl.SSLError, OSError) as exc:
-                failures.append(f"{url}: {type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                path.failed(time.monotonic(), error)
+                failures.append(f"{url}: {error}")
                 continue
-            self._preferred[peer.station_id] = index
-            if response.status_code == 200 or response.status_code == 409:
-                return response.content
             if response.status_code >= 500:
+                path.failed(time.monotonic(), f"HTTP {response.status_code}")
                 failures.append(f"{url}: HTTP {response.status_code}")
                 continue
+            path.succeeded(time.monotonic())
+            if response.status_code in (200, 409):
+                return response.content
             raise RemoteProtocolError(
                 f"{peer.station_id} refused the batch: HTTP {response.status_code} {_error(response)}"
             )

@@ -180,13 +180,17 @@ async def transcript(request: Request) -> JSONResponse:
 
 async def alarms(request: Request) -> JSONResponse:
     await _operator(request)
-    rows = await _station(request).store.equivocations()
+    station = _station(request)
+    rows = await station.store.equivocations()
+    link_alarms = await station.store.link_alarms()
     return JSONResponse(
         {
             "equivocations": [
                 {k: r[k] for k in ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")}
                 for r in rows
-            ]
+            ],
+            "link_alarms": link_alarms,
+            "active_link_alarms": [a for a in link_alarms if a["cleared_at"] is None],
         }
     )
 

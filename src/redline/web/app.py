@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 
 from redline.errors import RedlineError
 from redline.runtime import Station
-from redline.web import api, link
+from redline.web import api, link, links
 from redline.web.errors import redline_error_handler, unexpected_error_handler
 
 
@@ -20,7 +20,7 @@ def _app(station: Station, routes: list[object]) -> Starlette:
 
 
 def create_api_app(station: Station) -> Starlette:
-    return _app(station, list(api.ROUTES))
+    return _app(station, [*api.ROUTES, *links.ROUTES])
 
 
 def create_link_app(station: Station) -> Starlette:

@@ -34,6 +34,19 @@ _MESSAGE_ID = {
     "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
 }
 
+_PEER = {"name": "peer", "in": "path", "required": True, "schema": {"type": "string"}}
+_REASON = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"reason": {"type": "string", "maxLength": 500}},
+            }
+        }
+    }
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Redline operator API", "version": "1"},
@@ -183,6 +196,55 @@ OPENAPI: dict[str, Any] = {
                     {"name": "peer", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
                 "responses": {"200": _json({"type": "object"}, "Chains"), **_errors(401)},
+            }
+        },
+        "/api/v1/links": {
+            "get": {
+                "summary": "Every verified link: state, tests, suspension, queue, paths",
+                "responses": {"200": _json({"type": "object"}, "Links"), **_errors(401)},
+            }
+        },
+        "/api/v1/links/{peer}": {
+            "get": {
+                "summary": "One link",
+                "parameters": [_PEER],
+                "responses": {"200": _json({"type": "object"}, "Link"), **_errors(401, 404, 409)},
+            }
+        },
+        "/api/v1/links/{peer}/scorecard": {
+            "get": {
+                "summary": "Scorecard: ours and the peer's",
+                "parameters": [_PEER],
+                "responses": {"200": _json({"type": "object"}, "Scorecard"), **_errors(401, 404, 409)},
+            }
+        },
+        "/api/v1/links/{peer}/test": {
+            "post": {
+                "summary": "Send a link test now",
+                "parameters": [_PEER],
+                "responses": {"201": _json({"type": "object"}, "Test queued"), **_errors(401, 404, 409)},
+            }
+        },
+        "/api/v1/links/{peer}/suspend": {
+            "post": {
+                "summary": "Suspend the link on both sides (supervisor, admin)",
+                "parameters": [_PEER],
+                "requestBody": _REASON,
+                "responses": {
+                    "201": _json({"type": "object"}, "Suspended"),
+                    **_errors(400, 401, 403, 404, 409),
+                },
+            }
+        },
+        "/api/v1/links/{peer}/resume": {
+            "post": {
+                "summary": "Resume the link on both sides (supervisor, admin)",
+                "parameters": [_PEER],
+                "requestBody": _REASON,
+                "responses": {
+                    "201": _json({"type": "object"}, "Resumed"),
+                    **_errors(400, 401, 403, 404, 409),
+                },
             }
         },
         "/api/v1/alarms": {

@@ -1,0 +1,80 @@
+"""What each message kind carries inside its sealed payload, checked field by field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from redline.domain.clock import parse_ts
+from redline.domain.messages import MessageKind, TextBody
+from redline.domain.names import check_message_id, check_operator_name
+from redline.errors import InputError
+
+_NONCE = re.compile(r"[0-9a-f]{32}")
+MAX_INTERVAL = 7 * 24 * 3600
+MAX_REASON = 500
+MAX_SCORECARD_KEYS = 64
+SERVICE_ACTIONS = ("suspend", "resume")
+
+
+def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
+    if body.keys() != keys:
+        raise InputError(f"a {kind} payload holds exactly {', '.join(sorted(keys))}")
+
+
+def _text(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"text", "lang"}, "text")
+    return TextBody.parse(body["text"], body["lang"]).to_json()
+
+
+def _ack(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"ack_of", "by", "at"}, "ack")
+    check_message_id(body["ack_of"], "ack_of")
+    check_operator_name(body["by"])
+    parse_ts(body["at"], "at")
+    return body
+
+
+def _link_test(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"nonce", "interval", "scorecard"}, "link test")
+    if not isinstance(body["nonce"], str) or not _NONCE.fullmatch(body["nonce"]):
+        raise InputError("nonce: expected 32 lowercase hex digits")
+    interval = body["interval"]
+    if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= MAX_INTERVAL:
+        raise InputError(f"interval: expected whole seconds from 1 to {MAX_INTERVAL}")
+    card = body["scorecard"]
+    if card is not None and (not isinstance(card, dict) or len(card) > MAX_SCORECARD_KEYS):
+        raise InputError("scorecard: expected an object or null")
+    return body
+
+
+def _link_test_reply(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"test_of", "received_at"}, "link test reply")
+    check_message_id(body["test_of"], "test_of")
+    parse_ts(body["received_at"], "received_at")
+    return body
+
+
+def _service(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"action", "by", "reason"}, "service")
+    if body["action"] not in SERVICE_ACTIONS:
+        raise InputError(f"action: {body['action']!r} is not one of {', '.join(SERVICE_ACTIONS)}")
+    check_operator_name(body["by"])
+    if not isinstance(body["reason"], str) or len(body["reason"]) > MAX_REASON:
+        raise InputError(f"reason: expected text of at most {MAX_REASON} characters")
+    return body
+
+
+_CHECKS: dict[MessageKind, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    MessageKind.TEXT: _text,
+    MessageKind.ACK: _ack,
+    MessageKind.LINK_TEST: _link_test,
+    MessageKind.LINK_TEST_REPLY: _link_test_reply,
+    MessageKind.SERVICE: _service,
+}
+
+
+def check_payload(kind: MessageKind, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate a decrypted payload for its kind; raises InputError naming the field."""
+    return _CHECKS[kind](body)

@@ -1,0 +1,178 @@
+"""Link assurance: authenticated link tests, link state, scorecards, suspension.
+
+Every verified link runs a :class:`LinkTester`. At the agreed interval it
+sends a ``link_test`` envelope on the ordinary chain (signed, sealed,
+receipted like any message) carrying this station's scorecard; the peer
+answers automatically with a ``link_test_reply``. The round trip is measured
+from the outbox commit to the reply's arrival. Unanswered tests move the link
+through :mod:`redline.domain.link_health`; each move to degraded or down
+raises an alarm, and an answer clears it. The two sides alternate: the
+station whose id sorts first tests on the interval, the other half an
+interval later.
+
+A suspended link carries only link tests, their replies, acknowledgements and
+service messages; the suspension itself travels as a ``service`` envelope so
+both sides hold the same state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import secrets
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redline.domain.clock import format_ts, parse_ts, utc_now
+from redline.domain.link_health import LinkHealth, LinkState, Transition, answer_timeout
+from redline.domain.messages import MessageKind, Precedence
+from redline.domain.stations import OperatorRecord, PeerRecord, Role
+from redline.errors import Conflict, Forbidden, InputError
+from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.ports import StationStore
+
+log = logging.getLogger(__name__)
+SYSTEM_ACTOR = "system"
+HISTORY = 1000
+
+
+def _ms_between(start: str, end: str) -> float:
+    return (parse_ts(end, "end") - parse_ts(start, "start")).total_seconds() * 1000
+
+
+async def scorecard(store: StationStore, peer_id: str) -> dict[str, Any]:
+    """This station's view of one link: tests sent and answered, round trips, time to acknowledge."""
+    sent, answered = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "outbound")
+    received, _ = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "inbound")
+    tests = await store.answered_history(peer_id, MessageKind.LINK_TEST.value, HISTORY)
+    rtts = [_ms_between(r["ts"], r["acked_at"]) for r in tests if r["acked_at"]]
+    texts = await store.answered_history(peer_id, MessageKind.TEXT.value, HISTORY)
+    now = format_ts(utc_now())
+    by_precedence: dict[str, Any] = {}
+    for precedence in Precedence:
+        rows = [r for r in texts if r["precedence"] == precedence.value]
+        acked = [_ms_between(r["ts"], r["acked_at"]) / 1000 for r in rows if r["acked_at"]]
+        by_precedence[precedence.value] = {
+            "messages": len(rows),
+            "acknowledged": len(acked),
+            "median_seconds_to_ack": round(statistics.median(acked), 3) if acked else None,
+            "overdue": sum(1 for r in rows if not r["acked_at"] and r["deadline"] and r["deadline"] < now),
+        }
+    return {
+        "tests_sent": sent,
+        "tests_answered": answered,
+        "tests_received": received,
+        "median_rtt_ms": round(statistics.median(rtts), 3) if rtts else None,
+        "last_test_at": tests[0]["ts"] if tests else None,
+        "last_rtt_ms": round(rtts[0], 3) if rtts and tests[0]["acked_at"] else None,
+        "time_to_acknowledge": by_precedence,
+        "computed_at": now,
+    }
+
+
+class LinkTester:
+    """Sends this side's link tests to one peer and tracks the link's state."""
+
+    def __init__(
+        self,
+        store: StationStore,
+        outbox: Outbox,
+        me_id: str,
+        peer: PeerRecord,
+        interval: float,
+        on_transition: Callable[[str, Transition], None],
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._me_id = me_id
+        self.peer = peer
+        self.interval = interval
+        self.health = LinkHealth(interval)
+        self._on_transition = on_transition
+
+    def _first_slot(self, now: float) -> float:
+        offset = 0.0 if self._me_id < self.peer.station_id else self.interval / 2
+        return math.floor((now - offset) / self.interval) * self.interval + offset + self.interval
+
+    async def send_test(self) -> str:
+        body = {
+            "nonce": secrets.token_hex(16),
+            "interval": max(1, round(self.interval)),
+            "scorecard": await scorecard(self._store, self.peer.station_id),
+        }
+        test_id = await self._outbox.submit(
+            OutboundDraft(
+                peer=self.peer,
+                kind=MessageKind.LINK_TEST,
+                precedence=Precedence.ROUTINE,
+                body=body,
+                created_by=SYSTEM_ACTOR,
+            )
+        )
+        self.health.test_sent(test_id, time.monotonic())
+        return test_id
+
+    def on_reply(self, test_id: str) -> None:
+        self._report(self.health.test_answered(test_id, time.monotonic()))
+
+    def _report(self, transition: Transition | None) -> None:
+        if transition is not None:
+            self._on_transition(self.peer.station_id, transition)
+
+    async def run(self) -> None:
+        next_test = self._first_slot(time.time())
+        tick = min(1.0, answer_timeout(self.interval) / 4)
+        while True:
+            now = time.time()
+            if now >= next_test:
+                while next_test <= now:
+                    next_test += self.interval
+                try:
+                    await self.send_test()
+                except Exception:  # a failed test is a missed test, never a dead tester
+                    log.exception("link test to %s could not be queued", self.peer.station_id)
+            self._report(self.health.tick(time.monotonic()))
+            await asyncio.sleep(min(tick, max(0.0, next_test - time.time())))
+
+    def status(self) -> dict[str, Any]:
+        health = self.health
+        return {
+            "state": health.state.value,
+            "interval_s": self.interval,
+            "consecutive_missed": health.consecutive_missed,
+            "last_rtt_ms": round(health.last_rtt * 1000, 3) if health.last_rtt is not None else None,
+        }
+
+
+async def change_suspension(
+    outbox: Outbox,
+    store: StationStore,
+    operator: OperatorRecord,
+    peer: PeerRecord,
+    suspend: bool,
+    reason: str,
+) -> str:
+    """Suspend or resume a link; the peer hears of it in a signed service envelope."""
+    if operator.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("only a supervisor or an administrator may suspend or resume a link")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise InputError("reason: expected text of at most 500 characters")
+    row = await store.link_row(peer.station_id)
+    suspended = bool(row and row["suspended_at"])
+    if suspended == suspend:
+        raise Conflict(f"the link to {peer.station_id} is already {'suspended' if suspend else 'active'}")
+    return await outbox.submit(
+        OutboundDraft(
+            peer=peer,
+            kind=MessageKind.SERVICE,
+            precedence=Precedence.IMMEDIATE,
+            body={"action": "suspend" if suspend else "resume", "by": operator.name, "reason": reason},
+            created_by=operator.name,
+        )
+    )
+
+
+__all__ = ["LinkState", "LinkTester", "change_suspension", "scorecard"]
