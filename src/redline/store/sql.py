@@ -343,8 +343,12 @@ class Store:
         rows = await self._all(select(t.messages).where(t.messages.c.id == message_id))
         return dict(rows[0]._mapping) if rows else None
 
-    async def messages(self, direction: str, limit: int, peer_id: str | None = None) -> list[Row]:
+    async def messages(
+        self, direction: str, limit: int, peer_id: str | None = None, kinds: Sequence[str] | None = None
+    ) -> list[Row]:
         query = select(t.messages).where(t.messages.c.direction == direction)
+        if kinds is not None:
+            query = query.where(t.messages.c.kind.in_(list(kinds)))
         if peer_id is not None:
             query = query.where(t.messages.c.peer_id == peer_id)
         query = query.order_by(t.messages.c.stored_at.desc(), t.messages.c.seq.desc()).limit(limit)

@@ -52,8 +52,10 @@ def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, A
     }
     if kind is MessageKind.TEXT:
         view["text"], view["lang"] = body["text"], body["lang"]
+    elif kind is MessageKind.SERVICE:
+        view["action"], view["reason"], view["by"] = body["action"], body["reason"], body["by"]
     else:
-        view["ack_of"] = body.get("ack_of")
+        view["answers"] = body.get("ack_of") or body.get("test_of")
     view["receipt"] = None
     if row["receipt_id"]:
         view["receipt"] = {
@@ -126,6 +128,22 @@ async def post_message(request: Request) -> JSONResponse:
     )
 
 
+# What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
+# state of the message they acknowledge, link tests on the link panel.
+BOX_KINDS = (MessageKind.TEXT.value, MessageKind.SERVICE.value)
+
+
+def _kinds(raw: str) -> list[str] | None:
+    if raw == "all":
+        return None
+    kinds = raw.split(",")
+    known = {k.value for k in MessageKind}
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise InputError(f"kind: {', '.join(unknown)} not among {', '.join(sorted(known))} or 'all'")
+    return kinds
+
+
 async def list_messages(request: Request) -> JSONResponse:
     await _operator(request)
     box = request.query_params.get("box", "inbox")
@@ -135,8 +153,9 @@ async def list_messages(request: Request) -> JSONResponse:
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
         raise InputError("limit: expected a whole number from 1 to 1000")
     peer = request.query_params.get("peer")
+    kinds = _kinds(request.query_params.get("kind", ",".join(BOX_KINDS)))
     rows = await _station(request).store.messages(
-        "inbound" if box == "inbox" else "outbound", int(raw_limit), peer
+        "inbound" if box == "inbox" else "outbound", int(raw_limit), peer, kinds
     )
     return JSONResponse({"box": box, "messages": [message_view(r) for r in rows]})
 

@@ -80,7 +80,7 @@ OPENAPI: dict[str, Any] = {
                     "direction": {"enum": ["outbound", "inbound"]},
                     "peer": {"type": "string"},
                     "seq": {"type": "integer"},
-                    "kind": {"enum": ["text", "ack"]},
+                    "kind": {"enum": ["text", "ack", "link_test", "link_test_reply", "service"]},
                     "precedence": {"type": "string"},
                     "ts": {"type": "string"},
                     "state": {"enum": ["queued", "sent", "delivered", "acknowledged", "overdue"]},
@@ -146,6 +146,12 @@ OPENAPI: dict[str, Any] = {
                         "schema": {"enum": ["inbox", "outbox"], "default": "inbox"},
                     },
                     {"name": "peer", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "kind",
+                        "in": "query",
+                        "schema": {"type": "string", "default": "text,service"},
+                        "description": "comma-separated kinds, or 'all'",
+                    },
                     {
                         "name": "limit",
                         "in": "query",
