@@ -23,6 +23,7 @@ from redline.domain.stations import PeerRecord
 from redline.errors import UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
 from redline.services.delivery import DeliveryWorker
+from redline.services.escalation import Escalator
 from redline.services.inbound import Accepted, InboundService
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
@@ -46,6 +47,7 @@ class Station:
         self.peers = PeerDirectory(store)
         self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
+        self.escalator = Escalator(store)
         self.workers: dict[str, DeliveryWorker] = {}
         self.testers: dict[str, LinkTester] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -159,6 +161,7 @@ class Station:
             self._tasks = tasks
             tasks.create_task(self.outbox.run())
             tasks.create_task(self._watch_peers())
+            tasks.create_task(self.escalator.run())
             for worker in self.workers.values():
                 tasks.create_task(worker.run())
             for tester in self.testers.values():

@@ -20,7 +20,7 @@ from typing import Any
 
 from redline.crypto.keys import parse_signing_key
 from redline.domain.clock import format_ts, parse_ts, utc_now
-from redline.domain.messages import DEFAULT_ACK_DEADLINES, MessageKind
+from redline.domain.messages import MessageKind
 from redline.domain.payloads import check_payload
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
@@ -64,6 +64,7 @@ class InboundService:
         self._store = store
         self._me = me
         self._on_accepted = on_accepted
+        self._deadlines = me.config.deadlines()
 
     def parse_batch(self, peer: PeerRecord, raw: bytes) -> list[tuple[Envelope, dict[str, Any]]]:
         """Everything that can be checked without the database; raises on the first fault."""
@@ -159,7 +160,7 @@ class InboundService:
     ) -> Row:
         deadline = None
         if env.kind.needs_human_ack:
-            deadline = format_ts(parse_ts(env.ts, "ts") + DEFAULT_ACK_DEADLINES[env.precedence])
+            deadline = format_ts(parse_ts(env.ts, "ts") + self._deadlines[env.precedence])
         return {
             "id": env.id,
             "direction": "inbound",

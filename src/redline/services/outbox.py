@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from redline.crypto.keys import parse_encryption_key
 from redline.domain.clock import format_ts, utc_now
-from redline.domain.messages import DEFAULT_ACK_DEADLINES, AckBody, MessageKind, Precedence
+from redline.domain.messages import AckBody, MessageKind, Precedence
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, RedlineError, StoreError
 from redline.services.ports import Row, StationStore, WriteTransaction
@@ -62,6 +62,7 @@ class Outbox:
         self._on_committed = on_committed
         self._queue: asyncio.Queue[OutboundDraft] = asyncio.Queue()
         self._keys: dict[tuple[str, str], X25519PublicKey] = {}
+        self._deadlines = me.config.deadlines()
 
     async def submit(self, draft: OutboundDraft) -> str:
         """Queue ``draft`` and wait until it is committed; return its message id."""
@@ -152,7 +153,7 @@ class Outbox:
             encoded = envelope.encode().decode("utf-8")
             deadline = None
             if draft.kind.needs_human_ack:
-                deadline = format_ts(now + DEFAULT_ACK_DEADLINES[draft.precedence])
+                deadline = format_ts(now + self._deadlines[draft.precedence])
             rows.append(
                 {
                     "id": message_id,

@@ -6,12 +6,14 @@ import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys
 from redline.crypto.tls import make_self_signed_certificate
 from redline.domain.clock import format_ts, utc_now
+from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
 from redline.store.engine import driver_url
@@ -33,6 +35,14 @@ class StationConfig:
     link_port: int = 8443
     endpoints: list[str] = field(default_factory=list)
     link_test_interval: float = 3600.0  # seconds between this station's link tests on each link
+    # Seconds a person has to acknowledge a message, by precedence; both sides of a link
+    # must hold the same values (they compute "overdue" independently).
+    ack_deadlines: dict[str, float] = field(
+        default_factory=lambda: {p.value: d.total_seconds() for p, d in DEFAULT_ACK_DEADLINES.items()}
+    )
+
+    def deadlines(self) -> dict[Precedence, timedelta]:
+        return {p: timedelta(seconds=self.ack_deadlines[p.value]) for p in Precedence}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path) -> StationConfig:
@@ -41,6 +51,16 @@ class StationConfig:
         except TypeError as exc:
             raise StationConfigError(f"{path}: {exc}") from None
         check_station_id(config.station_id)
+        deadlines = config.ack_deadlines
+        if (
+            not isinstance(deadlines, dict)
+            or set(deadlines) != {p.value for p in Precedence}
+            or not all(isinstance(v, int | float) and 0 < v <= 30 * 24 * 3600 for v in deadlines.values())
+        ):
+            raise StationConfigError(
+                f"{path}: ack_deadlines must give seconds (up to 30 days) for each of "
+                f"{', '.join(p.value for p in Precedence)}"
+            )
         for port in (config.api_port, config.link_port):
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise StationConfigError(f"{path}: port {port!r} is not a TCP port")

@@ -78,10 +78,12 @@ messages = Table(
     Column("acked_at", TS),
     Column("acked_by", String(128)),
     Column("ack_message_id", String(32)),
+    Column("escalated_at", TS),  # when missing its acknowledgement deadline was escalated
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
 Index("ix_messages_box", messages.c.direction, messages.c.stored_at)
 Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
+Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
 
 receipts = Table(
     "receipts",

@@ -421,6 +421,44 @@ class Store:
         )
         return {r.seq: r.digest for r in rows}
 
+    async def escalate_overdue(self, now: str) -> list[Row]:
+        """Mark every unacknowledged message past its deadline as escalated, once; return them."""
+        m = t.messages.c
+        due = and_(m.acked_at.is_(None), m.escalated_at.is_(None), m.deadline.is_not(None), m.deadline < now)
+        async with self.write() as tx:
+            rows = [dict(r._mapping) for r in await tx._conn.execute(select(t.messages).where(due))]
+            if rows:
+                await tx._conn.execute(
+                    update(t.messages).where(m.id.in_([r["id"] for r in rows])).values(escalated_at=now)
+                )
+                await tx.audit_many(
+                    [
+                        (
+                            now,
+                            "system",
+                            "escalate",
+                            {
+                                "message": r["id"],
+                                "peer": r["peer_id"],
+                                "direction": r["direction"],
+                                "deadline": r["deadline"],
+                            },
+                        )
+                        for r in rows
+                    ]
+                )
+        return rows
+
+    async def escalations(self, limit: int = 200) -> list[Row]:
+        m = t.messages.c
+        query = (
+            select(m.id, m.direction, m.peer_id, m.precedence, m.ts, m.deadline, m.escalated_at, m.acked_at)
+            .where(m.escalated_at.is_not(None))
+            .order_by(m.escalated_at.desc())
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in await self._all(query)]
+
     async def link_row(self, peer_id: str) -> Row | None:
         rows = await self._all(select(t.links).where(t.links.c.peer_id == peer_id))
         return dict(rows[0]._mapping) if rows else None

@@ -209,6 +209,7 @@ async def alarms(request: Request) -> JSONResponse:
                 for r in rows
             ],
             "link_alarms": link_alarms,
+            "escalations": await station.store.escalations(),
             "active_link_alarms": [a for a in link_alarms if a["cleared_at"] is None],
         }
     )

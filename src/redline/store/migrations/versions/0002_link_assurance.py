@@ -1,4 +1,4 @@
-"""Link assurance: suspension and shared scorecard on links, link alarms.
+"""Link assurance: suspension and shared scorecard on links, link alarms, escalation marks.
 
 Revision ID: 0002
 Revises: 0001
@@ -28,9 +28,15 @@ def upgrade() -> None:
         sa.Column("cleared_at", sa.String(32)),
     )
     op.create_index("ix_messages_kind", "messages", ["peer_id", "kind", "direction"])
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("escalated_at", sa.String(32)))
+    op.create_index("ix_messages_deadline", "messages", ["acked_at", "escalated_at", "deadline"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_deadline", "messages")
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("escalated_at")
     op.drop_index("ix_messages_kind", "messages")
     op.drop_table("link_alarms")
     with op.batch_alter_table("links") as batch:

@@ -1,0 +1,48 @@
+"""Escalation: a message that needs a human acknowledgement and misses its deadline.
+
+Both stations watch both directions: the sender sees the peer's silence, the
+receiver sees its own. Each overdue message is escalated once: marked in the
+store, written to the audit log, logged as an ALARM, and listed for
+supervisors at ``GET /api/v1/alarms`` (``escalations``). The API shows it as
+``overdue`` on both sides from the moment its deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from redline.domain.clock import format_ts, utc_now
+from redline.services.ports import StationStore
+
+log = logging.getLogger(__name__)
+SCAN_SECONDS = 2.0
+
+
+class Escalator:
+    def __init__(self, store: StationStore, scan_seconds: float = SCAN_SECONDS) -> None:
+        self._store = store
+        self._scan_seconds = scan_seconds
+
+    async def scan(self) -> int:
+        rows = await self._store.escalate_overdue(format_ts(utc_now()))
+        for row in rows:
+            whose = "the peer has" if row["direction"] == "outbound" else "this station has"
+            log.warning(
+                "ALARM %s %s message %s (%s) is overdue: %s not acknowledged it by %s; escalated",
+                row["precedence"],
+                row["direction"],
+                row["id"],
+                row["peer_id"],
+                whose,
+                row["deadline"],
+            )
+        return len(rows)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.scan()
+            except Exception:
+                log.exception("escalation scan failed")
+            await asyncio.sleep(self._scan_seconds)

@@ -1,0 +1,87 @@
+"""A message left unacknowledged past its deadline is overdue on both sides and escalated once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import database_urls
+from tests.support.stations import StationProcess, make_pair, wait_for
+
+SHORT = {"FLASH": 2.0, "IMMEDIATE": 600.0, "PRIORITY": 3600.0, "ROUTINE": 86400.0}
+
+
+def _shorten_deadlines(station: StationProcess) -> None:
+    path = station.data_dir / "station.json"
+    config = json.loads(path.read_text())
+    config["ack_deadlines"] = SHORT
+    path.write_text(json.dumps(config))
+
+
+def _alarms(station: StationProcess) -> dict:
+    with station.client() as c:
+        r = c.get("/alarms")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_overdue_flash_is_escalated_on_both_sides_and_ack_still_lands(tmp_path: Path):
+    w, b = make_pair(tmp_path, database_urls("sqlite", tmp_path))
+    for station in (w, b):
+        _shorten_deadlines(station)
+    try:
+        w.start()
+        b.start()
+        with w.client() as c:
+            r = c.post("/messages", json={"to": "beijing", "precedence": "FLASH", "text": "Respond now."})
+            routine = c.post("/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": "Later."})
+        assert r.status_code == 201 and routine.status_code == 201
+        mid, routine_id = r.json()["id"], routine.json()["id"]
+
+        def overdue(station: StationProcess) -> bool:
+            with station.client() as c:
+                return c.get(f"/messages/{mid}").json()["state"] == "overdue"
+
+        wait_for(lambda: overdue(w) and overdue(b), timeout=20, what="overdue on both sides")
+        for station, direction in ((w, "outbound"), (b, "inbound")):
+            escalations = wait_for(
+                lambda s=station: [e for e in _alarms(s)["escalations"] if e["id"] == mid],
+                timeout=15,
+                what=f"escalation at {station.station_id}",
+            )
+            assert len(escalations) == 1 and escalations[0]["direction"] == direction
+            assert all(e["id"] != routine_id for e in _alarms(station)["escalations"])
+
+        # Escalated once, not at every scan.
+        wait_for(lambda: True, timeout=0.1)
+        with w.client() as c:
+            assert len([e for e in _alarms(w)["escalations"] if e["id"] == mid]) == 1
+
+        # A late acknowledgement still lands and ends the overdue state on both sides.
+        with b.client() as c:
+            assert c.post(f"/messages/{mid}/ack").status_code == 201
+
+        def acknowledged(station: StationProcess) -> bool:
+            with station.client() as c:
+                return c.get(f"/messages/{mid}").json()["state"] == "acknowledged"
+
+        wait_for(lambda: acknowledged(w) and acknowledged(b), timeout=20, what="late acknowledgement")
+    finally:
+        w.stop()
+        b.stop()
+
+
+def test_bad_deadline_configuration_is_refused_at_start(tmp_path: Path):
+    w, _b = make_pair(tmp_path, database_urls("sqlite", tmp_path))
+    path = w.data_dir / "station.json"
+    config = json.loads(path.read_text())
+    config["ack_deadlines"] = {"FLASH": -1}
+    path.write_text(json.dumps(config))
+    try:
+        w.start(timeout=10)
+    except RuntimeError as exc:
+        assert "ack_deadlines" in str(exc)
+    else:
+        raise AssertionError("a station with invalid ack_deadlines started")
+    finally:
+        w.stop()
