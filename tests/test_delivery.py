@@ -66,5 +66,6 @@ def test_many_messages_both_ways_arrive_in_order_and_chains_agree(station_pair):
     assert tw["washington->beijing"] == tb["washington->beijing"]
     assert tw["beijing->washington"] == tb["beijing->washington"]
     chain = tw["washington->beijing"]
-    assert [e["seq"] for e in chain] == list(range(1, 61))
+    # Link tests and their replies share the chain with the 60 texts.
+    assert len(chain) >= 60 and [e["seq"] for e in chain] == list(range(1, len(chain) + 1))
     assert all(chain[i]["prev"] == chain[i - 1]["digest"] for i in range(1, len(chain)))

@@ -112,6 +112,9 @@ class Station:
 
     def _on_inbound(self, peer: PeerRecord, accepted: Accepted) -> None:
         """React to what a peer's batch brought, after it is committed."""
+        worker = self.workers.get(peer.station_id)
+        if worker is not None:
+            worker.heard_from_peer()
         for env, body in accepted:
             if env.kind is MessageKind.LINK_TEST:
                 reply = OutboundDraft(

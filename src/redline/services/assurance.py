@@ -8,7 +8,8 @@ from the outbox commit to the reply's arrival. Unanswered tests move the link
 through :mod:`redline.domain.link_health`; each move to degraded or down
 raises an alarm, and an answer clears it. The two sides alternate: the
 station whose id sorts first tests on the interval, the other half an
-interval later.
+interval later. Each station also tests every link once as it starts, which
+tells a peer at once that it is back.
 
 A suspended link carries only link tests, their replies, acknowledgements and
 service messages; the suspension itself travels as a ``service`` envelope so
@@ -93,7 +94,7 @@ class LinkTester:
         self.health = LinkHealth(interval)
         self._on_transition = on_transition
 
-    def _first_slot(self, now: float) -> float:
+    def _next_slot(self, now: float) -> float:
         offset = 0.0 if self._me_id < self.peer.station_id else self.interval / 2
         return math.floor((now - offset) / self.interval) * self.interval + offset + self.interval
 
@@ -123,13 +124,13 @@ class LinkTester:
             self._on_transition(self.peer.station_id, transition)
 
     async def run(self) -> None:
-        next_test = self._first_slot(time.time())
+        # A test at start-up tells the peer at once that we are back (it cuts its backoff short).
+        next_test = time.time()
         tick = min(1.0, answer_timeout(self.interval) / 4)
         while True:
             now = time.time()
             if now >= next_test:
-                while next_test <= now:
-                    next_test += self.interval
+                next_test = self._next_slot(now)
                 try:
                     await self.send_test()
                 except Exception:  # a failed test is a missed test, never a dead tester

@@ -5,7 +5,9 @@ envelope without a receipt (:class:`redline.protocol.OutboundCursor`). It
 checks every receipt's signature and that each receipted digest is the one we
 sent, then marks those messages delivered in one commit. A failed path means
 exponential backoff with full jitter, 50 ms doubling to a 5 s cap (a hotline
-probes an absent peer often); a new message wakes an idle worker at once. On
+probes an absent peer often), cut short the moment the peer is heard from (it
+delivered something to us, such as the link test every station sends when it
+starts); a new message wakes an idle worker at once. On
 start it rebuilds its cursor from the database, so a restart after kill -9
 resumes exactly where the receipts stop; the peer answers anything it already
 holds with the original receipt.
@@ -59,6 +61,7 @@ class DeliveryWorker:
         self._transport = transport
         self._peer_key = parse_signing_key(peer.signing_key)
         self._wake = asyncio.Event()
+        self._heard = asyncio.Event()
         self._cache: dict[int, str] = {}  # seq -> envelope JSON, fed by the outbox after commit
         self.cursor = OutboundCursor()
         self.last_error: str | None = None
@@ -101,15 +104,25 @@ class DeliveryWorker:
                 log.warning(
                     "delivery to %s failed (%s); retrying in %.2fs", self.peer.station_id, exc.message, delay
                 )
-                await asyncio.sleep(delay)
+                await self._back_off(delay)
             except RedlineError as exc:
                 self.last_error = exc.message
                 log.error("delivery to %s: %s", self.peer.station_id, exc.message)
-                await asyncio.sleep(backoff.next_delay())
+                await self._back_off(backoff.next_delay())
             except Exception as exc:  # a bug must not take the station's task group down
                 self.last_error = f"internal error: {exc!r}"
                 log.exception("delivery to %s failed unexpectedly", self.peer.station_id)
-                await asyncio.sleep(backoff.next_delay())
+                await self._back_off(backoff.next_delay())
+
+    async def _back_off(self, delay: float) -> None:
+        """Sleep ``delay``, unless the peer is heard from meanwhile: then retry at once."""
+        self._heard.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._heard.wait(), timeout=delay)
+
+    def heard_from_peer(self) -> None:
+        """The peer just delivered to us, so it is up: cut any backoff short."""
+        self._heard.set()
 
     async def _send(self, batch: range) -> None:
         envelopes = [self._cache.get(seq) for seq in batch]
