@@ -36,6 +36,7 @@ bench: setup
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/link.py --json bench/results/link.json
 	$(PY) bench/link.py --backend postgres --json bench/results/link-postgres.json
+	$(PY) bench/failover.py --json bench/results/failover.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

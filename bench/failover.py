@@ -1,0 +1,181 @@
+"""Failover and resume benchmark: two real stations on loopback.
+
+    python bench/failover.py [--rounds 10] [--json FILE]
+
+failover_s: beijing's card lists two paths, a primary (a TCP forwarder in
+this process, standing for a router) and a backup (its link port directly).
+With washington delivering over the primary, the forwarder is cut (listening
+socket closed, connections aborted) and a message is posted at once; the
+figure is the time from the cut until washington has recorded the signed
+receipt for it (necessarily over the backup). The forwarder is then restored
+and the benchmark waits for failback before the next round.
+
+resume_s: beijing is killed with SIGKILL, washington posts a message and keeps
+retrying for a few seconds, beijing is restarted; the figure is the time from
+beijing answering its health check to washington recording the receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.forwarder import TcpForwarder
+from tests.support.stations import StationProcess, free_port
+
+from redline.domain.stations import Role
+from redline.services import operators, pairing
+from redline.services.station import StationIdentity, init_station
+from redline.store.sql import Store
+
+
+async def _pair(root: Path) -> tuple[StationProcess, StationProcess, int]:
+    primary = free_port()
+    ports = {s: (free_port(), free_port()) for s in ("washington", "beijing")}
+    b_api, b_link = ports["beijing"]
+    w = await init_station(
+        root / "washington",
+        "washington",
+        "Washington",
+        None,
+        api_port=ports["washington"][0],
+        link_port=ports["washington"][1],
+    )
+    b = await init_station(
+        root / "beijing",
+        "beijing",
+        "Beijing",
+        None,
+        api_port=b_api,
+        link_port=b_link,
+        endpoints=[f"https://127.0.0.1:{primary}", f"https://127.0.0.1:{b_link}"],
+    )
+    tokens = {}
+    for me, other in ((w, b), (b, w)):
+        store = await Store.open(me.config.database_url)
+        try:
+            await pairing.add_peer(store, me, other.card())
+            peer = await pairing.peer_or_fail(store, other.station_id)
+            await pairing.verify_peer(store, me, other.station_id, pairing.code_for(me, peer))
+            tokens[me.station_id] = await operators.add_operator(store, "bench", Role.OPERATOR)
+        finally:
+            await store.close()
+
+    def process(me: StationIdentity) -> StationProcess:
+        cfg = me.config
+        return StationProcess(
+            me.station_id, me.files.root, cfg.database_url, cfg.api_port, cfg.link_port, tokens[me.station_id]
+        )
+
+    return process(w), process(b), primary
+
+
+def _post(w: StationProcess, text: str) -> str:
+    with w.client() as c:
+        r = c.post("/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": text})
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
+def _delivered_at(w: StationProcess, message_id: str, timeout: float = 60.0) -> float:
+    deadline = time.monotonic() + timeout
+    with w.client() as c:
+        while time.monotonic() < deadline:
+            at = c.get(f"/messages/{message_id}").json()["delivered_at"]
+            if at:
+                return datetime.fromisoformat(at.rstrip("Z")).replace(tzinfo=UTC).timestamp()
+            time.sleep(0.005)
+    raise RuntimeError(f"message {message_id} not receipted within {timeout}s")
+
+
+def _primary_in_use(w: StationProcess, forwarder: TcpForwarder, timeout: float = 60.0) -> None:
+    """Post until a delivery has gone through the forwarder again (failback happened)."""
+    before = forwarder.connections
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _delivered_at(w, _post(w, "failback probe"))
+        with w.client() as c:
+            primary = c.get("/links/beijing").json()["paths"][0]
+        if forwarder.connections > before and primary["state"] == "up":
+            return
+        time.sleep(0.2)
+    raise RuntimeError("washington never failed back to the primary path")
+
+
+def measure_failover(w: StationProcess, forwarder: TcpForwarder, rounds: int) -> list[float]:
+    figures = []
+    for i in range(rounds):
+        _primary_in_use(w, forwarder)
+        cut = time.time()
+        forwarder.stop()
+        figures.append(_delivered_at(w, _post(w, f"after cut {i}")) - cut)
+        forwarder.start()
+    return figures
+
+
+def measure_resume(w: StationProcess, b: StationProcess, rounds: int, outage: float) -> list[float]:
+    figures = []
+    for i in range(rounds):
+        b.kill9()
+        message_id = _post(w, f"while beijing is down {i}")
+        time.sleep(outage)  # washington retries, its backoff growing
+        b.start()
+        up = time.time()
+        figures.append(_delivered_at(w, message_id) - up)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=10, help="measurements of each figure (default 10)")
+    parser.add_argument("--outage", type=float, default=3.0, help="seconds beijing stays down (default 3)")
+    parser.add_argument("--json", help="write the figures to this file as JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="redline-failover-") as tmp:
+        w, b, primary = asyncio.run(_pair(Path(tmp)))
+        forwarder = TcpForwarder(primary, b.link_port)
+        forwarder.start()
+        try:
+            w.start()
+            b.start()
+            failover = measure_failover(w, forwarder, args.rounds)
+            resume = measure_resume(w, b, max(1, args.rounds // 2), args.outage)
+        except (RuntimeError, httpx.HTTPError) as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            forwarder.stop()
+            w.stop()
+            b.stop()
+    figures = {
+        "failover_s": round(statistics.median(failover), 4),
+        "failover_max_s": round(max(failover), 4),
+        "resume_s": round(statistics.median(resume), 4),
+        "resume_max_s": round(max(resume), 4),
+        "rounds_failover": len(failover),
+        "rounds_resume": len(resume),
+        "outage_s": args.outage,
+    }
+    for key, value in figures.items():
+        print(f"{key:>16}: {value}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
