@@ -1,9 +1,10 @@
 # `make demo` and `make test` are all a newcomer needs on a fresh machine of this kind.
+SHELL  := /bin/bash
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck pytest services bench clean
+.PHONY: setup demo test lint typecheck pytest services netfaults bench clean
 
 setup: $(STAMP)
 
@@ -13,10 +14,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# PostgreSQL runs on these machines; start it if it stopped (tests need it and must not skip).
+# PostgreSQL and NATS run on these machines; start them if they stopped (tests need them and must not skip).
 services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@pg_isready -h 127.0.0.1 -p 5432
+	@# NATS with JetStream: the relay path's store-and-forward server.
+	@(exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null || start-stop-daemon --start --oknodo --background \
+	    --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+	@for i in 1 2 3 4 5 6 7 8 9 10; do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.5; done
+	@(exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && echo "127.0.0.1:4222 - NATS accepting connections"
 
 demo: setup
 	$(VENV)/bin/redline demo $(DEMO_ARGS)
@@ -27,7 +33,12 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-pytest: setup services
+# tests/test_faults.py puts the stations in network namespaces and faults on their link with
+# nftables and tc (iproute2 is present); without these the suite fails, it never skips.
+netfaults:
+	@command -v nft >/dev/null || (apt-get update -qq && apt-get install -y -qq nftables)
+
+pytest: setup services netfaults
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.stations import StationProcess, create_pg_database, drop_pg_database, make_pair
+from tests.support.stations import (
+    StationProcess,
+    create_pg_database,
+    drop_pg_database,
+    make_pair,
+    wait_until_links_up,
+)
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -25,12 +31,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
-    """washington and beijing, paired, verified and running."""
+    """washington and beijing, paired, verified, running, and past their start-up link tests."""
     urls = database_urls(backend, tmp_path)
     w, b = make_pair(tmp_path, urls)
     try:
         w.start()
         b.start()
+        wait_until_links_up(w, b)
         yield w, b
     finally:
         w.stop()

@@ -181,10 +181,19 @@ def test_link_handshake_refuses_every_certificate_but_the_pinned_one(station_pai
 # -- the link: envelopes -----------------------------------------------------------------------------
 
 
+def chain_head(b: StationProcess) -> tuple[int, str]:
+    """Where beijing holds washington's chain: crafted envelopes continue it (the start-up link
+    test is on it already)."""
+    with b.client() as c:
+        chain = c.get("/transcript/washington").json()["washington->beijing"]
+    return len(chain) + 1, (chain[-1]["digest"] if chain else GENESIS)
+
+
 def test_link_refuses_bad_envelopes_and_stores_nothing(station_pair, tmp_path):
     w, b = station_pair
     w.stop()  # washington's own delivery worker must not use the link's sequence numbers meanwhile
     craft = Crafter(w, b)
+    next_seq, last = chain_head(b)
     url = f"{b.link_url}/link/v1/envelopes"
     client = httpx.Client(verify=link_context(w.data_dir, b), timeout=TIMEOUT)
     try:
@@ -200,34 +209,34 @@ def test_link_refuses_bad_envelopes_and_stores_nothing(station_pair, tmp_path):
 
         # Bad signatures: signed by another key; a signature character altered.
         impostor = StationKeys.generate()
-        forged = craft.envelope(1, GENESIS, keys=impostor)
+        forged = craft.envelope(next_seq, last, keys=impostor)
         refused(batch(forged), 422, "bad_signature", forged.id, "signature")
-        altered = craft.envelope(1, GENESIS).to_json()
+        altered = craft.envelope(next_seq, last).to_json()
         altered["sig"] = ("B" if altered["sig"][0] == "A" else "A") + altered["sig"][1:]
         refused(batch(altered), 422, "bad_signature", altered["id"], "signature")
         # A signed field changed after signing.
-        tampered = craft.envelope(1, GENESIS).to_json()
+        tampered = craft.envelope(next_seq, last).to_json()
         tampered["precedence"] = "FLASH"
         refused(batch(tampered), 422, "bad_signature", tampered["id"])
 
         # Addressed to another station, properly signed.
-        elsewhere = craft.envelope(1, GENESIS, recipient="tokyo")
+        elsewhere = craft.envelope(next_seq, last, recipient="tokyo")
         refused(batch(elsewhere), 421, "wrong_recipient", "tokyo", "beijing")
 
         # Claims another sender, properly signed by washington's key.
-        spoofed = craft.envelope(1, GENESIS, sender="tokyo")
+        spoofed = craft.envelope(next_seq, last, sender="tokyo")
         refused(batch(spoofed), 403, "unknown_peer", "tokyo", "washington")
 
         # Sealed to a key that is not beijing's: signed fine, cannot be opened.
         other_key = StationKeys.generate().encryption.public_key()
-        missealed = craft.envelope(1, GENESIS, seal_to=other_key)
+        missealed = craft.envelope(next_seq, last, seal_to=other_key)
         refused(batch(missealed), 400, "malformed", "payload")
         # A payload that opens but is not a text body.
-        odd_body = craft.envelope(1, GENESIS, body={"text": "x", "lang": "en", "extra": 1})
+        odd_body = craft.envelope(next_seq, last, body={"text": "x", "lang": "en", "extra": 1})
         refused(batch(odd_body), 400, "malformed", "payload")
 
         # Malformed bodies, each naming what is wrong.
-        good = craft.envelope(1, GENESIS).to_json()
+        good = craft.envelope(next_seq, last).to_json()
         without_sig = {k: v for k, v in good.items() if k != "sig"}
         refused(b"this is not json{", 400, "malformed", "batch", "not valid JSON")
         refused(b"\xff\xfe\x00garbage", 400, "malformed", "batch", "not valid JSON")
@@ -263,12 +272,12 @@ def test_link_refuses_bad_envelopes_and_stores_nothing(station_pair, tmp_path):
         assert counts(w, b) == before
 
         # One bad envelope refuses the whole batch: the good one before it is not stored either.
-        first = craft.envelope(1, GENESIS, "first of a refused batch")
-        second = craft.envelope(2, first.digest, keys=impostor)
+        first = craft.envelope(next_seq, last, "first of a refused batch")
+        second = craft.envelope(next_seq + 1, first.digest, keys=impostor)
         refused(batch(first, second), 422, "bad_signature", second.id)
 
         # Replay: accepted once, then the identical body returns the same receipt and changes nothing.
-        one = craft.envelope(1, GENESIS, "Replayed message, seq 1.")
+        one = craft.envelope(next_seq, last, "Replayed message, seq 1.")
         body = batch(one)
         r = post(body)
         assert r.status_code == 200, r.text
@@ -276,7 +285,7 @@ def test_link_refuses_bad_envelopes_and_stores_nothing(station_pair, tmp_path):
         assert answer["gap"] is None and answer["equivocation"] is None
         [receipt] = answer["receipts"]
         assert receipt["by"] == "beijing" and receipt["for"] == "washington"
-        assert receipt["entries"] == [[1, one.digest]]
+        assert receipt["entries"] == [[next_seq, one.digest]]
         verify_receipt(parse_receipt(receipt), craft.recipient_signing_key)
         after_one = counts(w, b)
         assert after_one[0] == before[0]
@@ -291,16 +300,16 @@ def test_link_refuses_bad_envelopes_and_stores_nothing(station_pair, tmp_path):
 
         # The same id again at the next seq: refused, whatever the signature says.
         before = after_one
-        reused = craft.envelope(2, one.digest, "Same id, new seq.", message_id=one.id)
+        reused = craft.envelope(next_seq + 1, one.digest, "Same id, new seq.", message_id=one.id)
         refused(batch(reused), 400, "malformed", one.id, "used before")
         # ... also when it rides behind a legitimate replay in one batch.
         refused(batch(one, reused), 400, "malformed", one.id, "used before")
 
         # The chain is intact: the next envelope is accepted normally.
-        two = craft.envelope(2, one.digest, "Next message, seq 2.")
+        two = craft.envelope(next_seq + 1, one.digest, "Next message, seq 2.")
         r = post(batch(two))
         assert r.status_code == 200, r.text
-        assert r.json()["receipts"][0]["entries"] == [[2, two.digest]]
+        assert r.json()["receipts"][0]["entries"] == [[next_seq + 1, two.digest]]
         assert inbox_texts(b) == ["Replayed message, seq 1.", "Next message, seq 2."]
     finally:
         client.close()
@@ -311,6 +320,7 @@ def test_link_refuses_envelopes_with_impossible_timestamps(station_pair, subtest
     w, b = station_pair
     w.stop()
     craft = Crafter(w, b)
+    next_seq, last = chain_head(b)
     before = counts(w, b)
     with httpx.Client(verify=link_context(w.data_dir, b), timeout=TIMEOUT) as client:
 
@@ -323,13 +333,13 @@ def test_link_refuses_envelopes_with_impossible_timestamps(station_pair, subtest
 
         for ts in ("yesterday noon", "2026-13-45T00:00:00.000000Z", "2026-01-31T12:00:00.000000+08:00"):
             with subtests.test(msg="unparseable ts", ts=ts):
-                r = post(craft.envelope(1, GENESIS, ts=ts))
+                r = post(craft.envelope(next_seq, last, ts=ts))
                 assert counts(w, b) == before
                 assert_error(r, 400, "malformed", "ts")
 
         # Parseable, but its acknowledgement deadline (ts + 3 h for PRIORITY) lies past year 9999.
         with subtests.test(msg="ts at the end of time"):
-            env = craft.envelope(1, GENESIS, ts="9999-12-31T23:59:59.999999Z")
+            env = craft.envelope(next_seq, last, ts="9999-12-31T23:59:59.999999Z")
             r = post(env)
             assert r.status_code == 200 or counts(w, b) == before
             assert r.status_code < 500, f"server error for a peer's fault: {r.status_code} {r.text}"

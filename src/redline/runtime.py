@@ -9,6 +9,7 @@ peer. ``redline serve`` adds the two HTTP servers to the same task group.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
 from collections.abc import Coroutine
@@ -20,11 +21,11 @@ from redline.domain.clock import format_ts, utc_now
 from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import MessageKind
 from redline.domain.stations import PeerRecord
-from redline.errors import UnknownPeer, UnverifiedPeer
+from redline.errors import PayloadTooLarge, RedlineError, TransportError, UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
-from redline.services.inbound import Accepted, InboundService
+from redline.services.inbound import MAX_BODY_BYTES, Accepted, InboundService
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
 from redline.services.outbox import Committed, OutboundDraft, Outbox
@@ -32,6 +33,7 @@ from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
 from redline.store.sql import Store
 from redline.transport.link_client import HttpsLinkTransport
+from redline.transport.relay import station_fingerprint
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_SECONDS = 2.0
@@ -55,12 +57,18 @@ class Station:
         self._trusted: set[str] = set()
         self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
         self._tasks: asyncio.TaskGroup | None = None
+        transport.on_late_answer = self._relay_answer
 
     @classmethod
     async def open(cls, data_dir: Path) -> Station:
         me = load_identity(data_dir)
         store = await Store.open(me.config.database_url)
-        transport = HttpsLinkTransport(str(me.files.tls_cert), str(me.files.tls_key))
+        transport = HttpsLinkTransport(
+            str(me.files.tls_cert),
+            str(me.files.tls_key),
+            me.station_id,
+            station_fingerprint(me.keys.signing_public),
+        )
         station = cls(me, store, transport)
         await station.refresh_peers()
         return station
@@ -140,6 +148,36 @@ class Station:
             log.info("link to %s is up (%s)", peer_id, transition.reason)
             self._spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
 
+    async def _serve_relay(self, url: str) -> None:
+        """Take batches from a relay this station lists in its card; retry while it is away."""
+        while True:
+            try:
+                await self.transport.relay(url).serve_inbox(self._relay_batch)
+                log.info("taking batches from relay %s", url)
+                return
+            except TransportError as exc:
+                log.warning("%s; retrying in 5 s", exc.message)
+                await asyncio.sleep(5)
+
+    async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
+        """A batch that came through a relay: the same checks as the link endpoint, minus TLS."""
+        try:
+            peer = await self.peers.get(sender_id) if isinstance(sender_id, str) else None
+            if peer is None or not peer.verified:
+                raise UnverifiedPeer(f"{sender_id!r} is not a verified peer of this station")
+            if len(raw) > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"batch of {len(raw)} bytes is more than {MAX_BODY_BYTES}")
+            answer = await self.inbound.receive(peer, raw)
+            return json.dumps(answer.body).encode()
+        except RedlineError as exc:
+            log.warning("refused a batch from %r through a relay: %s", sender_id, exc.message)
+            return json.dumps({"error": {"code": exc.code, "message": exc.message}}).encode()
+
+    async def _relay_answer(self, peer_id: str, raw: bytes) -> None:
+        worker = self.workers.get(peer_id)
+        if worker is not None:
+            await worker.record_late_answer(raw)
+
     def peer_for_certificate(self, der: bytes | None) -> PeerRecord:
         """Map a TLS client certificate to a verified peer, or refuse."""
         if der is None:
@@ -165,6 +203,9 @@ class Station:
             tasks.create_task(self.outbox.run())
             tasks.create_task(self._watch_peers())
             tasks.create_task(self.escalator.run())
+            for url in self.me.config.endpoints:
+                if url.startswith("nats://"):
+                    tasks.create_task(self._serve_relay(url))
             for worker in self.workers.values():
                 tasks.create_task(worker.run())
             for tester in self.testers.values():

@@ -26,6 +26,10 @@ from redline.services.station import StationIdentity, init_station
 from redline.store.sql import Store
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# Stations test each link at start-up and then every interval on wall-clock slots. Tests that
+# count rows want no scheduled test mid-run: a week between tests (the longest allowed) makes a
+# slot inside a test run vanishingly unlikely; tests of link assurance pass a short interval.
+QUIET_TEST_INTERVAL = 7 * 24 * 3600.0
 
 
 def free_port() -> int:
@@ -136,11 +140,17 @@ class StationProcess:
 
 
 async def _init(
-    root: Path, station_id: str, name: str, database_url: str
+    root: Path, station_id: str, name: str, database_url: str, test_interval: float = QUIET_TEST_INTERVAL
 ) -> tuple[StationIdentity, int, int]:
     api_port, link_port = free_port(), free_port()
     me = await init_station(
-        root / station_id, station_id, name, database_url, api_port=api_port, link_port=link_port
+        root / station_id,
+        station_id,
+        name,
+        database_url,
+        api_port=api_port,
+        link_port=link_port,
+        link_test_interval=test_interval,
     )
     return me, api_port, link_port
 
@@ -158,13 +168,17 @@ async def _pair(a: StationIdentity, b: StationIdentity, verify: bool) -> str:
 
 
 def make_pair(
-    root: Path, database_urls: tuple[str, str], verify: bool = True
+    root: Path,
+    database_urls: tuple[str, str],
+    verify: bool = True,
+    *,
+    test_interval: float = QUIET_TEST_INTERVAL,
 ) -> tuple[StationProcess, StationProcess]:
     """washington and beijing, initialised, cards exchanged and (by default) verified; not started."""
 
     async def go() -> tuple[StationProcess, StationProcess]:
-        w, wa, wl = await _init(root, "washington", "Washington", database_urls[0])
-        b, ba, bl = await _init(root, "beijing", "Beijing", database_urls[1])
+        w, wa, wl = await _init(root, "washington", "Washington", database_urls[0], test_interval)
+        b, ba, bl = await _init(root, "beijing", "Beijing", database_urls[1], test_interval)
         wt = await _pair(w, b, verify)
         bt = await _pair(b, w, verify)
         return (
@@ -185,3 +199,14 @@ def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.05, what
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def wait_until_links_up(a: StationProcess, b: StationProcess, timeout: float = 30.0) -> None:
+    """Both sides have had their start-up link test answered: the link is quiet from here on."""
+
+    def up(station: StationProcess, peer: str) -> bool:
+        with station.client() as c:
+            r = c.get(f"/links/{peer}")
+        return r.status_code == 200 and r.json()["state"] == "up" and r.json()["queue_depth"] == 0
+
+    wait_for(lambda: up(a, b.station_id) and up(b, a.station_id), timeout=timeout, what="links up")

@@ -120,6 +120,13 @@ class DeliveryWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._heard.wait(), timeout=delay)
 
+    async def record_late_answer(self, raw: bytes) -> None:
+        """An answer that arrived after its request gave up (through a relay): its receipts still count."""
+        try:
+            await self._record_answer(raw, format_ts(utc_now()), {})
+        except RedlineError as exc:
+            log.warning("late answer from %s not recorded: %s", self.peer.station_id, exc.message)
+
     def heard_from_peer(self) -> None:
         """The peer just delivered to us, so it is up: cut any backoff short."""
         self._heard.set()

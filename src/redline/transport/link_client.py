@@ -5,7 +5,8 @@ with its own state. A delivery goes to the most preferred path that is not
 held down; a path that fails (refused, TLS error, timeout, 5xx) is held down
 for a while (2 s, doubling to 30 s while it keeps failing) and the next path
 is tried at once: that is failover. When the hold-down of a more preferred
-path expires, the next delivery tries it first again: that is failback.
+path expires, the next delivery tries it first again: that is failback. A
+``nats://`` endpoint is a store-and-forward relay path (``relay.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 from redline.crypto.tls import client_context
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
+from redline.transport.relay import AnswerHandler, NatsRelay, station_fingerprint
 
 LINK_PATH = "/link/v1/envelopes"
 HOLD_DOWN_FIRST = 2.0
@@ -67,9 +69,14 @@ class PathState:
 class HttpsLinkTransport:
     """One httpx client per peer certificate; paths tried by preference with failover and failback."""
 
-    def __init__(self, cert_file: str, key_file: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, cert_file: str, key_file: str, me_id: str, my_fingerprint: str, timeout: float = 10.0
+    ) -> None:
         self._cert_file, self._key_file = cert_file, key_file
+        self._me_id, self._fp = me_id, my_fingerprint
         self._timeout = timeout
+        self._relays: dict[str, NatsRelay] = {}
+        self.on_late_answer: AnswerHandler | None = None
         self._clients: dict[tuple[str, str], httpx.AsyncClient] = {}
         self._paths: dict[str, list[PathState]] = {}
 
@@ -84,6 +91,39 @@ class HttpsLinkTransport:
             )
         return self._clients[key]
 
+    def relay(self, url: str) -> NatsRelay:
+        if url not in self._relays:
+            self._relays[url] = NatsRelay(url, self._me_id, self._fp)
+            self._relays[url].on_late_answer = self._late_answer
+        return self._relays[url]
+
+    async def _late_answer(self, peer_id: str, answer: bytes) -> None:
+        if self.on_late_answer is not None:
+            await self.on_late_answer(peer_id, answer)
+
+    async def _post(self, peer: PeerRecord, url: str, body: bytes) -> bytes:
+        """One attempt on one path; TransportError if the path failed, the answer body otherwise."""
+        if url.startswith("nats://"):
+            answer = await self.relay(url).deliver(station_fingerprint(peer.signing_key), body)
+            refusal = _relay_refusal(answer)
+            if refusal:
+                raise RemoteProtocolError(f"{peer.station_id} refused the batch (via relay): {refusal}")
+            return answer
+        client = self._client(peer)
+        try:
+            response = await client.post(
+                url + LINK_PATH, content=body, headers={"content-type": "application/json"}
+            )
+        except (httpx.TransportError, ssl.SSLError, OSError) as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+        if response.status_code >= 500:
+            raise TransportError(f"HTTP {response.status_code}")
+        if response.status_code in (200, 409):
+            return response.content
+        raise RemoteProtocolError(
+            f"{peer.station_id} refused the batch: HTTP {response.status_code} {_error(response)}"
+        )
+
     def paths(self, peer: PeerRecord) -> list[PathState]:
         known = self._paths.get(peer.station_id)
         if known is None or [p.url for p in known] != list(peer.endpoints):
@@ -96,36 +136,39 @@ class HttpsLinkTransport:
         return [p.view(now) for p in self.paths(peer)]
 
     async def deliver(self, peer: PeerRecord, body: bytes) -> bytes:
-        client = self._client(peer)
         paths = self.paths(peer)
         now = time.monotonic()
         order = [p for p in paths if p.held_until <= now] or sorted(paths, key=lambda p: p.held_until)
         failures: list[str] = []
         for path in order:
-            url = path.url + LINK_PATH
             try:
-                response = await client.post(url, content=body, headers={"content-type": "application/json"})
-            except (httpx.TransportError, ssl.SSLError, OSError) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                path.failed(time.monotonic(), error)
-                failures.append(f"{url}: {error}")
+                answer = await self._post(peer, path.url, body)
+            except TransportError as exc:
+                path.failed(time.monotonic(), exc.message)
+                failures.append(f"{path.url}: {exc.message}")
                 continue
-            if response.status_code >= 500:
-                path.failed(time.monotonic(), f"HTTP {response.status_code}")
-                failures.append(f"{url}: HTTP {response.status_code}")
-                continue
+            except RemoteProtocolError:
+                path.succeeded(time.monotonic())  # the path works; the peer refused
+                raise
             path.succeeded(time.monotonic())
-            if response.status_code in (200, 409):
-                return response.content
-            raise RemoteProtocolError(
-                f"{peer.station_id} refused the batch: HTTP {response.status_code} {_error(response)}"
-            )
+            return answer
         raise TransportError(f"no path to {peer.station_id} answered: {'; '.join(failures)}")
 
     async def close(self) -> None:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        for relay in self._relays.values():
+            await relay.close()
+        self._relays.clear()
+
+
+def _relay_refusal(answer: bytes) -> str | None:
+    try:
+        error = json.loads(answer).get("error")
+    except (ValueError, AttributeError):
+        return "the answer is not JSON"
+    return f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else None
 
 
 def _error(response: httpx.Response) -> str:

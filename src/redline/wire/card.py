@@ -71,22 +71,28 @@ class ContactCard:
         return {**self.unsigned(), "sig": self.sig}
 
 
+ENDPOINT_SCHEMES = ("https", "nats")  # nats: a store-and-forward relay (see transport/relay.py)
+
+
 def check_endpoint(url: object) -> str:
     if not isinstance(url, str):
         raise InputError("endpoints: each endpoint must be a string like https://host:port")
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError as exc:
         raise InputError(f"endpoints: {url!r} is not a URL ({exc})") from None
-    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
-        raise InputError(f"endpoints: {url!r} must be https://HOST:PORT with no path")
-    try:
-        port = parts.port
-    except ValueError:
-        raise InputError(f"endpoints: {url!r} has an invalid port") from None
+    if (
+        parts.scheme not in ENDPOINT_SCHEMES
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.username
+    ):
+        raise InputError(f"endpoints: {url!r} must be https://HOST:PORT (or nats://HOST:PORT for a relay)")
     if port is None:
         raise InputError(f"endpoints: {url!r} must name a port")
-    return f"https://{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def make_card(
