@@ -52,6 +52,17 @@ def test_overdue_flash_is_escalated_on_both_sides_and_ack_still_lands(tmp_path: 
             assert len(escalations) == 1 and escalations[0]["direction"] == direction
             assert all(e["id"] != routine_id for e in _alarms(station)["escalations"])
 
+        # The sender reminded the peer with a signed service message naming the message.
+        def reminders() -> list[dict]:
+            with b.client() as c:
+                inbox = c.get("/messages", params={"box": "inbox"}).json()["messages"]
+            return [
+                m for m in inbox if m["kind"] == "service" and m["action"] == "remind" and mid in m["reason"]
+            ]
+
+        [reminder] = wait_for(reminders, timeout=20, what="a reminder at beijing")
+        assert reminder["precedence"] == "FLASH" and reminder["by"] == "system"
+
         # Escalated once, not at every scan.
         wait_for(lambda: True, timeout=0.1)
         with w.client() as c:

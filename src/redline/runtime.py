@@ -19,7 +19,7 @@ from typing import Any
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.link_health import LinkState, Transition
-from redline.domain.messages import MessageKind
+from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, TransportError, UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
@@ -49,11 +49,12 @@ class Station:
         self.peers = PeerDirectory(store)
         self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
-        self.escalator = Escalator(store)
+        self.escalator = Escalator(store, self._on_escalated)
         self.workers: dict[str, DeliveryWorker] = {}
         self.testers: dict[str, LinkTester] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._by_fingerprint: dict[str, PeerRecord] = {}
+        self._by_station: dict[str, PeerRecord] = {}
         self._trusted: set[str] = set()
         self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
         self._tasks: asyncio.TaskGroup | None = None
@@ -92,6 +93,7 @@ class Station:
         trust_peer_certificates(self.link_tls, fresh)
         self._trusted.update(verified)
         self._by_fingerprint = verified
+        self._by_station = {p.station_id: p for p in verified.values()}
         for peer in verified.values():
             if peer.station_id not in self.workers:
                 self.workers[peer.station_id] = DeliveryWorker(self.store, self.me, peer, self.transport)
@@ -102,6 +104,7 @@ class Station:
                     peer,
                     self.me.config.link_test_interval,
                     self._on_transition,
+                    self.me.config.ack_deadlines,
                 )
                 if self._tasks is not None:
                     self._tasks.create_task(self.workers[peer.station_id].run())
@@ -147,6 +150,28 @@ class Station:
         elif transition.after is LinkState.UP:
             log.info("link to %s is up (%s)", peer_id, transition.reason)
             self._spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
+
+    def _on_escalated(self, rows: list[dict[str, Any]]) -> None:
+        """Remind the peer of each message it left unacknowledged, over another path if there is one."""
+        for row in rows:
+            peer = self._by_station.get(row["peer_id"])
+            if row["direction"] != "outbound" or row["kind"] != MessageKind.TEXT.value or peer is None:
+                continue
+            self.transport.avoid_current_path(peer)
+            reminder = OutboundDraft(
+                peer=peer,
+                kind=MessageKind.SERVICE,
+                precedence=Precedence(row["precedence"]),
+                body={
+                    "action": "remind",
+                    "by": SYSTEM_ACTOR,
+                    "message": row["id"],
+                    "reason": f"{row['precedence']} message {row['id']} of {row['ts']} awaits "
+                    f"acknowledgement since {row['deadline']}",
+                },
+                created_by=SYSTEM_ACTOR,
+            )
+            self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row['id']}")
 
     async def _serve_relay(self, url: str) -> None:
         """Take batches from a relay this station lists in its card; retry while it is away."""

@@ -15,7 +15,7 @@ _NONCE = re.compile(r"[0-9a-f]{32}")
 MAX_INTERVAL = 7 * 24 * 3600
 MAX_REASON = 500
 MAX_SCORECARD_KEYS = 64
-SERVICE_ACTIONS = ("suspend", "resume")
+SERVICE_ACTIONS = ("suspend", "resume", "remind")  # remind: a message awaits acknowledgement
 
 
 def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
@@ -57,7 +57,11 @@ def _link_test_reply(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(body: dict[str, Any]) -> dict[str, Any]:
-    _exact(body, {"action", "by", "reason"}, "service")
+    if body.get("action") == "remind":
+        _exact(body, {"action", "by", "reason", "message"}, "service reminder")
+        check_message_id(body["message"], "message")
+    else:
+        _exact(body, {"action", "by", "reason"}, "service")
     if body["action"] not in SERVICE_ACTIONS:
         raise InputError(f"action: {body['action']!r} is not one of {', '.join(SERVICE_ACTIONS)}")
     check_operator_name(body["by"])

@@ -44,8 +44,9 @@ def _ms_between(start: str, end: str) -> float:
     return (parse_ts(end, "end") - parse_ts(start, "start")).total_seconds() * 1000
 
 
-async def scorecard(store: StationStore, peer_id: str) -> dict[str, Any]:
-    """This station's view of one link: tests sent and answered, round trips, time to acknowledge."""
+async def scorecard(store: StationStore, peer_id: str, ack_deadlines: dict[str, float]) -> dict[str, Any]:
+    """This station's view of one link: tests sent and answered, round trips, time to acknowledge,
+    and the acknowledgement deadlines it applies (which both sides must agree on)."""
     sent, answered = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "outbound")
     received, _ = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "inbound")
     tests = await store.answered_history(peer_id, MessageKind.LINK_TEST.value, HISTORY)
@@ -70,6 +71,7 @@ async def scorecard(store: StationStore, peer_id: str) -> dict[str, Any]:
         "last_test_at": tests[0]["ts"] if tests else None,
         "last_rtt_ms": round(rtts[0], 3) if rtts and tests[0]["acked_at"] else None,
         "time_to_acknowledge": by_precedence,
+        "ack_deadlines": ack_deadlines,
         "computed_at": now,
     }
 
@@ -85,6 +87,7 @@ class LinkTester:
         peer: PeerRecord,
         interval: float,
         on_transition: Callable[[str, Transition], None],
+        ack_deadlines: dict[str, float],
     ) -> None:
         self._store = store
         self._outbox = outbox
@@ -93,6 +96,7 @@ class LinkTester:
         self.interval = interval
         self.health = LinkHealth(interval)
         self._on_transition = on_transition
+        self._ack_deadlines = ack_deadlines
 
     def _next_slot(self, now: float) -> float:
         offset = 0.0 if self._me_id < self.peer.station_id else self.interval / 2
@@ -102,7 +106,7 @@ class LinkTester:
         body = {
             "nonce": secrets.token_hex(16),
             "interval": max(1, round(self.interval)),
-            "scorecard": await scorecard(self._store, self.peer.station_id),
+            "scorecard": await scorecard(self._store, self.peer.station_id, self._ack_deadlines),
         }
         test_id = await self._outbox.submit(
             OutboundDraft(

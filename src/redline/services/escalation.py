@@ -4,24 +4,34 @@ Both stations watch both directions: the sender sees the peer's silence, the
 receiver sees its own. Each overdue message is escalated once: marked in the
 store, written to the audit log, logged as an ALARM, and listed for
 supervisors at ``GET /api/v1/alarms`` (``escalations``). The API shows it as
-``overdue`` on both sides from the moment its deadline passes.
+``overdue`` on both sides from the moment its deadline passes. For a message
+the peer has not acknowledged, the sender also sends a ``service`` reminder
+naming it, at the message's precedence, over another path than the one in
+use when there is one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from redline.domain.clock import format_ts, utc_now
-from redline.services.ports import StationStore
+from redline.services.ports import Row, StationStore
 
 log = logging.getLogger(__name__)
 SCAN_SECONDS = 2.0
 
 
 class Escalator:
-    def __init__(self, store: StationStore, scan_seconds: float = SCAN_SECONDS) -> None:
+    def __init__(
+        self,
+        store: StationStore,
+        on_escalated: Callable[[list[Row]], None] = lambda _rows: None,
+        scan_seconds: float = SCAN_SECONDS,
+    ) -> None:
         self._store = store
+        self._on_escalated = on_escalated
         self._scan_seconds = scan_seconds
 
     async def scan(self) -> int:
@@ -37,6 +47,8 @@ class Escalator:
                 whose,
                 row["deadline"],
             )
+        if rows:
+            self._on_escalated(rows)
         return len(rows)
 
     async def run(self) -> None:

@@ -205,6 +205,8 @@ class InboundService:
             )
         elif env.kind is MessageKind.LINK_TEST and body["scorecard"] is not None:
             await tx.set_peer_scorecard(peer.station_id, json.dumps(body["scorecard"], sort_keys=True))
+        elif env.kind is MessageKind.SERVICE and body["action"] == "remind":
+            log.warning("ALARM %s reminds: %s", peer.station_id, body["reason"])
         elif env.kind is MessageKind.SERVICE:
             suspended_at = env.ts if body["action"] == "suspend" else None
             await tx.set_suspension(peer.station_id, suspended_at, f"{peer.station_id}/{body['by']}")

@@ -134,7 +134,7 @@ class Outbox:
                     refused.append((draft, Conflict(f"message {draft.acknowledges} is already acknowledged")))
                     continue
                 draft.body = AckBody(ack_of=draft.acknowledges, by=draft.created_by, at=ts).to_json()
-            if draft.kind is MessageKind.SERVICE:
+            if draft.kind is MessageKind.SERVICE and draft.body["action"] in ("suspend", "resume"):
                 suspended_at = ts if draft.body["action"] == "suspend" else None
                 await tx.set_suspension(peer_id, suspended_at, draft.created_by)
             envelope = build_envelope(

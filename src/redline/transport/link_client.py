@@ -131,6 +131,14 @@ class HttpsLinkTransport:
             self._paths[peer.station_id] = known
         return known
 
+    def avoid_current_path(self, peer: PeerRecord) -> None:
+        """Send the next request over another path, if there is one (the current one may work
+        for the machines and still fail the people: an escalation tries another way)."""
+        now = time.monotonic()
+        usable = [p for p in self.paths(peer) if p.held_until <= now]
+        if len(usable) > 1:
+            usable[0].held_until = now + HOLD_DOWN_FIRST
+
     def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]:
         now = time.monotonic()
         return [p.view(now) for p in self.paths(peer)]

@@ -36,7 +36,9 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
     row = await station.store.link_row(peer.station_id) or {}
     tester = station.testers.get(peer.station_id)
     worker = station.workers.get(peer.station_id)
-    peer_card = row.get("peer_scorecard")
+    peer_card = json.loads(row["peer_scorecard"]) if row.get("peer_scorecard") else None
+    ours = station.me.config.ack_deadlines
+    theirs = peer_card.get("ack_deadlines") if peer_card else None
     return {
         "peer": peer.station_id,
         "name": peer.name,
@@ -48,7 +50,13 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
         "queue_depth": worker.cursor.pending if worker else None,
         "delivery": worker.status() if worker else None,
         "paths": station.transport.path_status(peer),
-        "peer_scorecard": json.loads(peer_card) if peer_card else None,
+        "ack_deadlines": {
+            "ours": ours,
+            "peers": theirs,
+            # Each side computes "overdue" itself: a mismatch must be seen and settled.
+            "agreed": None if theirs is None else theirs == ours,
+        },
+        "peer_scorecard": peer_card,
     }
 
 
@@ -75,7 +83,7 @@ async def get_scorecard(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "link": f"{station.me.station_id}<->{peer.station_id}",
-            "ours": await scorecard(station.store, peer.station_id),
+            "ours": await scorecard(station.store, peer.station_id, station.me.config.ack_deadlines),
             "peers": json.loads(shared) if shared else None,
         }
     )
