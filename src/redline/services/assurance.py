@@ -13,7 +13,10 @@ tells a peer at once that it is back.
 
 A suspended link carries only link tests, their replies, acknowledgements and
 service messages; the suspension itself travels as a ``service`` envelope so
-both sides hold the same state.
+both sides hold the same state. Each side's suspension is kept apart (the link
+is suspended while either holds one, and only the side that suspended can
+resume), so suspensions that cross on the wire cannot leave the sides
+disagreeing.
 """
 
 from __future__ import annotations
@@ -152,6 +155,15 @@ class LinkTester:
         }
 
 
+def suspension_of(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The link is suspended while either side has it suspended; ours is reported first."""
+    if row and row.get("suspended_at"):
+        return {"at": row["suspended_at"], "by": row["suspended_by"], "side": "ours"}
+    if row and row.get("peer_suspended_at"):
+        return {"at": row["peer_suspended_at"], "by": row["peer_suspended_by"], "side": "peers"}
+    return None
+
+
 async def change_suspension(
     outbox: Outbox,
     store: StationStore,
@@ -166,9 +178,15 @@ async def change_suspension(
     if not isinstance(reason, str) or len(reason) > 500:
         raise InputError("reason: expected text of at most 500 characters")
     row = await store.link_row(peer.station_id)
-    suspended = bool(row and row["suspended_at"])
-    if suspended == suspend:
-        raise Conflict(f"the link to {peer.station_id} is already {'suspended' if suspend else 'active'}")
+    ours = bool(row and row["suspended_at"])
+    if suspend and ours:
+        raise Conflict(f"this station has already suspended the link to {peer.station_id}")
+    if not suspend and not ours:
+        theirs = bool(row and row["peer_suspended_at"])
+        raise Conflict(
+            f"this station has not suspended the link to {peer.station_id}"
+            + ("; it is suspended by the peer, which alone can resume its suspension" if theirs else "")
+        )
     return await outbox.submit(
         OutboundDraft(
             peer=peer,

@@ -209,8 +209,13 @@ class InboundService:
             log.warning("ALARM %s reminds: %s", peer.station_id, body["reason"])
         elif env.kind is MessageKind.SERVICE:
             suspended_at = env.ts if body["action"] == "suspend" else None
-            await tx.set_suspension(peer.station_id, suspended_at, f"{peer.station_id}/{body['by']}")
+            await tx.set_suspension(
+                peer.station_id, suspended_at, f"{peer.station_id}/{body['by']}", peers=True
+            )
             log.warning("%s %sed the link: %s", peer.station_id, body["action"], body["reason"])
+        if env.kind is MessageKind.SERVICE:
+            detail = {"message": env.id, "peer": peer.station_id, "reason": body["reason"]}
+            await tx.audit(at, f"{peer.station_id}/{body['by']}", f"peer_{body['action']}", detail)
 
     async def _mark_answered(
         self,

@@ -32,6 +32,7 @@ from redline.wire.envelope import build_envelope
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 512
+ROUTINE_LINK_KINDS = frozenset({MessageKind.LINK_TEST, MessageKind.LINK_TEST_REPLY})
 GATHER_YIELDS = 3
 
 
@@ -136,7 +137,7 @@ class Outbox:
                 draft.body = AckBody(ack_of=draft.acknowledges, by=draft.created_by, at=ts).to_json()
             if draft.kind is MessageKind.SERVICE and draft.body["action"] in ("suspend", "resume"):
                 suspended_at = ts if draft.body["action"] == "suspend" else None
-                await tx.set_suspension(peer_id, suspended_at, draft.created_by)
+                await tx.set_suspension(peer_id, suspended_at, draft.created_by, peers=False)
             envelope = build_envelope(
                 self._me.keys,
                 self._recipient_key(draft.peer),
@@ -183,10 +184,20 @@ class Outbox:
             chains.out_last_digest = envelope.digest
             done.append((draft, message_id))
             committed.append(Committed(peer_id, envelope.seq, encoded))
-            detail = {"message": message_id, "peer": peer_id, "precedence": draft.precedence.value}
+            if draft.kind in ROUTINE_LINK_KINDS:
+                continue  # machine traffic: it is in the transcript, and would drown people's actions
+            detail: dict[str, Any] = {
+                "message": message_id,
+                "peer": peer_id,
+                "precedence": draft.precedence.value,
+                "kind": draft.kind.value,
+            }
+            action = "send"
             if draft.acknowledges:
-                detail["acknowledges"] = draft.acknowledges
-            audit.append((ts, draft.created_by, "acknowledge" if draft.acknowledges else "send", detail))
+                detail["acknowledges"], action = draft.acknowledges, "acknowledge"
+            elif draft.kind is MessageKind.SERVICE:
+                detail["reason"], action = draft.body["reason"], str(draft.body["action"])
+            audit.append((ts, draft.created_by, action, detail))
         await tx.insert_messages(rows)
         await tx.audit_many(audit)
         await tx.save_link_chains(chains)

@@ -49,8 +49,12 @@ links = Table(
     Column("out_last_digest", DIGEST, nullable=False),
     Column("in_next_seq", Integer, nullable=False),
     Column("in_last_digest", DIGEST, nullable=False),
-    Column("suspended_at", TS),  # set on both sides while the link is suspended
+    # Each side's suspension is held apart, so crossing suspend/resume messages commute:
+    # the link is suspended while either side has it suspended.
+    Column("suspended_at", TS),  # by this station
     Column("suspended_by", String(128)),
+    Column("peer_suspended_at", TS),  # by the peer, as its service message said
+    Column("peer_suspended_by", String(128)),
     Column("peer_scorecard", Text),  # the scorecard the peer last shared in a link test
 )
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable, and_, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, Executable, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -91,12 +91,14 @@ class WriteTx:
             )
         )
 
-    async def set_suspension(self, peer_id: str, suspended_at: str | None, by: str) -> None:
-        await self._conn.execute(
-            update(t.links)
-            .where(t.links.c.peer_id == peer_id)
-            .values(suspended_at=suspended_at, suspended_by=by)
+    async def set_suspension(self, peer_id: str, suspended_at: str | None, by: str, *, peers: bool) -> None:
+        """Record this station's suspension of the link, or (``peers``) the peer's."""
+        values = (
+            {"peer_suspended_at": suspended_at, "peer_suspended_by": by}
+            if peers
+            else {"suspended_at": suspended_at, "suspended_by": by}
         )
+        await self._conn.execute(update(t.links).where(t.links.c.peer_id == peer_id).values(**values))
 
     async def set_peer_scorecard(self, peer_id: str, scorecard: str) -> None:
         await self._conn.execute(
@@ -145,21 +147,24 @@ class WriteTx:
     async def mark_delivered(
         self, peer_id: str, seqs: Sequence[int], receipt_id: str, at: str, sent_at: str
     ) -> None:
+        m = t.messages.c
         await self._conn.execute(
             update(t.messages)
             .where(
                 and_(
-                    t.messages.c.peer_id == peer_id,
-                    t.messages.c.direction == "outbound",
-                    t.messages.c.seq.in_(list(seqs)),
-                    t.messages.c.state.in_(("queued", "sent")),
+                    m.peer_id == peer_id,
+                    m.direction == "outbound",
+                    m.seq.in_(list(seqs)),
+                    m.receipt_id.is_(None),
                 )
             )
             .values(
-                state="delivered",
+                # The peer's answer (an acknowledgement, a link-test reply) may overtake the
+                # receipt: the receipt is still recorded, and the state never goes backwards.
+                state=case((m.state.in_(("queued", "sent")), "delivered"), else_=m.state),
                 delivered_at=at,
                 receipt_id=receipt_id,
-                sent_at=func.coalesce(t.messages.c.sent_at, sent_at),
+                sent_at=func.coalesce(m.sent_at, sent_at),
             )
         )
 

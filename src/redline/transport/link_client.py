@@ -149,10 +149,14 @@ class HttpsLinkTransport:
         order = [p for p in paths if p.held_until <= now] or sorted(paths, key=lambda p: p.held_until)
         failures: list[str] = []
         for path in order:
+            held = path.held_until > now  # tried only because every path is held down
             try:
                 answer = await self._post(peer, path.url, body)
             except TransportError as exc:
-                path.failed(time.monotonic(), exc.message)
+                if held:
+                    path.last_error = exc.message  # a retry inside the hold-down does not lengthen it
+                else:
+                    path.failed(time.monotonic(), exc.message)
                 failures.append(f"{path.url}: {exc.message}")
                 continue
             except RemoteProtocolError:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, NotFound
 from redline.runtime import Station
-from redline.services.assurance import change_suspension, scorecard
+from redline.services.assurance import change_suspension, scorecard, suspension_of
 from redline.web.requests import read_json_object
 
 MAX_BODY = 8 * 1024
@@ -36,6 +36,7 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
     row = await station.store.link_row(peer.station_id) or {}
     tester = station.testers.get(peer.station_id)
     worker = station.workers.get(peer.station_id)
+    suspension = suspension_of(row)
     peer_card = json.loads(row["peer_scorecard"]) if row.get("peer_scorecard") else None
     ours = station.me.config.ack_deadlines
     theirs = peer_card.get("ack_deadlines") if peer_card else None
@@ -44,9 +45,19 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
         "name": peer.name,
         "state": tester.status()["state"] if tester else "unknown",
         "tests": tester.status() if tester else None,
-        "suspended": bool(row.get("suspended_at")),
-        "suspended_at": row.get("suspended_at"),
-        "suspended_by": row.get("suspended_by"),
+        "suspended": suspension is not None,
+        "suspended_at": suspension["at"] if suspension else None,
+        "suspended_by": suspension["by"] if suspension else None,
+        "suspensions": {
+            "ours": {"at": row["suspended_at"], "by": row["suspended_by"]}
+            if row.get("suspended_at")
+            else None,
+            "peers": (
+                {"at": row["peer_suspended_at"], "by": row["peer_suspended_by"]}
+                if row.get("peer_suspended_at")
+                else None
+            ),
+        },
         "queue_depth": worker.cursor.pending if worker else None,
         "delivery": worker.status() if worker else None,
         "paths": station.transport.path_status(peer),

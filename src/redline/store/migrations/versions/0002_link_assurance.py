@@ -17,6 +17,8 @@ def upgrade() -> None:
     with op.batch_alter_table("links") as batch:
         batch.add_column(sa.Column("suspended_at", sa.String(32)))
         batch.add_column(sa.Column("suspended_by", sa.String(128)))
+        batch.add_column(sa.Column("peer_suspended_at", sa.String(32)))
+        batch.add_column(sa.Column("peer_suspended_by", sa.String(128)))
         batch.add_column(sa.Column("peer_scorecard", sa.Text))
     op.create_table(
         "link_alarms",
@@ -41,5 +43,7 @@ def downgrade() -> None:
     op.drop_table("link_alarms")
     with op.batch_alter_table("links") as batch:
         batch.drop_column("peer_scorecard")
+        batch.drop_column("peer_suspended_by")
+        batch.drop_column("peer_suspended_at")
         batch.drop_column("suspended_by")
         batch.drop_column("suspended_at")
