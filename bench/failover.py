@@ -18,7 +18,6 @@ beijing answering its health check to washington recording the receipt.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
@@ -32,53 +31,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.forwarder import TcpForwarder
-from tests.support.stations import StationProcess, free_port
-
-from redline.domain.stations import Role
-from redline.services import operators, pairing
-from redline.services.station import StationIdentity, init_station
-from redline.store.sql import Store
+from tests.support.stations import StationProcess, free_port, make_pair
 
 
-async def _pair(root: Path) -> tuple[StationProcess, StationProcess, int]:
+def _pair(root: Path) -> tuple[StationProcess, StationProcess, int]:
     primary = free_port()
-    ports = {s: (free_port(), free_port()) for s in ("washington", "beijing")}
-    b_api, b_link = ports["beijing"]
-    w = await init_station(
-        root / "washington",
-        "washington",
-        "Washington",
-        None,
-        api_port=ports["washington"][0],
-        link_port=ports["washington"][1],
+    w, b = make_pair(
+        root, beijing_endpoints=lambda link: [f"https://127.0.0.1:{primary}", f"https://127.0.0.1:{link}"]
     )
-    b = await init_station(
-        root / "beijing",
-        "beijing",
-        "Beijing",
-        None,
-        api_port=b_api,
-        link_port=b_link,
-        endpoints=[f"https://127.0.0.1:{primary}", f"https://127.0.0.1:{b_link}"],
-    )
-    tokens = {}
-    for me, other in ((w, b), (b, w)):
-        store = await Store.open(me.config.database_url)
-        try:
-            await pairing.add_peer(store, me, other.card())
-            peer = await pairing.peer_or_fail(store, other.station_id)
-            await pairing.verify_peer(store, me, other.station_id, pairing.code_for(me, peer))
-            tokens[me.station_id] = await operators.add_operator(store, "bench", Role.OPERATOR)
-        finally:
-            await store.close()
-
-    def process(me: StationIdentity) -> StationProcess:
-        cfg = me.config
-        return StationProcess(
-            me.station_id, me.files.root, cfg.database_url, cfg.api_port, cfg.link_port, tokens[me.station_id]
-        )
-
-    return process(w), process(b), primary
+    return w, b, primary
 
 
 def _post(w: StationProcess, text: str) -> str:
@@ -101,13 +62,13 @@ def _delivered_at(w: StationProcess, message_id: str, timeout: float = 60.0) -> 
 
 def _primary_in_use(w: StationProcess, forwarder: TcpForwarder, timeout: float = 60.0) -> None:
     """Post until a delivery has gone through the forwarder again (failback happened)."""
-    before = forwarder.connections
+    before = forwarder.bytes_forwarded
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _delivered_at(w, _post(w, "failback probe"))
         with w.client() as c:
             primary = c.get("/links/beijing").json()["paths"][0]
-        if forwarder.connections > before and primary["state"] == "up":
+        if forwarder.bytes_forwarded > before and primary["state"] == "up":
             return
         time.sleep(0.2)
     raise RuntimeError("washington never failed back to the primary path")
@@ -145,7 +106,7 @@ def main() -> int:
     parser.add_argument("--json", help="write the figures to this file as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="redline-failover-") as tmp:
-        w, b, primary = asyncio.run(_pair(Path(tmp)))
+        w, b, primary = _pair(Path(tmp))
         forwarder = TcpForwarder(primary, b.link_port)
         forwarder.start()
         try:

@@ -13,52 +13,16 @@ from pathlib import Path
 import nats
 import pytest
 
-from redline.domain.stations import Role
-from redline.services import operators, pairing
-from redline.services.station import StationIdentity, init_station, load_identity
-from redline.store.sql import Store
+from redline.services.station import load_identity
 from redline.transport.relay import station_fingerprint
-from tests.support.stations import StationProcess, free_port, wait_for
+from tests.support.stations import StationProcess, free_port, make_pair, wait_for
 
 RELAY = "nats://127.0.0.1:4222"
 
 
 def _relay_pair(root: Path) -> tuple[StationProcess, StationProcess]:
     """beijing's card: a dead HTTPS endpoint first, then the relay. washington: plain HTTPS."""
-
-    async def go() -> tuple[StationProcess, StationProcess]:
-        w = await init_station(
-            root / "washington", "washington", "Washington", None, api_port=free_port(), link_port=free_port()
-        )
-        b = await init_station(
-            root / "beijing",
-            "beijing",
-            "Beijing",
-            None,
-            api_port=free_port(),
-            link_port=free_port(),
-            endpoints=[f"https://127.0.0.1:{free_port()}", RELAY],
-        )
-        tokens = {}
-        for me, other in ((w, b), (b, w)):
-            store = await Store.open(me.config.database_url)
-            try:
-                await pairing.add_peer(store, me, other.card())
-                peer = await pairing.peer_or_fail(store, other.station_id)
-                await pairing.verify_peer(store, me, other.station_id, pairing.code_for(me, peer))
-                tokens[me.station_id] = await operators.add_operator(store, "duty", Role.OPERATOR)
-            finally:
-                await store.close()
-
-        def process(me: StationIdentity) -> StationProcess:
-            c = me.config
-            return StationProcess(
-                me.station_id, me.files.root, c.database_url, c.api_port, c.link_port, tokens[me.station_id]
-            )
-
-        return process(w), process(b)
-
-    return asyncio.run(go())
+    return make_pair(root, beijing_endpoints=lambda _link: [f"https://127.0.0.1:{free_port()}", RELAY])
 
 
 def _send(w: StationProcess, text: str) -> str:

@@ -16,6 +16,7 @@ class TcpForwarder:
     def __init__(self, listen_port: int, target_port: int, host: str = "127.0.0.1") -> None:
         self.listen_port, self.target_port, self.host = listen_port, target_port, host
         self.connections = 0
+        self.bytes_forwarded = 0  # client to target
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -39,9 +40,13 @@ class TcpForwarder:
         if not ready.wait(10):
             raise RuntimeError(f"forwarder on port {self.listen_port} did not start")
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool = False
+    ) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                if upstream:
+                    self.bytes_forwarded += len(data)
                 writer.write(data)
                 await writer.drain()
         writer.close()
@@ -55,7 +60,7 @@ class TcpForwarder:
         self.connections += 1
         self._writers.update((writer, up_writer))
         try:
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+            await asyncio.gather(self._pipe(reader, up_writer, upstream=True), self._pipe(up_reader, writer))
         finally:
             self._writers.difference_update((writer, up_writer))
 

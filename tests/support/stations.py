@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,12 @@ class StationProcess:
 
 
 async def _init(
-    root: Path, station_id: str, name: str, database_url: str, test_interval: float = QUIET_TEST_INTERVAL
+    root: Path,
+    station_id: str,
+    name: str,
+    database_url: str | None,
+    test_interval: float = QUIET_TEST_INTERVAL,
+    endpoints: Callable[[int], list[str]] | None = None,
 ) -> tuple[StationIdentity, int, int]:
     api_port, link_port = free_port(), free_port()
     me = await init_station(
@@ -151,6 +157,7 @@ async def _init(
         api_port=api_port,
         link_port=link_port,
         link_test_interval=test_interval,
+        endpoints=endpoints(link_port) if endpoints else None,
     )
     return me, api_port, link_port
 
@@ -169,21 +176,27 @@ async def _pair(a: StationIdentity, b: StationIdentity, verify: bool) -> str:
 
 def make_pair(
     root: Path,
-    database_urls: tuple[str, str],
+    database_urls: tuple[str | None, str | None] = (None, None),
     verify: bool = True,
     *,
     test_interval: float = QUIET_TEST_INTERVAL,
+    beijing_endpoints: Callable[[int], list[str]] | None = None,
 ) -> tuple[StationProcess, StationProcess]:
-    """washington and beijing, initialised, cards exchanged and (by default) verified; not started."""
+    """washington and beijing, initialised, cards exchanged and (by default) verified; not started.
+
+    Databases default to a SQLite file in each station's directory. ``beijing_endpoints`` maps
+    beijing's link port to the endpoints its card lists (several paths, a relay)."""
 
     async def go() -> tuple[StationProcess, StationProcess]:
         w, wa, wl = await _init(root, "washington", "Washington", database_urls[0], test_interval)
-        b, ba, bl = await _init(root, "beijing", "Beijing", database_urls[1], test_interval)
+        b, ba, bl = await _init(
+            root, "beijing", "Beijing", database_urls[1], test_interval, beijing_endpoints
+        )
         wt = await _pair(w, b, verify)
         bt = await _pair(b, w, verify)
         return (
-            StationProcess("washington", w.files.root, database_urls[0], wa, wl, wt),
-            StationProcess("beijing", b.files.root, database_urls[1], ba, bl, bt),
+            StationProcess("washington", w.files.root, w.config.database_url, wa, wl, wt),
+            StationProcess("beijing", b.files.root, b.config.database_url, ba, bl, bt),
         )
 
     return asyncio.run(go())
