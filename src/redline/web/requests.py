@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from redline.errors import InputError, PayloadTooLarge
 
@@ -19,11 +19,15 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"request body of {declared} bytes is more than the limit of {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body is more than the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is more than the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The sender gave up mid-body (a timeout on a slow path): nothing was read, nothing changes.
+        raise InputError("the client disconnected before sending the whole body") from None
     return b"".join(chunks)
 
 
