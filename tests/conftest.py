@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,15 +30,17 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
-    """washington and beijing, paired, verified, running, and past their start-up link tests."""
+@contextlib.contextmanager
+def pair_on(
+    backend: str, tmp_path: Path, *, verify: bool = True, start: bool = True
+) -> Iterator[tuple[StationProcess, StationProcess]]:
+    """washington and beijing on ``backend``; stopped, and their databases dropped, afterwards."""
     urls = database_urls(backend, tmp_path)
-    w, b = make_pair(tmp_path, urls)
+    w, b = make_pair(tmp_path, urls, verify=verify)
     try:
-        w.start()
-        b.start()
-        wait_until_links_up(w, b)
+        if start:
+            w.start()
+            b.start()
         yield w, b
     finally:
         w.stop()
@@ -45,18 +48,18 @@ def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess,
         if backend == "postgres":
             for url in urls:
                 drop_pg_database(url)
+
+
+@pytest.fixture
+def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
+    """washington and beijing, paired, verified, running, and past their start-up link tests."""
+    with pair_on(backend, tmp_path) as (w, b):
+        wait_until_links_up(w, b)
+        yield w, b
 
 
 @pytest.fixture
 def unstarted_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """Like station_pair, but the test starts (and kills) the processes itself."""
-    urls = database_urls(backend, tmp_path)
-    w, b = make_pair(tmp_path, urls)
-    try:
-        yield w, b
-    finally:
-        w.stop()
-        b.stop()
-        if backend == "postgres":
-            for url in urls:
-                drop_pg_database(url)
+    with pair_on(backend, tmp_path, start=False) as pair:
+        yield pair

@@ -29,8 +29,8 @@ from redline.services.station import init_station, load_identity
 from redline.store.sql import Store
 from redline.wire.envelope import Envelope, build_envelope
 from redline.wire.receipt import parse_receipt, verify_receipt
-from tests.conftest import database_urls
-from tests.support.stations import StationProcess, drop_pg_database, make_pair, wait_for
+from tests.conftest import pair_on
+from tests.support.stations import StationProcess, wait_for
 
 GENESIS = "0" * 64
 TIMEOUT = 20.0
@@ -450,18 +450,8 @@ def test_operator_api_refusals_change_nothing(station_pair):
 @pytest.fixture
 def unverified_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """washington and beijing with cards exchanged but not verified, both running."""
-    urls = database_urls(backend, tmp_path)
-    w, b = make_pair(tmp_path, urls, verify=False)
-    try:
-        w.start()
-        b.start()
-        yield w, b
-    finally:
-        w.stop()
-        b.stop()
-        if backend == "postgres":
-            for url in urls:
-                drop_pg_database(url)
+    with pair_on(backend, tmp_path, verify=False) as pair:
+        yield pair
 
 
 def verify(station: StationProcess, peer_id: str) -> None:

@@ -42,8 +42,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from redline.services.station import init_station
 from tests.support.stations import StationProcess, _pair
 
@@ -391,27 +389,8 @@ class NetnsStation(StationProcess):
     netns: str = ""
     forwarder: NetnsForwarder | None = field(default=None, repr=False)
 
-    def start(self, timeout: float = 30.0) -> None:
-        assert self.proc is None or self.proc.poll() is not None, "already running"
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, sys.executable, "-m", "redline", "serve",
-             "--data-dir", str(self.data_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.station_id} exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.api_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.station_id} did not come up: {self.log_path.read_text()[-3000:]}")
+    def command_prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.netns]
 
 
 def make_netns_pair(root: Path, net: LinkNet, proxied: bool = False) -> tuple[NetnsStation, NetnsStation]:

@@ -84,11 +84,23 @@ class StationProcess:
     def link_url(self) -> str:
         return f"https://127.0.0.1:{self.link_port}"
 
+    def command_prefix(self) -> list[str]:
+        """What runs ``redline serve`` (subclasses run it inside a network namespace)."""
+        return []
+
     def start(self, timeout: float = 30.0) -> None:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "redline", "serve", "--data-dir", str(self.data_dir)],
+            [
+                *self.command_prefix(),
+                sys.executable,
+                "-m",
+                "redline",
+                "serve",
+                "--data-dir",
+                str(self.data_dir),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
