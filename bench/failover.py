@@ -18,7 +18,6 @@ beijing answering its health check to washington recording the receipt.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -32,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.forwarder import TcpForwarder
 from tests.support.stations import StationProcess, free_port, make_pair
+
+from figures import report
 
 
 def _pair(root: Path) -> tuple[StationProcess, StationProcess, int]:
@@ -130,11 +131,7 @@ def main() -> int:
         "rounds_resume": len(resume),
         "outage_s": args.outage,
     }
-    for key, value in figures.items():
-        print(f"{key:>16}: {value}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    report(figures, args.json)
     return 0
 
 

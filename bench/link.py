@@ -41,24 +41,12 @@ from tests.support.stations import (
     make_pair,
 )
 
+from figures import report
 from redline.store import schema
 
 
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value.rstrip("Z"))
-
-
-async def _delivered_count(station: StationProcess) -> int:
-    store = await station.open_store()
-    try:
-        rows = await store._all(
-            select(func.count()).where(
-                schema.messages.c.direction == "outbound", schema.messages.c.state == "delivered"
-            )
-        )
-        return int(rows[0][0])
-    finally:
-        await store.close()
 
 
 async def measure_latency(w: StationProcess, count: int) -> list[float]:
@@ -88,11 +76,12 @@ async def measure_latency(w: StationProcess, count: int) -> list[float]:
 
 
 async def _outbound_counts(station: StationProcess) -> tuple[int, int]:
-    """(outbound messages, of which delivered) in the sender's database."""
+    """(outbound messages, of which receipted) in the sender's database. A receipt is what counts:
+    a message the peer already answered (a link-test reply) shows "acknowledged", not "delivered"."""
     store = await station.open_store()
     try:
         rows = await store._all(
-            select(func.count(), func.count().filter(schema.messages.c.state == "delivered")).where(
+            select(func.count(), func.count(schema.messages.c.receipt_id)).where(
                 schema.messages.c.direction == "outbound"
             )
         )
@@ -186,11 +175,7 @@ def main() -> int:
         "burst": burst,
         "senders": args.senders,
     }
-    for key, value in figures.items():
-        print(f"{key:>24}: {value}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    report(figures, args.json)
     return 0
 
 

@@ -60,3 +60,4 @@ class LinkChains:
     out_last_digest: str
     in_next_seq: int
     in_last_digest: str
+    suspended: str | None = None  # "since T by X" while either side has the link suspended

@@ -6,7 +6,6 @@ from redline.domain.messages import MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict, Forbidden, NotFound
-from redline.services.assurance import suspension_of
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.ports import Row, StationStore
@@ -39,12 +38,6 @@ class MessagingService:
         prec = Precedence.parse(precedence)
         body = TextBody.parse(text, lang)
         peer = await self._verified_peer(to)
-        suspension = suspension_of(await self._store.link_row(peer.station_id))
-        if suspension:
-            raise Conflict(
-                f"the link to {peer.station_id} is suspended since {suspension['at']} by "
-                f"{suspension['by']}; only link tests and service messages flow until it is resumed"
-            )
         return await self._outbox.submit(
             OutboundDraft(
                 peer=peer,

@@ -128,6 +128,18 @@ class Outbox:
         ts = format_ts(now)
         for draft in drafts:
             message_id = uuid.uuid4().hex
+            if draft.kind is MessageKind.TEXT and chains.suspended:
+                # Checked here, under the link row's lock, so no text slips past a suspension.
+                refused.append(
+                    (
+                        draft,
+                        Conflict(
+                            f"the link to {peer_id} is suspended {chains.suspended}; only link tests, "
+                            "acknowledgements and service messages flow until it is resumed"
+                        ),
+                    )
+                )
+                continue
             if draft.acknowledges is not None:
                 if not await tx.mark_acknowledged(
                     draft.acknowledges, "inbound", draft.created_by, ts, message_id

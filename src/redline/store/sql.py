@@ -75,8 +75,16 @@ class WriteTx:
                 )
             )
             return LinkChains(peer_id, 1, GENESIS_DIGEST, 1, GENESIS_DIGEST)
+        suspended = None
+        if row.suspended_at or row.peer_suspended_at:
+            at, by = (
+                (row.suspended_at, row.suspended_by)
+                if row.suspended_at
+                else (row.peer_suspended_at, row.peer_suspended_by)
+            )
+            suspended = f"since {at} by {by}"
         return LinkChains(
-            row.peer_id, row.out_next_seq, row.out_last_digest, row.in_next_seq, row.in_last_digest
+            row.peer_id, row.out_next_seq, row.out_last_digest, row.in_next_seq, row.in_last_digest, suspended
         )
 
     async def save_link_chains(self, chains: LinkChains) -> None:
