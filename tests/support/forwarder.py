@@ -1,8 +1,11 @@
 """A TCP forwarder on loopback that can be cut and restored: a second path to a station.
 
-It runs its own event loop in a thread, counts the connections it carried,
-and on ``stop()`` closes its listening socket and aborts every connection, as
-a failed router or cut cable would.
+It runs its own event loop in a thread, counts the connections it carried and
+the bytes it forwarded towards the target, and on ``stop()`` closes its
+listening socket and aborts every connection, as a failed router or cut cable
+would. With ``delay_back`` it is also a slow return path: every chunk coming
+back from the target reaches the client that many seconds after it was read.
+It can be used as a context manager (``start()`` on entry, ``stop()`` on exit).
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 
 
 class TcpForwarder:
-    def __init__(self, listen_port: int, target_port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, listen_port: int, target_port: int, host: str = "127.0.0.1", *, delay_back: float = 0.0
+    ) -> None:
         self.listen_port, self.target_port, self.host = listen_port, target_port, host
+        self.delay_back = delay_back  # latency added to every byte coming back from the target
         self.connections = 0
         self.bytes_forwarded = 0  # client to target
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -40,6 +47,13 @@ class TcpForwarder:
         if not ready.wait(10):
             raise RuntimeError(f"forwarder on port {self.listen_port} did not start")
 
+    def __enter__(self) -> TcpForwarder:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     async def _pipe(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool = False
     ) -> None:
@@ -51,6 +65,30 @@ class TcpForwarder:
                 await writer.drain()
         writer.close()
 
+    async def _slow_pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Like _pipe, but every chunk arrives ``delay_back`` seconds after it was read."""
+        chunks: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def read() -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await reader.read(65536):
+                    chunks.put_nowait((time.monotonic() + self.delay_back, data))
+            chunks.put_nowait((time.monotonic() + self.delay_back, b""))
+
+        reading = asyncio.create_task(read())
+        try:
+            with contextlib.suppress(ConnectionError, OSError):
+                while True:
+                    due, data = await chunks.get()
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    if not data:
+                        break
+                    writer.write(data)
+                    await writer.drain()
+        finally:
+            reading.cancel()
+            writer.close()
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection(self.host, self.target_port)
@@ -60,7 +98,8 @@ class TcpForwarder:
         self.connections += 1
         self._writers.update((writer, up_writer))
         try:
-            await asyncio.gather(self._pipe(reader, up_writer, upstream=True), self._pipe(up_reader, writer))
+            back = self._slow_pipe(up_reader, writer) if self.delay_back else self._pipe(up_reader, writer)
+            await asyncio.gather(self._pipe(reader, up_writer, upstream=True), back)
         finally:
             self._writers.difference_update((writer, up_writer))
 
