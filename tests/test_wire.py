@@ -97,6 +97,21 @@ def envelope_args(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
+def fixed_args(**overrides: Any) -> dict[str, Any]:
+    """build_envelope arguments for one plain, valid envelope: washington's seq 1 to beijing."""
+    return {
+        "message_id": "0123456789abcdef0123456789abcdef",
+        "sender": "washington",
+        "recipient": "beijing",
+        "seq": 1,
+        "prev": GENESIS_DIGEST,
+        "ts": "2026-01-31T12:00:00.000000Z",
+        "precedence": Precedence.ROUTINE,
+        "kind": MessageKind.TEXT,
+        **overrides,
+    }
+
+
 def make_envelope(args: dict[str, Any]) -> Envelope:
     return build_envelope(SENDER, RECIPIENT.encryption.public_key(), **args)
 
@@ -239,20 +254,7 @@ def test_altered_signature_text_is_never_accepted() -> None:
 
 @pytest.fixture(scope="module")
 def wire() -> dict[str, Any]:
-    env = make_envelope(
-        {
-            "message_id": "0123456789abcdef0123456789abcdef",
-            "sender": "washington",
-            "recipient": "beijing",
-            "seq": 1,
-            "prev": GENESIS_DIGEST,
-            "ts": "2026-01-31T12:00:00.000000Z",
-            "precedence": Precedence.ROUTINE,
-            "kind": MessageKind.TEXT,
-            "body": {"text": "radio check", "lang": "en"},
-        }
-    )
-    return env.to_json()
+    return make_envelope(fixed_args(body={"text": "radio check", "lang": "en"})).to_json()
 
 
 def _names_field(message: str, name: str) -> bool:
@@ -386,17 +388,7 @@ def test_lone_surrogates_are_refused_not_crashes(wire: dict[str, Any], name: str
 )
 def test_identifiers_with_trailing_newline_are_malformed(name: str, value: str) -> None:
     """A sender may sign whatever it likes; the parser must still refuse ids that are not ids."""
-    args = {
-        "message_id": "0123456789abcdef0123456789abcdef",
-        "sender": "washington",
-        "recipient": "beijing",
-        "seq": 1,
-        "prev": GENESIS_DIGEST,
-        "ts": "2026-01-31T12:00:00.000000Z",
-        "precedence": Precedence.ROUTINE,
-        "kind": MessageKind.TEXT,
-        "body": {"text": "x", "lang": "en"},
-    }
+    args = fixed_args(body={"text": "x", "lang": "en"})
     args[{"id": "message_id", "from": "sender", "to": "recipient"}[name]] = value
     signed = make_envelope(args).to_json()
     try:
