@@ -438,6 +438,10 @@ class Store:
         """Mark every unacknowledged message past its deadline as escalated, once; return them."""
         m = t.messages.c
         due = and_(m.acked_at.is_(None), m.escalated_at.is_(None), m.deadline.is_not(None), m.deadline < now)
+        # The scan runs every few seconds: look first, and take the write lock (and a commit's
+        # fsync) only when something is due.
+        if not await self._all(select(m.id).where(due).limit(1)):
+            return []
         async with self.write() as tx:
             rows = [dict(r._mapping) for r in await tx._conn.execute(select(t.messages).where(due))]
             if rows:
