@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed-stamp
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads a browser).
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
