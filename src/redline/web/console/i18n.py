@@ -1,0 +1,169 @@
+"""The console's languages: gettext catalogues read with Babel, chosen per request.
+
+Catalogues live as ``locale/<dir>/LC_MESSAGES/messages.po`` beside this module
+(``zh_Hans`` for ``zh-Hans``). No compiled ``.mo`` is committed: on first use a
+``.po`` is parsed with ``babel.messages.pofile.read_po``, compiled in memory
+with ``write_mo`` (fuzzy entries left out) and cached for the life of the
+process. English is the source language: its "translation" returns the msgid.
+
+Per-request language with one shared Jinja environment
+------------------------------------------------------
+``env.install_gettext_translations`` puts one language into the environment's
+globals, which every concurrent request shares, so it is never called. Instead:
+
+1. :func:`install_jinja` enables ``jinja2.ext.i18n`` (``{% trans %}`` blocks and
+   the ``_`` alias) with *new-style* gettext, once, before any template is
+   loaded.
+2. Every render passes the request's callables in its context::
+
+       template.render(**gettext_context(lang), ...)
+
+   ``gettext_context`` gives ``_``, ``gettext`` and ``ngettext`` bound to that
+   language. Names in the render context shadow the environment's globals, and
+   a render context belongs to one render, so two requests in different
+   languages never see each other's callables, whether they run in two
+   threads or interleave as asyncio tasks.
+
+New-style gettext means: ``{{ _("Retry in %(seconds)s s", seconds=n) }}``
+formats with keyword arguments after translating; under autoescaping the
+translated string is trusted (it comes from the reviewed ``.po``) while every
+argument is escaped; a literal ``%`` is written ``%%``; ``ngettext`` gets
+``num`` for free. Imported macro files see only globals, so import them
+``with context`` (``{% import "macros.html" as m with context %}``), or pass
+the strings they need as arguments.
+
+Python code outside templates uses ``translations(lang).gettext``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from redline.domain.clock import parse_ts
+from redline.errors import InputError
+
+LOCALES = ("en", "zh-Hans")
+DEFAULT_LOCALE = "en"
+SOURCE_LOCALE = "en"  # msgids are English
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+_DIRS = {"zh-Hans": "zh_Hans"}  # console locale -> gettext directory and Babel identifier
+# The first subtag of a BCP 47 tag decides; every written Chinese is served Simplified for now.
+_BY_LANGUAGE = {"en": "en", "zh": "zh-Hans"}
+MAX_ACCEPT_LANGUAGE = 1000
+
+
+def check_locale(locale: object) -> str:
+    if locale not in LOCALES:
+        raise InputError(f"language: {locale!r} is not one of {', '.join(LOCALES)}")
+    return str(locale)
+
+
+def catalogue_path(locale: str) -> Path:
+    """The ``.po`` file of a translated locale."""
+    return LOCALE_DIR / _DIRS[check_locale(locale)] / "LC_MESSAGES" / "messages.po"
+
+
+@functools.cache
+def translations(locale: str) -> Translations:
+    """The compiled catalogue of ``locale``; English answers every msgid with itself."""
+    if check_locale(locale) == SOURCE_LOCALE:
+        return Translations()
+    with catalogue_path(locale).open("rb") as po:
+        catalog = read_po(po, locale=_DIRS[locale])
+    mo = BytesIO()
+    write_mo(mo, catalog, use_fuzzy=False)
+    mo.seek(0)
+    return Translations(fp=mo)
+
+
+def _supported(tag: str) -> str | None:
+    language = tag.strip().replace("_", "-").split("-", 1)[0].lower()
+    return _BY_LANGUAGE.get(language)
+
+
+def _accepted(header: str) -> list[str]:
+    """Language tags of an Accept-Language header, most wanted first; q=0 and junk dropped."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, item in enumerate(header[:MAX_ACCEPT_LANGUAGE].split(",")):
+        tag, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag.strip() and 0 < quality <= 1:
+            weighted.append((-quality, index, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def negotiate(preference: str | None, accept_language: str | None) -> str:
+    """The console language: the operator's saved preference, else the browser's, else English."""
+    for tag in ([preference] if preference else []) + _accepted(accept_language or ""):
+        locale = _supported(tag)
+        if locale is not None:
+            return locale
+    return DEFAULT_LOCALE
+
+
+def install_jinja(env: jinja2.Environment) -> jinja2.Environment:
+    """Enable ``{% trans %}`` and ``_`` with new-style gettext; the language comes with each render."""
+    env.add_extension("jinja2.ext.i18n")
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.filters["utc"] = _utc_filter
+    return env
+
+
+def gettext_for(locale: str) -> tuple[Callable[..., str], Callable[..., str]]:
+    """New-style ``(gettext, ngettext)`` for templates, bound to ``locale``."""
+    tr = translations(locale)
+
+    @jinja2.pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        text = tr.gettext(message)
+        rv = Markup(text) if context.eval_ctx.autoescape else text
+        return rv % variables
+
+    @jinja2.pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = tr.ngettext(singular, plural, num)
+        rv = Markup(text) if context.eval_ctx.autoescape else text
+        return rv % variables
+
+    return gettext, ngettext
+
+
+def gettext_context(locale: str) -> dict[str, Any]:
+    """Names to pass into a render: ``_``, ``gettext``, ``ngettext`` and ``lang`` for ``locale``."""
+    gettext, ngettext = gettext_for(locale)
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "lang": locale}
+
+
+def format_datetime(ts: str, locale: str) -> str:
+    """A wire timestamp for reading, always in UTC, 24-hour: "Nov 29, 2026 10:05:07 UTC"."""
+    moment = parse_ts(ts, "timestamp")
+    babel_locale = _DIRS.get(check_locale(locale), locale)
+    day = format_date(moment, "medium", locale=babel_locale)
+    return f"{day} {format_time(moment, 'HH:mm:ss', tzinfo=UTC, locale=babel_locale)} UTC"
+
+
+@jinja2.pass_context
+def _utc_filter(context: Context, ts: str) -> str:
+    lang = context.get("lang", DEFAULT_LOCALE)
+    return format_datetime(ts, lang if lang in LOCALES else DEFAULT_LOCALE)
