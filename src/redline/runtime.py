@@ -155,7 +155,7 @@ class Station:
         """Remind the peer of each message it left unacknowledged, over another path if there is one."""
         for row in rows:
             peer = self._by_station.get(row["peer_id"])
-            if row["direction"] != "outbound" or row["kind"] != MessageKind.TEXT.value or peer is None:
+            if row["direction"] != "outbound" or not MessageKind(row["kind"]).needs_human_ack or peer is None:
                 continue
             self.transport.avoid_current_path(peer)
             reminder = OutboundDraft(

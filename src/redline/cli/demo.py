@@ -17,12 +17,15 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from redline.domain.stations import Role
 from redline.services import operators, pairing
+from redline.services.accounts import AccountService
 from redline.services.station import StationIdentity, init_station, load_identity
+from redline.store.console import ConsoleStore
 from redline.store.sql import Store
 
 STATIONS = (("washington", "Washington NMCC"), ("beijing", "Beijing Joint Staff"))
@@ -69,6 +72,7 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
                 fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as f:
                     f.write(token + "\n")
+            logins = await _demo_logins(store, me.files.root)
         finally:
             await store.close()
         cfg = me.config
@@ -78,6 +82,8 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
                 "name": cfg.name,
                 "data_dir": str(me.files.root),
                 "api_url": f"http://{cfg.api_host}:{cfg.api_port}/api/v1",
+                "console_url": f"http://{cfg.api_host}:{cfg.api_port}/",
+                "logins": logins,
                 "link_url": cfg.endpoints[0],
                 "operator": DEMO_OPERATOR,
                 "token": token,
@@ -85,6 +91,38 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
             }
         )
     return infos
+
+
+# Console logins of the demo: (name, role, password). Supervisors and admins also need a TOTP code.
+DEMO_LOGINS = (
+    (DEMO_OPERATOR, Role.OPERATOR, "duty-officer-demo"),
+    ("watch", Role.SUPERVISOR, "watch-supervisor-demo"),
+    ("audit", Role.AUDITOR, "auditor-demo-pass"),
+    ("admin", Role.ADMIN, "administrator-demo"),
+)
+
+
+async def _demo_logins(store: Store, root: Path) -> list[dict[str, Any]]:
+    """Create the demo's console accounts once; re-runs read them back from demo-logins.json."""
+    saved = root / "demo-logins.json"
+    if saved.exists():
+        logins: list[dict[str, Any]] = json.loads(saved.read_text())
+        return logins
+    accounts = AccountService(ConsoleStore(store))
+    logins = []
+    for name, role, password in DEMO_LOGINS:
+        if name != DEMO_OPERATOR:
+            await operators.add_operator(store, name, role)
+        await accounts.set_password(name, password, "demo")
+        login: dict[str, Any] = {"name": name, "role": role.value, "password": password}
+        if role.needs_second_factor:
+            uri = await accounts.enroll_totp(name, "demo")
+            login["totp_secret"] = parse_qs(urlsplit(uri).query)["secret"][0]
+        logins.append(login)
+    fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(logins, f, indent=2)
+    return logins
 
 
 async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, timeout: float = 30.0) -> None:
@@ -143,6 +181,11 @@ def _announce(base: Path, infos: list[dict[str, Any]]) -> None:
     for info in infos:
         print(f"  {info['id']:<11} API {info['api_url']}   link {info['link_url']}")
         print(f"  {'':<11} operator {info['operator']!r}  token {info['token']}")
+        print(f"  {'':<11} console {info['console_url']}")
+        for login in info["logins"]:
+            second = f"  TOTP secret {login['totp_secret']}" if "totp_secret" in login else ""
+            who = f"{login['name']!r} ({login['role']})"
+            print(f"  {'':<13} log in as {who} password {login['password']!r}{second}")
     w, b = infos
     print("\nTry it:\n")
     print(f"  curl -s -H 'Authorization: Bearer {w['token']}' -H 'content-type: application/json' \\")
@@ -151,4 +194,6 @@ def _announce(base: Path, infos: list[dict[str, Any]]) -> None:
     print(f"  curl -s -H 'Authorization: Bearer {b['token']}' '{b['api_url']}/messages?box=inbox'")
     print(f"  curl -s -X POST -H 'Authorization: Bearer {b['token']}' {b['api_url']}/messages/ID/ack")
     print(f"  curl -s -H 'Authorization: Bearer {w['token']}' {w['api_url']}/messages/ID\n")
+    print("Supervisors and admins also type the current code of their TOTP secret, e.g.")
+    print("  .venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET\n")
     print("Ctrl-C stops both stations.", flush=True)

@@ -14,9 +14,11 @@ from typing import Any
 
 from redline import __version__
 from redline.domain.stations import Role
-from redline.errors import RedlineError
+from redline.errors import InputError, RedlineError
 from redline.services import operators, pairing
+from redline.services.accounts import AccountService
 from redline.services.station import init_station, load_identity
+from redline.store.console import ConsoleStore
 from redline.store.sql import Store
 
 DEFAULT_DATA_DIR = "redline-data"
@@ -134,6 +136,39 @@ async def cmd_operator_add(args: argparse.Namespace) -> int:
     return await _with_store(args, act)
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """A console password from standard input (``--password-stdin``) or typed twice at a prompt."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("console password (12 characters or more): ")
+    if first != getpass.getpass("again: "):
+        raise InputError("password: the two entries differ")
+    return first
+
+
+async def cmd_operator_password(args: argparse.Namespace) -> int:
+    password = _read_password(args)
+
+    async def act(me: Any, store: Store) -> int:
+        await AccountService(ConsoleStore(store)).set_password(args.name, password, "admin")
+        print(f"console password of {args.name!r} set; their console sessions were ended")
+        return 0
+
+    return await _with_store(args, act)
+
+
+async def cmd_operator_totp(args: argparse.Namespace) -> int:
+    async def act(me: Any, store: Store) -> int:
+        uri = await AccountService(ConsoleStore(store)).enroll_totp(args.name, "admin")
+        print(f"second factor of {args.name!r} enrolled; add this to an authenticator app:", file=sys.stderr)
+        print(uri)
+        return 0
+
+    return await _with_store(args, act)
+
+
 async def cmd_serve(args: argparse.Namespace) -> int:
     from redline.cli.serve import serve
 
@@ -213,6 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add", cmd_operator_add, "create an operator account and print its API token", op)
     p.add_argument("name")
     p.add_argument("--role", default="operator", help="operator, supervisor, auditor or admin")
+    p = command("password", cmd_operator_password, "set an operator's console password", op)
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p = command("totp", cmd_operator_totp, "enrol a new TOTP second factor; prints its otpauth:// URI", op)
+    p.add_argument("name")
 
     command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")

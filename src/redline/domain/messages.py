@@ -44,10 +44,11 @@ class MessageKind(enum.StrEnum):
     LINK_TEST = "link_test"  # an authenticated test, answered automatically by the peer
     LINK_TEST_REPLY = "link_test_reply"
     SERVICE = "service"  # link administration: suspend, resume
+    PHRASE = "phrase"  # a standard phrase: catalogue code + typed parameters, rendered by the reader
 
     @property
     def needs_human_ack(self) -> bool:
-        return self is MessageKind.TEXT
+        return self in (MessageKind.TEXT, MessageKind.PHRASE)
 
 
 class Direction(enum.StrEnum):

@@ -9,6 +9,7 @@ from typing import Any
 from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, TextBody
 from redline.domain.names import check_message_id, check_operator_name
+from redline.domain.phrases import PhraseBody
 from redline.errors import InputError
 
 _NONCE = re.compile(r"[0-9a-f]{32}")
@@ -26,6 +27,10 @@ def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
 def _text(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"text", "lang"}, "text")
     return TextBody.parse(body["text"], body["lang"]).to_json()
+
+
+def _phrase(body: dict[str, Any]) -> dict[str, Any]:
+    return PhraseBody.parse(body).to_json()
 
 
 def _ack(body: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +81,7 @@ _CHECKS: dict[MessageKind, Callable[[dict[str, Any]], dict[str, Any]]] = {
     MessageKind.LINK_TEST: _link_test,
     MessageKind.LINK_TEST_REPLY: _link_test_reply,
     MessageKind.SERVICE: _service,
+    MessageKind.PHRASE: _phrase,
 }
 
 

@@ -25,6 +25,23 @@ class Role(enum.StrEnum):
     def may_send(self) -> bool:
         return self in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
+    @property
+    def needs_second_factor(self) -> bool:
+        """Supervisors and admins must log in to the console with a TOTP code as well."""
+        return self in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def may_certify(self) -> bool:
+        return self in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def may_read_audit(self) -> bool:
+        return self in (Role.AUDITOR, Role.ADMIN)
+
+    @property
+    def may_administer(self) -> bool:
+        return self is Role.ADMIN
+
 
 @dataclass(frozen=True, slots=True)
 class PeerRecord:

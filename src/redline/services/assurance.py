@@ -100,6 +100,8 @@ class LinkTester:
         self.health = LinkHealth(interval)
         self._on_transition = on_transition
         self._ack_deadlines = ack_deadlines
+        self.last_sent_at: str | None = None  # wall-clock times, for people reading the link panel
+        self.last_answered_at: str | None = None
 
     def _next_slot(self, now: float) -> float:
         offset = 0.0 if self._me_id < self.peer.station_id else self.interval / 2
@@ -121,9 +123,11 @@ class LinkTester:
             )
         )
         self.health.test_sent(test_id, time.monotonic())
+        self.last_sent_at = format_ts(utc_now())
         return test_id
 
     def on_reply(self, test_id: str) -> None:
+        self.last_answered_at = format_ts(utc_now())
         self._report(self.health.test_answered(test_id, time.monotonic()))
 
     def _report(self, transition: Transition | None) -> None:
@@ -152,6 +156,8 @@ class LinkTester:
             "interval_s": self.interval,
             "consecutive_missed": health.consecutive_missed,
             "last_rtt_ms": round(health.last_rtt * 1000, 3) if health.last_rtt is not None else None,
+            "last_sent_at": self.last_sent_at,
+            "last_answered_at": self.last_answered_at,
         }
 
 

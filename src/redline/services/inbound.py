@@ -194,7 +194,7 @@ class InboundService:
                 tx,
                 peer,
                 body["ack_of"],
-                MessageKind.TEXT,
+                None,
                 f"{peer.station_id}/{body['by']}",
                 body["at"],
                 env.id,
@@ -222,7 +222,7 @@ class InboundService:
         tx: WriteTransaction,
         peer: PeerRecord,
         target_id: str,
-        kind: MessageKind,
+        kind: MessageKind | None,
         by: str,
         at: str,
         answer_id: str,
@@ -232,10 +232,10 @@ class InboundService:
             target is None
             or target["direction"] != "outbound"
             or target["peer_id"] != peer.station_id
-            or target["kind"] != kind.value
+            or (kind is not None and target["kind"] != kind.value)
+            or (kind is None and not MessageKind(target["kind"]).needs_human_ack)
         ):
-            log.warning(
-                "%s answered %s, which is not a %s we sent it", peer.station_id, target_id, kind.value
-            )
+            what = kind.value if kind else "message needing acknowledgement"
+            log.warning("%s answered %s, which is not a %s we sent it", peer.station_id, target_id, what)
             return
         await tx.mark_acknowledged(target_id, "outbound", by, at, answer_id)

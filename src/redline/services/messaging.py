@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from redline.domain.messages import MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
+from redline.domain.phrases import PhraseBody
 from redline.domain.stations import OperatorRecord, PeerRecord
-from redline.errors import Conflict, Forbidden, NotFound
+from redline.errors import Conflict, Forbidden, InputError, NotFound
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.ports import Row, StationStore
@@ -42,6 +43,29 @@ class MessagingService:
             OutboundDraft(
                 peer=peer,
                 kind=MessageKind.TEXT,
+                precedence=prec,
+                body=body.to_json(),
+                created_by=operator.name,
+            )
+        )
+
+    async def send_phrase(
+        self, operator: OperatorRecord, to: object, precedence: object, code: object, params: object
+    ) -> str:
+        """Send a standard phrase: its code, checked parameters and our catalogue version."""
+        if not operator.role.may_send:
+            raise Forbidden(f"role {operator.role.value!r} may not send messages")
+        if not isinstance(to, str):
+            raise NotFound(f"to: {to!r} is not a peer of this station")
+        prec = Precedence.parse(precedence)
+        if not isinstance(code, str):
+            raise InputError(f"code: {code!r} is not a phrase code")
+        body = PhraseBody.build(code, params)
+        peer = await self._verified_peer(to)
+        return await self._outbox.submit(
+            OutboundDraft(
+                peer=peer,
+                kind=MessageKind.PHRASE,
                 precedence=prec,
                 body=body.to_json(),
                 created_by=operator.name,

@@ -128,7 +128,7 @@ class Outbox:
         ts = format_ts(now)
         for draft in drafts:
             message_id = uuid.uuid4().hex
-            if draft.kind is MessageKind.TEXT and chains.suspended:
+            if draft.kind.needs_human_ack and chains.suspended:
                 # Checked here, under the link row's lock, so no text slips past a suspension.
                 refused.append(
                     (

@@ -7,7 +7,7 @@ PostgreSQL, and an export shows exactly what was signed.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -38,6 +38,39 @@ operators = Table(
     Column("role", String(16), nullable=False),
     Column("token_hash", DIGEST, nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
+    # The console login (migration 0003): argon2id hash, TOTP secret and the last step used
+    # (a code is accepted once), interface language, failed-login count and lockout.
+    Column("password_hash", Text),
+    Column("totp_secret", String(64)),
+    Column("totp_last_step", Integer),
+    Column("language", String(16), nullable=False, server_default="en"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", TS),
+)
+
+# Console sessions: only the SHA-256 of the cookie's token is stored.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", DIGEST, primary_key=True),
+    Column("operator_id", Integer, ForeignKey("operators.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("seen_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
+# A receiving operator's translation of a free-text message, and the supervisor who certified it.
+translations = Table(
+    "translations",
+    metadata,
+    Column("message_id", String(32), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("lang", String(35), nullable=False),
+    Column("translated_by", String(64), nullable=False),
+    Column("translated_at", TS, nullable=False),
+    Column("certified_by", String(64)),
+    Column("certified_at", TS),
 )
 
 # One row per peer: where each direction's hash chain stands.

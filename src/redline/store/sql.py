@@ -59,6 +59,10 @@ class WriteTx:
         self._conn = conn
         self._postgres = postgres
 
+    async def execute(self, statement: Executable) -> CursorResult[Any]:
+        """Run one statement of a store module outside this file (e.g. ``store.console``)."""
+        return await self._conn.execute(statement)
+
     async def link_chains(self, peer_id: str) -> LinkChains:
         query = select(t.links).where(t.links.c.peer_id == peer_id)
         if self._postgres:
@@ -289,6 +293,10 @@ class Store:
                 # The commit waits for fsync: let the loop serve requests meanwhile (they queue
                 # up for the next group commit). The write lock keeps the connection ours.
                 await asyncio.to_thread(transaction.commit)
+
+    async def read(self, query: Any) -> list[Any]:
+        """Rows of one query, for store modules outside this file."""
+        return await self._all(query)
 
     async def _all(self, query: Any) -> list[Any]:
         if isinstance(self._engine, AsyncEngine):

@@ -130,7 +130,7 @@ async def post_message(request: Request) -> JSONResponse:
 
 # What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
 # state of the message they acknowledge, link tests on the link panel.
-BOX_KINDS = (MessageKind.TEXT.value, MessageKind.SERVICE.value)
+BOX_KINDS = (MessageKind.TEXT.value, MessageKind.PHRASE.value, MessageKind.SERVICE.value)
 
 
 def _kinds(raw: str) -> list[str] | None:

@@ -6,7 +6,11 @@ from starlette.applications import Starlette
 
 from redline.errors import RedlineError
 from redline.runtime import Station
+from redline.services.accounts import AccountService
+from redline.store.console import ConsoleStore
 from redline.web import api, link, links
+from redline.web.console import routes as console_routes
+from redline.web.console.live import ChangeFeed
 from redline.web.errors import redline_error_handler, unexpected_error_handler
 
 
@@ -20,7 +24,12 @@ def _app(station: Station, routes: list[object]) -> Starlette:
 
 
 def create_api_app(station: Station) -> Starlette:
-    return _app(station, [*api.ROUTES, *links.ROUTES])
+    """The operator API under /api/v1 and the console at /, on one server."""
+    app = _app(station, [*api.ROUTES, *links.ROUTES, *console_routes.ROUTES])
+    app.state.console_store = ConsoleStore(station.store)
+    app.state.accounts = AccountService(app.state.console_store)
+    app.state.feed = ChangeFeed(station, app.state.console_store)
+    return app
 
 
 def create_link_app(station: Station) -> Starlette:

@@ -1,0 +1,192 @@
+"""Console accounts, sessions and translations, in SQLAlchemy Core over the station's Store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from redline.domain.stations import Role
+from redline.store import schema as t
+from redline.store.sql import Row, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An operator as the console's login sees it."""
+
+    id: int
+    name: str
+    role: Role
+    password_hash: str | None
+    totp_secret: str | None
+    totp_last_step: int | None
+    language: str
+    failed_logins: int
+    locked_until: str | None
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        totp_secret=row.totp_secret,
+        totp_last_step=row.totp_last_step,
+        language=row.language,
+        failed_logins=row.failed_logins,
+        locked_until=row.locked_until,
+    )
+
+
+class ConsoleStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- accounts -----------------------------------------------------------
+
+    async def account(self, name: str) -> Account | None:
+        rows = await self.store.read(select(t.operators).where(t.operators.c.name == name))
+        return _account(rows[0]) if rows else None
+
+    async def account_by_id(self, operator_id: int) -> Account | None:
+        rows = await self.store.read(select(t.operators).where(t.operators.c.id == operator_id))
+        return _account(rows[0]) if rows else None
+
+    async def accounts(self) -> list[Account]:
+        return [_account(r) for r in await self.store.read(select(t.operators).order_by(t.operators.c.name))]
+
+    async def update_account(self, name: str, at: str, actor: str, action: str, **values: Any) -> None:
+        """Change account columns and write the audit event in the same transaction."""
+        async with self.store.write() as tx:
+            await tx.execute(update(t.operators).where(t.operators.c.name == name).values(**values))
+            hidden = {"password_hash", "totp_secret", "totp_last_step"}
+            shown = {k: v for k, v in values.items() if k not in hidden}
+            await tx.audit(at, actor, action, {"operator": name, **shown})
+
+    async def record_login_failure(
+        self, name: str, failures: int, locked_until: str | None, at: str, reason: str
+    ) -> None:
+        async with self.store.write() as tx:
+            await tx.execute(
+                update(t.operators)
+                .where(t.operators.c.name == name)
+                .values(failed_logins=failures, locked_until=locked_until)
+            )
+            await tx.audit(at, name, "login_failed", {"reason": reason, "failures": failures})
+
+    async def start_session(
+        self, account: Account, token_hash: str, csrf: str, at: str, expires_at: str, totp_step: int | None
+    ) -> None:
+        """A successful login: reset the failure count, spend the TOTP step, open the session."""
+        async with self.store.write() as tx:
+            values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            if totp_step is not None:
+                values["totp_last_step"] = totp_step
+            await tx.execute(update(t.operators).where(t.operators.c.id == account.id).values(**values))
+            await tx.execute(
+                insert(t.console_sessions).values(
+                    token_hash=token_hash,
+                    operator_id=account.id,
+                    csrf_token=csrf,
+                    created_at=at,
+                    seen_at=at,
+                    expires_at=expires_at,
+                )
+            )
+            await tx.audit(at, account.name, "login", {"second_factor": totp_step is not None})
+
+    # -- sessions -----------------------------------------------------------
+
+    async def session(self, token_hash: str) -> tuple[Row, Account] | None:
+        query = select(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash)
+        rows = await self.store.read(query)
+        if not rows:
+            return None
+        account = await self.account_by_id(rows[0].operator_id)
+        return (dict(rows[0]._mapping), account) if account else None
+
+    async def touch_session(self, token_hash: str, seen_at: str) -> None:
+        async with self.store.write() as tx:
+            await tx.execute(
+                update(t.console_sessions)
+                .where(t.console_sessions.c.token_hash == token_hash)
+                .values(seen_at=seen_at)
+            )
+
+    async def end_session(self, token_hash: str, at: str, actor: str, reason: str) -> None:
+        async with self.store.write() as tx:
+            await tx.execute(delete(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash))
+            await tx.audit(at, actor, "logout", {"reason": reason})
+
+    async def end_sessions_of(self, operator_id: int) -> None:
+        async with self.store.write() as tx:
+            await tx.execute(
+                delete(t.console_sessions).where(t.console_sessions.c.operator_id == operator_id)
+            )
+
+    # -- translations -------------------------------------------------------
+
+    async def translation(self, message_id: str) -> Row | None:
+        rows = await self.store.read(select(t.translations).where(t.translations.c.message_id == message_id))
+        return dict(rows[0]._mapping) if rows else None
+
+    async def translations(self, message_ids: list[str]) -> dict[str, Row]:
+        if not message_ids:
+            return {}
+        query = select(t.translations).where(t.translations.c.message_id.in_(message_ids))
+        return {r.message_id: dict(r._mapping) for r in await self.store.read(query)}
+
+    async def save_translation(self, message_id: str, text: str, lang: str, by: str, at: str) -> None:
+        """Attach (or replace) a translation; a replaced translation loses its certification."""
+        async with self.store.write() as tx:
+            await tx.execute(delete(t.translations).where(t.translations.c.message_id == message_id))
+            await tx.execute(
+                insert(t.translations).values(
+                    message_id=message_id, text=text, lang=lang, translated_by=by, translated_at=at
+                )
+            )
+            await tx.audit(at, by, "translate", {"message": message_id, "lang": lang})
+
+    async def certify_translation(self, message_id: str, translated_at: str, by: str, at: str) -> bool:
+        """Certify the translation that was on screen; False if it changed or was certified meanwhile."""
+        async with self.store.write() as tx:
+            result = await tx.execute(
+                update(t.translations)
+                .where(
+                    t.translations.c.message_id == message_id,
+                    t.translations.c.translated_at == translated_at,
+                    t.translations.c.certified_at.is_(None),
+                )
+                .values(certified_by=by, certified_at=at)
+            )
+            if result.rowcount != 1:
+                return False
+            await tx.audit(at, by, "certify", {"message": message_id})
+            return True
+
+    # -- change marker for live pages -----------------------------------------
+
+    async def change_marker(self) -> tuple[Any, ...]:
+        """A cheap fingerprint of everything the live pages show; it changes when any of it does."""
+        m = t.messages.c
+        rows = await self.store.read(
+            select(
+                func.count(),
+                func.max(m.stored_at),
+                func.max(m.delivered_at),
+                func.max(m.acked_at),
+                func.max(m.escalated_at),
+                func.max(m.sent_at),
+            ).select_from(t.messages)
+        )
+        tr = await self.store.read(
+            select(
+                func.count(),
+                func.max(t.translations.c.translated_at),
+                func.max(t.translations.c.certified_at),
+            )
+        )
+        return (*tuple(rows[0]), *tuple(tr[0]))

@@ -1,0 +1,327 @@
+"""The console's pages: login, traffic, compose, one message, settings.
+
+Every handler starts by resolving the session (``require_session``) with the
+roles allowed, and every POST checks the CSRF token before it reads anything
+else. Redline errors become an HTML page with the error's own message (see
+``console_errors``); a missing session becomes a redirect to the login form.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.messages import Precedence
+from redline.domain.names import check_lang
+from redline.domain.phrases import load_catalogue
+from redline.domain.stations import Role
+from redline.errors import Forbidden, InputError, LockedOut, RedlineError
+from redline.services.accounts import LANGUAGES, Session
+from redline.web.console.render import language_of, page
+from redline.web.console.security import (
+    HEADERS,
+    NotLoggedIn,
+    accounts_of,
+    check_csrf,
+    check_login_csrf,
+    clear_session_cookie,
+    current_session,
+    login_csrf_token,
+    require_session,
+    set_login_cookie,
+    set_session_cookie,
+    station_of,
+)
+from redline.web.console.views import message_view, sort_for_watch
+from redline.web.errors import status_for
+
+MAX_FORM_BYTES = 64 * 1024
+BOX_LIMIT = 100
+Handler = Callable[[Request], Awaitable[Response]]
+SENDERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=HEADERS)
+
+
+def console_errors(handler: Handler) -> Handler:
+    """Turn Redline errors into pages: the login form when there is no session, else an error page."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except NotLoggedIn:
+            if request.method == "GET":
+                return redirect("/login")
+            return page(request, "error.html", None, status=401, message="log in first")
+        except RedlineError as exc:
+            session = await current_session(request)
+            return page(request, "error.html", session, status=status_for(exc), message=exc.message)
+
+    return wrapped
+
+
+async def read_form(request: Request) -> FormData:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
+        raise InputError(f"the form is larger than {MAX_FORM_BYTES} bytes")
+    try:
+        return await request.form(max_files=0, max_fields=64)
+    except Exception as exc:  # python-multipart raises several kinds of parse errors
+        raise InputError(f"the form could not be read: {exc}") from None
+
+
+def field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def session_and_form(request: Request, *roles: Role, what: str) -> tuple[Session, FormData]:
+    session = await require_session(request, *roles, what=what)
+    form = await read_form(request)
+    check_csrf(request, session, form)
+    return session, form
+
+
+# -- login -----------------------------------------------------------------
+
+
+@console_errors
+async def home(request: Request) -> Response:
+    return redirect("/traffic" if await current_session(request) else "/login")
+
+
+def _login_page(request: Request, error: str | None = None, status: int = 200, name: str = "") -> Response:
+    token = login_csrf_token(request)
+    response = page(request, "login.html", None, status=status, login_csrf=token, error=error, name=name)
+    set_login_cookie(response, token)
+    return response
+
+
+@console_errors
+async def login_form(request: Request) -> Response:
+    if await current_session(request):
+        return redirect("/traffic")
+    return _login_page(request)
+
+
+@console_errors
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    check_login_csrf(request, form)
+    name = field(form, "name")
+    try:
+        token, _session = await accounts_of(request).login(name, field(form, "password"), field(form, "code"))
+    except LockedOut as exc:
+        return _login_page(request, exc.message, 429, name)
+    except RedlineError as exc:
+        return _login_page(request, exc.message, status_for(exc), name)
+    response = redirect("/traffic")
+    set_session_cookie(response, token)
+    return response
+
+
+@console_errors
+async def logout(request: Request) -> Response:
+    session, _form = await session_and_form(request, what="log out")
+    await accounts_of(request).logout(session)
+    response = redirect("/login")
+    clear_session_cookie(response)
+    return response
+
+
+# -- traffic -----------------------------------------------------------------
+
+
+async def traffic_context(request: Request, session: Session, lang: str) -> dict[str, Any]:
+    """Inbox, outbox, alarm and escalations: the initial page and every live update share this."""
+    station = station_of(request)
+    now = utc_now()
+    console = request.app.state.console_store
+    boxes: dict[str, list[Any]] = {}
+    for box in ("inbound", "outbound"):
+        rows = await station.store.messages(box, BOX_LIMIT, kinds=("text", "phrase", "service"))
+        translated = await console.translations([r["id"] for r in rows])
+        boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r["id"])) for r in rows])
+    escalations = []
+    if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
+        escalations = [
+            message_view(r, lang, now) for r in await station.store.escalations(20) if r["acked_at"] is None
+        ]
+    return {
+        "inbox": boxes["inbound"],
+        "outbox": boxes["outbound"],
+        "alarms": [v for v in boxes["inbound"] if v.alarm],
+        "overdue": [v for v in [*boxes["inbound"], *boxes["outbound"]] if v.state == "overdue"],
+        "escalations": escalations,
+        "now": format_ts(now),
+        "may_send": session.operator.role.may_send,
+    }
+
+
+@console_errors
+async def traffic(request: Request) -> Response:
+    session = await require_session(request)
+    context = await traffic_context(request, session, language_of(request, session))
+    return page(request, "traffic.html", session, **context)
+
+
+# -- compose -----------------------------------------------------------------
+
+
+def _phrase_choices(lang: str) -> list[dict[str, Any]]:
+    catalogue = load_catalogue()
+    return [
+        {
+            "code": p.code,
+            "group": p.group,
+            "text": p.text.get(lang, p.text["en"]),
+            "params": [{"name": a.name, "type": a.type, "expected": a.expected()} for a in p.params],
+        }
+        for p in catalogue.phrases.values()
+    ]
+
+
+async def _compose_page(
+    request: Request, session: Session, error: str | None = None, status: int = 200, **values: Any
+) -> Response:
+    peers = [p for p in await station_of(request).store.peers() if p.verified]
+    lang = language_of(request, session)
+    return page(
+        request,
+        "compose.html",
+        session,
+        status=status,
+        peers=peers,
+        precedences=[p.value for p in Precedence],
+        phrases=_phrase_choices(lang),
+        catalogue_version=load_catalogue().version,
+        error=error,
+        values=values,
+    )
+
+
+@console_errors
+async def compose_form(request: Request) -> Response:
+    session = await require_session(request, *SENDERS, what="send messages")
+    return await _compose_page(request, session, mode=request.query_params.get("mode", "text"))
+
+
+@console_errors
+async def compose(request: Request) -> Response:
+    session, form = await session_and_form(request, *SENDERS, what="send messages")
+    station = station_of(request)
+    mode = field(form, "mode")
+    values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode")}
+    try:
+        if mode == "phrase":
+            code = field(form, "code")
+            phrase = load_catalogue().get(code)
+            params: dict[str, object] = {}
+            for param in phrase.params:
+                raw = field(form, f"param.{param.name}").strip()
+                params[param.name] = _typed(raw, param.type)
+            message_id = await station.messaging.send_phrase(
+                session.operator, field(form, "to"), field(form, "precedence"), code, params
+            )
+        else:
+            message_id = await station.messaging.send_text(
+                session.operator,
+                field(form, "to"),
+                field(form, "precedence"),
+                field(form, "text"),
+                field(form, "lang") or "en",
+            )
+    except (InputError, Forbidden) as exc:
+        return await _compose_page(request, session, exc.message, status_for(exc), **values)
+    return redirect(f"/traffic?sent={message_id}")
+
+
+def _typed(raw: str, kind: str) -> object:
+    """Form fields are text; numeric parameter types become numbers (the catalogue checks ranges)."""
+    if kind in ("integer", "bearing"):
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    if kind in ("number", "distance_nm"):
+        try:
+            return float(raw) if "." in raw else int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+# -- one message ---------------------------------------------------------------
+
+
+@console_errors
+async def message(request: Request) -> Response:
+    session = await require_session(request)
+    row = await station_of(request).messaging.get(request.path_params["message_id"])
+    translation = await request.app.state.console_store.translation(row["id"])
+    view = message_view(row, language_of(request, session), utc_now(), translation)
+    return page(request, "message.html", session, m=view, languages=LANGUAGES)
+
+
+@console_errors
+async def acknowledge(request: Request) -> Response:
+    session, _form = await session_and_form(request, *SENDERS, what="acknowledge messages")
+    message_id = request.path_params["message_id"]
+    await station_of(request).messaging.acknowledge(session.operator, message_id)
+    if request.headers.get("x-requested-with") == "fetch":
+        return Response(status_code=204, headers=HEADERS)
+    return redirect(f"/messages/{message_id}")
+
+
+@console_errors
+async def translate(request: Request) -> Response:
+    session, form = await session_and_form(request, *SENDERS, what="attach translations")
+    row = await station_of(request).messaging.get(request.path_params["message_id"])
+    if row["direction"] != "inbound" or row["kind"] != "text":
+        raise InputError("only a received free-text message takes a translation")
+    text = field(form, "text").strip()
+    if not text or len(text) > 16_000 or "\x00" in text:
+        raise InputError("translation: enter 1 to 16,000 characters of text")
+    lang = check_lang(field(form, "lang"))
+    await request.app.state.console_store.save_translation(
+        row["id"], text, lang, session.operator.name, format_ts(utc_now())
+    )
+    return redirect(f"/messages/{row['id']}")
+
+
+@console_errors
+async def certify(request: Request) -> Response:
+    session, form = await session_and_form(request, Role.SUPERVISOR, Role.ADMIN, what="certify translations")
+    message_id = request.path_params["message_id"]
+    console = request.app.state.console_store
+    current = await console.translation(message_id)
+    if current is None:
+        raise InputError(f"message {message_id} has no translation to certify")
+    if current["translated_by"] == session.operator.name:
+        raise Forbidden("a translation is certified by someone other than its translator")
+    ok = await console.certify_translation(
+        message_id, field(form, "translated_at"), session.operator.name, format_ts(utc_now())
+    )
+    if not ok:
+        raise InputError("the translation changed or was certified meanwhile; review it again")
+    return redirect(f"/messages/{message_id}")
+
+
+# -- settings ------------------------------------------------------------------
+
+
+@console_errors
+async def set_language(request: Request) -> Response:
+    session, form = await session_and_form(request, what="change settings")
+    await accounts_of(request).set_language(session.operator, field(form, "language"))
+    back = field(form, "back")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "/traffic")

@@ -1,0 +1,62 @@
+"""Templates: one autoescaping Jinja environment, rendered per request in the reader's language.
+
+The environment is shared, so the language is not installed into it: each
+render passes ``_`` and ``ngettext`` bound to the request's locale in the
+template context (``i18n.gettext_context``; new-style gettext, so
+``_("%(n)d left", n=3)`` formats and escapes its values). Autoescaping is on for every template: message text,
+names and parameters reach the page as text, never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from redline.services.accounts import Session
+from redline.web.console.i18n import gettext_context, install_jinja, negotiate
+from redline.web.console.security import HEADERS, station_of
+
+ENV = install_jinja(
+    jinja2.Environment(
+        loader=jinja2.PackageLoader("redline.web.console", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
+
+
+def language_of(request: Request, session: Session | None) -> str:
+    return negotiate(session.language if session else None, request.headers.get("accept-language"))
+
+
+def render_text(template: str, lang: str, **context: Any) -> str:
+    return ENV.get_template(template).render(**gettext_context(lang), **context)
+
+
+def page(
+    request: Request,
+    template: str,
+    session: Session | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    station = station_of(request)
+    lang = language_of(request, session)
+    html = render_text(
+        template,
+        lang,
+        session=session,
+        operator=session.operator if session else None,
+        csrf=session.csrf_token if session else "",
+        station_id=station.me.station_id,
+        station_name=station.me.config.name,
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})

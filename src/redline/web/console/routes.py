@@ -1,0 +1,31 @@
+"""The console's routes, mounted at / on the operator API server."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from redline.web.console import admin, live, pages
+
+ROUTES: list[BaseRoute] = [
+    Route("/", pages.home, methods=["GET"]),
+    Route("/login", pages.login_form, methods=["GET"]),
+    Route("/login", pages.login, methods=["POST"]),
+    Route("/logout", pages.logout, methods=["POST"]),
+    Route("/traffic", pages.traffic, methods=["GET"]),
+    Route("/compose", pages.compose_form, methods=["GET"]),
+    Route("/compose", pages.compose, methods=["POST"]),
+    Route("/messages/{message_id}", pages.message, methods=["GET"]),
+    Route("/messages/{message_id}/ack", pages.acknowledge, methods=["POST"]),
+    Route("/messages/{message_id}/translation", pages.translate, methods=["POST"]),
+    Route("/messages/{message_id}/certify", pages.certify, methods=["POST"]),
+    Route("/settings/language", pages.set_language, methods=["POST"]),
+    Route("/links", admin.links, methods=["GET"]),
+    Route("/links/{peer}/test", admin.link_test, methods=["POST"]),
+    Route("/audit", admin.audit, methods=["GET"]),
+    Route("/admin", admin.admin, methods=["GET"]),
+    Route("/admin/operators", admin.add_operator, methods=["POST"]),
+    Route("/admin/operators/{name}/totp", admin.enroll_totp, methods=["POST"]),
+    Route("/events", live.events, methods=["GET"]),
+    Mount("/static", StaticFiles(packages=[("redline.web.console", "static")]), name="static"),
+]

@@ -1,0 +1,118 @@
+"""Who is asking, and may they: console sessions, CSRF, roles, and the headers every page gets.
+
+A session lives in the ``redline_session`` cookie: HttpOnly, SameSite=Strict,
+Secure, path ``/``. Every state-changing request must carry the session's CSRF
+token, in the ``csrf`` form field or the ``X-CSRF-Token`` header, and, when the
+browser sends one, an ``Origin`` equal to the console's own. The login form,
+which has no session yet, uses a double-submit token in the ``redline_login``
+cookie instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from redline.domain.stations import Role
+from redline.errors import AuthError, Forbidden
+from redline.runtime import Station
+from redline.services.accounts import MAX_SESSION_SECONDS, AccountService, Session
+
+SESSION_COOKIE = "redline_session"
+LOGIN_COOKIE = "redline_login"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+HEADERS = {
+    # Every script, style, image and connection comes from the station itself.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class NotLoggedIn(AuthError):
+    """No live console session: pages redirect to the login form, scripts get 401."""
+
+
+class CsrfRejected(Forbidden):
+    code = "csrf"
+
+
+def station_of(request: Request) -> Station:
+    station: Station = request.app.state.station
+    return station
+
+
+def accounts_of(request: Request) -> AccountService:
+    service: AccountService = request.app.state.accounts
+    return service
+
+
+async def current_session(request: Request) -> Session | None:
+    return await accounts_of(request).session(request.cookies.get(SESSION_COOKIE))
+
+
+async def require_session(request: Request, *roles: Role, what: str = "open this page") -> Session:
+    """The caller's session, or NotLoggedIn; Forbidden when its role is not among ``roles``."""
+    session = await current_session(request)
+    if session is None:
+        raise NotLoggedIn("log in first: no console session, or it has expired")
+    if roles and session.operator.role not in roles:
+        raise Forbidden(f"role {session.operator.role.value!r} may not {what}")
+    return session
+
+
+def _same_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        if origin == "null":
+            raise CsrfRejected("the request came from an opaque origin")
+        return
+    expected = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin != expected:
+        raise CsrfRejected(f"the request came from {origin}, not from this console")
+
+
+def check_csrf(request: Request, session: Session, form: Mapping[str, object]) -> None:
+    _same_origin(request)
+    sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, session.csrf_token):
+        raise CsrfRejected("missing or wrong CSRF token: reload the page and try again")
+
+
+def login_csrf_token(request: Request) -> str:
+    """The pre-session token for the login form (reused while its cookie lives)."""
+    existing = request.cookies.get(LOGIN_COOKIE)
+    return existing if existing and len(existing) <= 64 else secrets.token_urlsafe(24)
+
+
+def check_login_csrf(request: Request, form: Mapping[str, object]) -> None:
+    _same_origin(request)
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    sent = form.get(CSRF_FIELD)
+    if not cookie or not isinstance(sent, str) or not secrets.compare_digest(sent, cookie):
+        raise CsrfRejected("missing or wrong CSRF token on the login form: reload the page and try again")
+
+
+def set_login_cookie(response: Response, token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, secure=True, samesite="strict")
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=MAX_SESSION_SECONDS, httponly=True, secure=True, samesite="strict"
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, secure=True, samesite="strict")
