@@ -9,8 +9,10 @@ STAMP  := $(VENV)/.installed-stamp
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads a browser).
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads a browser),
+	@# and Noto CJK so Chinese renders in it (system fonts only: the console loads no web fonts).
+	@(command -v chromium >/dev/null && test -d /usr/share/fonts/opentype/noto) || \
+	    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

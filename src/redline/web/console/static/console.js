@@ -97,8 +97,12 @@
     const holder = document.getElementById("phrase-params");
     function showMode() {
       const mode = form.querySelector("input[name=mode]:checked").value;
-      form.querySelector(".mode-text").hidden = mode !== "text";
-      form.querySelector(".mode-phrase").hidden = mode !== "phrase";
+      ["text", "phrase"].forEach(function (name) {
+        const part = form.querySelector(".mode-" + name);
+        part.hidden = mode !== name;
+        // A hidden part's fields are neither checked nor sent.
+        part.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = mode !== name; });
+      });
     }
     function showParams() {
       const phrase = phrases.find(function (p) { return p.code === select.value; });
@@ -116,9 +120,9 @@
       });
     }
     form.querySelectorAll("input[name=mode]").forEach(function (r) { r.addEventListener("change", showMode); });
-    select.addEventListener("change", showParams);
-    showMode();
+    select.addEventListener("change", function () { showParams(); showMode(); });
     showParams();
+    showMode();
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,0 +1,187 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright against a live demo.
+
+Two duty officers, one per station, each in their own browser context. Nothing
+here reloads a page to see a change: every "appears" is the live event stream
+at work. A marker set in the page's JavaScript before each wait must survive
+it, which proves no navigation happened. Screenshots of both consoles are
+written to docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+WAIT_MS = 20_000
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`redline demo` as a newcomer runs it: two stations, paired, with console logins."""
+    base = tmp_path_factory.mktemp("demo")
+    info = base / "info.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redline", "demo", "--data-dir", str(base / "data"), "--info", str(info)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            assert proc.poll() is None, f"demo exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            assert time.monotonic() < deadline, "demo did not start in 60 s"
+            time.sleep(0.2)
+        stations = {s["id"]: s for s in json.loads(info.read_text())["stations"]}
+        yield stations
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), (
+        "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
+    )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def login(browser: Browser, station: dict[str, Any], name: str = "duty") -> Page:
+    context = browser.new_context(viewport={"width": 1360, "height": 860}, locale="en-US")
+    page = context.new_page()
+    page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message!r} (script injection?)"))
+    account = next(a for a in station["logins"] if a["name"] == name)
+    page.goto(station["console_url"] + "login")
+    page.fill("input[name=name]", account["name"])
+    page.fill("input[name=password]", account["password"])
+    page.click("button[type=submit]")
+    expect(page).to_have_url(station["console_url"] + "traffic")
+    return page
+
+
+def mark(page: Page) -> None:
+    """Set a marker that only survives if the page is not reloaded or left."""
+    page.evaluate("window.__redlineMarker = 'still here'")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__redlineMarker") == "still here", "the page was reloaded"
+
+
+def send(
+    page: Page,
+    console_url: str,
+    precedence: str,
+    text: str | None = None,
+    phrase: dict[str, Any] | None = None,
+) -> None:
+    page.goto(console_url + "compose")
+    page.select_option("select[name=to]", "beijing")
+    page.select_option("#precedence", precedence)
+    if phrase is None:
+        page.fill("textarea[name=text]", text or "")
+    else:
+        page.check("input[name=mode][value=phrase]")
+        page.select_option("#phrase-code", phrase["code"])
+        for name, value in phrase["params"].items():
+            page.fill(f"input[name='param.{name}']", value)
+    page.click("#compose-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r".*/traffic\?sent=[0-9a-f]{32}$"))
+
+
+def test_flash_alarm_acknowledgement_language_and_refusals(demo: dict[str, Any], browser: Browser) -> None:
+    w, b = demo["washington"], demo["beijing"]
+    wash = login(browser, w)
+    beij = login(browser, b)
+    mark(beij)
+    expect(beij.locator("#alarm")).to_be_hidden()
+
+    # A FLASH from Washington, with markup in it, appears in Beijing without a reload, with the alarm.
+    hostile = "Close call near 20N 130E <script>alert('x')</script><b>bold?</b>"
+    send(wash, w["console_url"], "FLASH", hostile)
+    row = beij.locator("#inbox tr.prec-flash").first
+    expect(row).to_be_visible(timeout=WAIT_MS)
+    assert_not_reloaded(beij)
+    expect(row.locator(".text")).to_have_text(hostile)  # shown as text, markup and all
+    assert beij.locator("#inbox b").count() == 0, "message HTML was rendered"
+    assert beij.evaluate("[...document.scripts].some(s => s.textContent.includes(\"alert('x')\"))") is False
+    expect(beij.locator("#alarm")).to_be_visible()
+    expect(beij.locator("#alarm")).to_contain_text("FLASH")
+    expect(beij.locator("body")).to_have_class(re.compile("alarm-on"))
+    expect(beij.locator("#alarm")).to_have_attribute("data-audible", "on")
+    expect(row.locator(".countdown")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    beij.screenshot(path=str(SHOTS / "beijing-flash-alarm.png"))
+
+    # Washington watches its outbox while Beijing acknowledges.
+    wash.goto(w["console_url"] + "traffic")
+    mark(wash)
+    out_row = wash.locator("#outbox tr.prec-flash").first
+    expect(out_row.locator(".state")).to_have_text("delivered", timeout=WAIT_MS)
+    row.locator("button.ack").click()
+    expect(beij.locator("#alarm")).to_be_hidden(timeout=WAIT_MS)
+    expect(out_row.locator(".state")).to_have_text("acknowledged", timeout=WAIT_MS)
+    assert_not_reloaded(wash)
+    expect(out_row).to_contain_text("beijing/duty")
+    wash.screenshot(path=str(SHOTS / "washington-acknowledged.png"))
+
+    # A standard phrase, read in Chinese once Beijing switches language.
+    send(wash, w["console_url"], "IMMEDIATE", phrase={"code": "REQ-01", "params": {"minutes": "15"}})
+    beij.goto(b["console_url"] + "traffic")
+    expect(beij.locator("#inbox .code", has_text="REQ-01")).to_be_visible(timeout=WAIT_MS)
+    beij.select_option("#language", "zh-Hans")
+    expect(beij.locator("html")).to_have_attribute("lang", "zh-Hans")
+    expect(beij.locator("#inbox")).to_contain_text("请求在15分钟内进行语音通话。", timeout=WAIT_MS)
+    expect(beij.locator("main h2").first).to_have_text("收件箱")  # the interface itself, not just the phrase
+    beij.screenshot(path=str(SHOTS / "beijing-zh-hans.png"))
+    wash.goto(w["console_url"] + "compose")
+    wash.screenshot(path=str(SHOTS / "washington-compose.png"))
+    wash.goto(w["console_url"] + "links")
+    expect(wash.locator(".link .link-state")).to_have_text("up", timeout=WAIT_MS)
+    wash.screenshot(path=str(SHOTS / "washington-links.png"))
+
+    # Refusals: no session, no CSRF token, an operator on an admin page.
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(b["console_url"] + "traffic")
+    expect(anonymous).to_have_url(b["console_url"] + "login")
+    no_csrf = wash.request.post(
+        w["console_url"] + "compose",
+        form={"to": "beijing", "precedence": "FLASH", "mode": "text", "text": "forged", "lang": "en"},
+    )
+    assert no_csrf.status == 403, no_csrf.status
+    admin = wash.goto(w["console_url"] + "admin")
+    assert admin is not None and admin.status == 403
+    expect(wash.locator(".error")).to_contain_text("may not administer")
+    wash.goto(w["console_url"] + "traffic")
+    expect(wash.locator("#outbox")).not_to_contain_text("forged")
