@@ -130,7 +130,7 @@ class Core:
         return float(self.edges[3].sum())
 
     def base_spacing(self) -> float:
-        return max(self.length / 256.0, 1.0)
+        return max(self.length / 64.0, 1.0)
 
     def sample(self, spacing: float) -> Samples:
         if self.kind is CoreKind.POINT:
