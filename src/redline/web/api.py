@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from redline.domain.clock import parse_ts, utc_now
 from redline.domain.messages import DeliveryState, MessageKind, visible_state
+from redline.domain.phrases import LANGS, PhraseBody, load_catalogue
 from redline.domain.stations import OperatorRecord, Role
 from redline.errors import Forbidden, InputError
 from redline.runtime import Station
@@ -52,6 +53,15 @@ def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, A
     }
     if kind is MessageKind.TEXT:
         view["text"], view["lang"] = body["text"], body["lang"]
+    elif kind is MessageKind.PHRASE:
+        catalogue = load_catalogue()
+        phrase = PhraseBody.parse(body, catalogue)
+        shown = {lang: catalogue.present(phrase, lang) for lang in LANGS}
+        view["phrase"] = {
+            **body,
+            "text": {lang: p.text for lang, p in shown.items()},  # None where our catalogue cannot render it
+            "catalogue_mismatch": shown["en"].version_mismatch,
+        }
     elif kind is MessageKind.SERVICE:
         view["action"], view["reason"], view["by"] = body["action"], body["reason"], body["by"]
     else:
@@ -119,10 +129,21 @@ async def list_peers(request: Request) -> JSONResponse:
 
 async def post_message(request: Request) -> JSONResponse:
     operator = await _operator(request)
-    data = await read_json_object(request, MAX_API_BODY, {"to", "precedence", "text"}, {"lang"})
-    message_id = await _station(request).messaging.send_text(
-        operator, data["to"], data["precedence"], data["text"], data.get("lang", "en")
-    )
+    data = await read_json_object(request, MAX_API_BODY, {"to", "precedence"}, {"text", "lang", "phrase"})
+    messaging = _station(request).messaging
+    if ("text" in data) == ("phrase" in data):
+        raise InputError("give either text (free text) or phrase (a standard phrase), not both or neither")
+    if "phrase" in data:
+        phrase = data["phrase"]
+        if not isinstance(phrase, dict) or phrase.keys() != {"code", "params"}:
+            raise InputError('phrase: expected {"code": "REQ-01", "params": {...}}')
+        message_id = await messaging.send_phrase(
+            operator, data["to"], data["precedence"], phrase["code"], phrase["params"]
+        )
+    else:
+        message_id = await messaging.send_text(
+            operator, data["to"], data["precedence"], data["text"], data.get("lang", "en")
+        )
     return JSONResponse(
         {"id": message_id}, status_code=201, headers={"Location": f"/api/v1/messages/{message_id}"}
     )

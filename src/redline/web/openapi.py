@@ -63,15 +63,36 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "NewMessage": {
-                "type": "object",
-                "required": ["to", "precedence", "text"],
-                "additionalProperties": False,
-                "properties": {
-                    "to": {"type": "string", "description": "peer station id"},
-                    "precedence": {"enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
-                    "text": {"type": "string", "maxLength": 16000},
-                    "lang": {"type": "string", "default": "en", "description": "BCP 47 tag"},
-                },
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["to", "precedence", "text"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "to": {"type": "string", "description": "peer station id"},
+                            "precedence": {"enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
+                            "text": {"type": "string", "maxLength": 16000},
+                            "lang": {"type": "string", "default": "en", "description": "BCP 47 tag"},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["to", "precedence", "phrase"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "to": {"type": "string", "description": "peer station id"},
+                            "precedence": {"enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
+                            "phrase": {
+                                "type": "object",
+                                "required": ["code", "params"],
+                                "properties": {
+                                    "code": {"type": "string", "description": "standard phrase code"},
+                                    "params": {"type": "object"},
+                                },
+                            },
+                        },
+                    },
+                ]
             },
             "Message": {
                 "type": "object",
@@ -80,7 +101,7 @@ OPENAPI: dict[str, Any] = {
                     "direction": {"enum": ["outbound", "inbound"]},
                     "peer": {"type": "string"},
                     "seq": {"type": "integer"},
-                    "kind": {"enum": ["text", "ack", "link_test", "link_test_reply", "service"]},
+                    "kind": {"enum": ["text", "phrase", "ack", "link_test", "link_test_reply", "service"]},
                     "precedence": {"type": "string"},
                     "ts": {"type": "string"},
                     "state": {"enum": ["queued", "sent", "delivered", "acknowledged", "overdue"]},
@@ -124,7 +145,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/messages": {
             "post": {
-                "summary": "Send a free-text message to a verified peer",
+                "summary": "Send free text or a standard phrase to a verified peer",
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewMessage"}}},
@@ -149,7 +170,7 @@ OPENAPI: dict[str, Any] = {
                     {
                         "name": "kind",
                         "in": "query",
-                        "schema": {"type": "string", "default": "text,service"},
+                        "schema": {"type": "string", "default": "text,phrase,service"},
                         "description": "comma-separated kinds, or 'all'",
                     },
                     {
