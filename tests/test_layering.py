@@ -152,12 +152,19 @@ def test_protocol_uses_only_the_standard_library_and_domain() -> None:
         ("redline", ("redline.web",), ("redline.web", "redline.cli")),
         ("redline.transport", ("redline.services",), ()),
         ("redline.store", ("redline.services", "redline.web"), ()),
+        # `redline init` (services.station) creates the database; every other service goes through ports.
+        (
+            "redline.services",
+            ("redline.store", "redline.transport", "redline.web"),
+            ("redline.services.station",),
+        ),
     ],
     ids=[
         "domain-not-protocol",
         "web-only-from-web-and-cli",
         "transport-not-services",
         "store-not-services-or-web",
+        "services-through-ports-only",
     ],
 )
 def test_forbidden_imports(source: str, targets: tuple[str, ...], exempt: tuple[str, ...]) -> None:

@@ -78,3 +78,18 @@ class LinkChains:
     in_next_seq: int
     in_last_digest: str
     suspended: str | None = None  # "since T by X" while either side has the link suspended
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An operator as the console's login sees it."""
+
+    id: int
+    name: str
+    role: Role
+    password_hash: str | None
+    totp_secret: str | None
+    totp_last_step: int | None
+    language: str
+    failed_logins: int
+    locked_until: str | None

@@ -25,9 +25,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from redline.domain.clock import format_ts, parse_ts, utc_now
 from redline.domain.names import check_operator_name
-from redline.domain.stations import OperatorRecord
+from redline.domain.stations import Account, OperatorRecord
 from redline.errors import AuthError, InputError, LockedOut, NotFound
-from redline.store.console import Account, ConsoleStore
+from redline.services.ports import AccountStore
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -69,7 +69,7 @@ class Session:
 
 
 class AccountService:
-    def __init__(self, store: ConsoleStore) -> None:
+    def __init__(self, store: AccountStore) -> None:
         self.store = store
         self._touched: dict[str, float] = {}
 

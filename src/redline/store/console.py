@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from redline.domain.stations import Role
+from redline.domain.stations import Account, Role
 from redline.store import schema as t
 from redline.store.sql import Row, Store
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """An operator as the console's login sees it."""
-
-    id: int
-    name: str
-    role: Role
-    password_hash: str | None
-    totp_secret: str | None
-    totp_last_step: int | None
-    language: str
-    failed_logins: int
-    locked_until: str | None
 
 
 def _account(row: Any) -> Account:
