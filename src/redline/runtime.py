@@ -23,6 +23,7 @@ from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, TransportError, UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
+from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
 from redline.services.inbound import MAX_BODY_BYTES, Accepted, InboundService
@@ -31,6 +32,7 @@ from redline.services.operators import TokenAuthenticator
 from redline.services.outbox import Committed, OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
+from redline.store.notices import NoticeStore
 from redline.store.sql import Store
 from redline.transport.link_client import HttpsLinkTransport
 from redline.transport.relay import station_fingerprint
@@ -50,6 +52,8 @@ class Station:
         self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
         self.escalator = Escalator(store, self._on_escalated)
+        self.notices = NoticeStore(store)
+        self.deconfliction = Deconfliction(self.notices, self.outbox, self.peers, me.station_id)
         self.workers: dict[str, DeliveryWorker] = {}
         self.testers: dict[str, LinkTester] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -136,6 +140,11 @@ class Station:
                     created_by=SYSTEM_ACTOR,
                 )
                 self._spawn(self.outbox.submit(reply), f"replying to link test {env.id}")
+            elif env.kind.is_notice:
+                self._spawn(
+                    self.deconfliction.on_peer_notice(peer.station_id, env.kind, body),
+                    f"checking {peer.station_id}'s notice for conflicts",
+                )
             elif env.kind is MessageKind.LINK_TEST_REPLY and peer.station_id in self.testers:
                 self.testers[peer.station_id].on_reply(body["test_of"])
 
@@ -228,6 +237,7 @@ class Station:
             tasks.create_task(self.outbox.run())
             tasks.create_task(self._watch_peers())
             tasks.create_task(self.escalator.run())
+            tasks.create_task(self.deconfliction.run())
             for url in self.me.config.endpoints:
                 if url.startswith("nats://"):
                     tasks.create_task(self._serve_relay(url))

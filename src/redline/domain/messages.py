@@ -45,10 +45,18 @@ class MessageKind(enum.StrEnum):
     LINK_TEST_REPLY = "link_test_reply"
     SERVICE = "service"  # link administration: suspend, resume
     PHRASE = "phrase"  # a standard phrase: catalogue code + typed parameters, rendered by the reader
+    NOTICE_FILED = "notice_filed"  # an activity notice, shared with every peer (see redline.geo)
+    NOTICE_AMENDED = "notice_amended"
+    NOTICE_CANCELLED = "notice_cancelled"
+    CONFLICT_ALERT = "conflict_alert"  # our notice and the peer's collide: opened, updated or closed
 
     @property
     def needs_human_ack(self) -> bool:
-        return self in (MessageKind.TEXT, MessageKind.PHRASE)
+        return self in (MessageKind.TEXT, MessageKind.PHRASE, MessageKind.CONFLICT_ALERT)
+
+    @property
+    def is_notice(self) -> bool:
+        return self in (MessageKind.NOTICE_FILED, MessageKind.NOTICE_AMENDED, MessageKind.NOTICE_CANCELLED)
 
 
 class Direction(enum.StrEnum):

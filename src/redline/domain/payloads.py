@@ -33,6 +33,43 @@ def _phrase(body: dict[str, Any]) -> dict[str, Any]:
     return PhraseBody.parse(body).to_json()
 
 
+def _notice(body: dict[str, Any]) -> dict[str, Any]:
+    # The notice itself is checked by redline.geo.parse_notice in services.inbound (geometry
+    # needs pyproj and shapely, which this layer does not import).
+    _exact(body, {"notice"}, "notice")
+    if not isinstance(body["notice"], dict):
+        raise InputError("notice: expected an object")
+    return body
+
+
+def _notice_cancelled(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"notice_id", "version", "by", "reason"}, "notice cancellation")
+    if not isinstance(body["notice_id"], str) or not 1 <= len(body["notice_id"]) <= 64:
+        raise InputError("notice_id: expected a notice id")
+    version = body["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InputError("version: expected a whole number from 1")
+    check_operator_name(body["by"])
+    if not isinstance(body["reason"], str) or len(body["reason"]) > MAX_REASON:
+        raise InputError(f"reason: expected text of at most {MAX_REASON} characters")
+    return body
+
+
+CONFLICT_ACTIONS = ("opened", "updated", "closed")
+
+
+def _conflict_alert(body: dict[str, Any]) -> dict[str, Any]:
+    _exact(body, {"action", "pair", "conflict"}, "conflict alert")
+    if body["action"] not in CONFLICT_ACTIONS:
+        raise InputError(f"action: {body['action']!r} is not one of {', '.join(CONFLICT_ACTIONS)}")
+    pair = body["pair"]
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) and p for p in pair)):
+        raise InputError("pair: expected the two notice ids")
+    if body["conflict"] is not None and not isinstance(body["conflict"], dict):
+        raise InputError("conflict: expected an object or null")
+    return body
+
+
 def _ack(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"ack_of", "by", "at"}, "ack")
     check_message_id(body["ack_of"], "ack_of")
@@ -82,6 +119,10 @@ _CHECKS: dict[MessageKind, Callable[[dict[str, Any]], dict[str, Any]]] = {
     MessageKind.LINK_TEST_REPLY: _link_test_reply,
     MessageKind.SERVICE: _service,
     MessageKind.PHRASE: _phrase,
+    MessageKind.NOTICE_FILED: _notice,
+    MessageKind.NOTICE_AMENDED: _notice,
+    MessageKind.NOTICE_CANCELLED: _notice_cancelled,
+    MessageKind.CONFLICT_ALERT: _conflict_alert,
 }
 
 

@@ -35,6 +35,7 @@ from redline.wire.receipt import Receipt, parse_receipt, verify_receipt
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 512
+MAX_BATCH_BYTES = 8 * 1024 * 1024  # well under the receiver's 16 MiB request limit
 MAX_CACHED = 20_000
 SENT_MARK_AFTER = 0.25  # seconds a batch may be outstanding before its messages show "sent"
 
@@ -139,6 +140,13 @@ class DeliveryWorker:
         if any(e is None for e in envelopes):
             await self._load_cursor()  # the outbox and our cursor disagree: start again from the database
             return
+        size, keep = 0, 0
+        for envelope in envelopes:
+            size += len(envelope or "")
+            if keep and size > MAX_BATCH_BYTES:
+                break  # large envelopes (notices with many vertices): the rest go in the next batch
+            keep += 1
+        batch, envelopes = range(batch.start, batch.start + keep), envelopes[:keep]
         body = ('{"envelopes":[' + ",".join(e for e in envelopes if e) + "]}").encode("utf-8")
         dispatched = format_ts(utc_now())
         answered = asyncio.Event()

@@ -24,7 +24,9 @@ from redline.domain.messages import MessageKind
 from redline.domain.payloads import check_payload
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
+from redline.geo import parse_notice
 from redline.protocol import InboundChain, plan_batch
+from redline.services.deconfliction import check_peer_notice, notice_row
 from redline.services.ports import Row, StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.codec import expect_object, load_json
@@ -46,7 +48,10 @@ class BatchAnswer:
 
 def _check_body(env: Envelope, body: dict[str, Any]) -> dict[str, Any]:
     try:
-        return check_payload(env.kind, body)
+        checked = check_payload(env.kind, body)
+        if env.kind.is_notice:
+            check_peer_notice(env.kind, env.sender, checked)
+        return checked
     except InputError as exc:
         raise MalformedEnvelope(f"envelope {env.id}: payload: {exc.message}") from None
 
@@ -205,6 +210,12 @@ class InboundService:
             )
         elif env.kind is MessageKind.LINK_TEST and body["scorecard"] is not None:
             await tx.set_peer_scorecard(peer.station_id, json.dumps(body["scorecard"], sort_keys=True))
+        elif env.kind in (MessageKind.NOTICE_FILED, MessageKind.NOTICE_AMENDED):
+            notice = parse_notice(body["notice"])
+            await tx.upsert_notice(notice_row(notice, at, f"{peer.station_id}", shared=True))
+        elif env.kind is MessageKind.NOTICE_CANCELLED:
+            by = f"{peer.station_id}/{body['by']}"
+            await tx.cancel_notice(body["notice_id"], peer.station_id, body["version"], at, by)
         elif env.kind is MessageKind.SERVICE and body["action"] == "remind":
             log.warning("ALARM %s reminds: %s", peer.station_id, body["reason"])
         elif env.kind is MessageKind.SERVICE:

@@ -164,3 +164,37 @@ link_alarms = Table(
     Column("raised_at", TS, nullable=False),
     Column("cleared_at", TS),
 )
+
+# Activity notices, ours and our peers' (migration 0004); ``body`` is the notice's JSON (redline.geo).
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("party", STATION, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("activity", String(32), nullable=False),
+    Column("starts_at", TS, nullable=False),
+    Column("ends_at", TS),  # None: permanent
+    Column("body", Text, nullable=False),
+    Column("shared", Integer, nullable=False, server_default="0"),  # our notice: sent to the peers
+    Column("updated_at", TS, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+Index("ix_notices_party_state", notices.c.party, notices.c.state)
+
+# One row per pair of notices that ever conflicted; ``key`` names the versions last checked.
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("pair", String(130), primary_key=True),
+    Column("key", String(160), nullable=False),
+    Column("notice_a", String(64), nullable=False),
+    Column("notice_b", String(64), nullable=False),
+    Column("state", String(8), nullable=False),  # open or closed
+    Column("detail", Text, nullable=False),  # the conflict record as JSON (redline.geo.conflicts)
+    Column("opened_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("closed_at", TS),
+)
+Index("ix_conflicts_state", conflicts.c.state)

@@ -63,6 +63,27 @@ class WriteTx:
         """Run one statement of a store module outside this file (e.g. ``store.console``)."""
         return await self._conn.execute(statement)
 
+    async def upsert_notice(self, row: Row) -> bool:
+        """Store a notice version unless we hold this or a later one; True if it was stored."""
+        query = select(t.notices.c.version).where(t.notices.c.id == row["id"])
+        found = (await self._conn.execute(query)).first()
+        if found is None:
+            await self._conn.execute(insert(t.notices).values(**row))
+        elif row["version"] > found.version:
+            await self._conn.execute(update(t.notices).where(t.notices.c.id == row["id"]).values(**row))
+        return found is None or row["version"] > found.version
+
+    async def cancel_notice(self, notice_id: str, party: str, version: int, at: str, by: str) -> bool:
+        """A party's cancellation of its notice (a later version than we hold)."""
+        result = await self._conn.execute(
+            update(t.notices)
+            .where(
+                and_(t.notices.c.id == notice_id, t.notices.c.party == party, t.notices.c.version < version)
+            )
+            .values(state="cancelled", version=version, updated_at=at, updated_by=by)
+        )
+        return bool(result.rowcount)
+
     async def link_chains(self, peer_id: str) -> LinkChains:
         query = select(t.links).where(t.links.c.peer_id == peer_id)
         if self._postgres:

@@ -64,6 +64,10 @@ def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, A
         }
     elif kind is MessageKind.SERVICE:
         view["action"], view["reason"], view["by"] = body["action"], body["reason"], body["by"]
+    elif kind is MessageKind.CONFLICT_ALERT:
+        view["conflict"] = body
+    elif kind.is_notice:
+        view["notice"] = body["notice"]["id"] if "notice" in body else body["notice_id"]
     else:
         view["answers"] = body.get("ack_of") or body.get("test_of")
     view["receipt"] = None
@@ -151,7 +155,12 @@ async def post_message(request: Request) -> JSONResponse:
 
 # What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
 # state of the message they acknowledge, link tests on the link panel.
-BOX_KINDS = (MessageKind.TEXT.value, MessageKind.PHRASE.value, MessageKind.SERVICE.value)
+BOX_KINDS = (
+    MessageKind.TEXT.value,
+    MessageKind.PHRASE.value,
+    MessageKind.CONFLICT_ALERT.value,
+    MessageKind.SERVICE.value,
+)
 
 
 def _kinds(raw: str) -> list[str] | None:

@@ -8,7 +8,7 @@ from redline.errors import RedlineError
 from redline.runtime import Station
 from redline.services.accounts import AccountService
 from redline.store.console import ConsoleStore
-from redline.web import api, link, links
+from redline.web import api, link, links, notices
 from redline.web.console import routes as console_routes
 from redline.web.console.live import ChangeFeed
 from redline.web.errors import redline_error_handler, unexpected_error_handler
@@ -25,7 +25,7 @@ def _app(station: Station, routes: list[object]) -> Starlette:
 
 def create_api_app(station: Station) -> Starlette:
     """The operator API under /api/v1 and the console at /, on one server."""
-    app = _app(station, [*api.ROUTES, *links.ROUTES, *console_routes.ROUTES])
+    app = _app(station, [*api.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES])
     app.state.console_store = ConsoleStore(station.store)
     app.state.accounts = AccountService(app.state.console_store)
     app.state.feed = ChangeFeed(station, app.state.console_store)

@@ -41,7 +41,7 @@ VERSION = 1
 ENVELOPE_KEYS = frozenset(
     {"v", "id", "from", "to", "seq", "prev", "ts", "precedence", "kind", "payload", "sig"}
 )
-MAX_PAYLOAD_CHARS = 96_000
+MAX_PAYLOAD_CHARS = 1_400_000  # a sealed notice of 10,000 vertices fits
 MIN_YEAR, MAX_YEAR = 2000, 9000  # far enough from datetime's limits that deadlines never overflow
 _SIGNING_PREFIX = b"redline/envelope/v1\n"
 _SEALING_PREFIX = b"redline/payload/v1\n"

@@ -148,7 +148,9 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
     console = request.app.state.console_store
     boxes: dict[str, list[Any]] = {}
     for box in ("inbound", "outbound"):
-        rows = await station.store.messages(box, BOX_LIMIT, kinds=("text", "phrase", "service"))
+        rows = await station.store.messages(
+            box, BOX_LIMIT, kinds=("text", "phrase", "conflict_alert", "service")
+        )
         translated = await console.translations([r["id"] for r in rows])
         boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r["id"])) for r in rows])
     escalations = []

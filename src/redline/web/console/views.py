@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from redline.domain.clock import parse_ts
 from redline.domain.messages import DeliveryState, MessageKind, Precedence, visible_state
@@ -29,6 +30,7 @@ class MessageView:
     lang: str | None = None
     phrase: Presentation | None = None
     service: str | None = None
+    conflict: dict[str, Any] | None = None  # a conflict alert: action, pair, conflict record
     acked_by: str | None = None
     acked_at: str | None = None
     delivered_at: str | None = None
@@ -73,6 +75,8 @@ def message_view(row: Row, lang: str, now: datetime, translation: Row | None = N
     elif kind is MessageKind.PHRASE:
         catalogue = load_catalogue()
         view.phrase = catalogue.present(PhraseBody.parse(body, catalogue), lang)
+    elif kind is MessageKind.CONFLICT_ALERT:
+        view.conflict = body
     elif kind is MessageKind.SERVICE:
         view.service = f"{body['action']}: {body['reason']}" if body.get("reason") else body["action"]
     if row.get("escalated_at"):
@@ -97,4 +101,5 @@ VOCABULARY = (
     *(N_(s) for s in ("queued", "sent", "delivered", "acknowledged", "overdue")),
     *(N_(r) for r in ("operator", "supervisor", "auditor", "admin")),
     *(N_(s) for s in ("up", "degraded", "down", "unknown", "ok", "failing", "held")),
+    *(N_(a) for a in ("opened", "updated", "closed")),
 )

@@ -1,0 +1,326 @@
+"""Activity notices and conflict detection at a station.
+
+Our notices are filed, amended and cancelled here and shared with every
+verified peer as ``notice_*`` envelopes; the peers' arrive through
+``services.inbound``, which stores them in the same transaction as the
+envelope, and reach :meth:`Deconfliction.on_peer_notice` after the commit.
+Every change goes through one lock, in order, into the in-memory
+``redline.geo.ConflictIndex``; the conflicts of the changed notice are then
+reconciled with the ``conflicts`` table (opened, updated or closed), and for a
+conflict between one of our notices and a peer's we send that peer an
+IMMEDIATE ``conflict_alert`` that needs acknowledgement. The peer does the same
+from its side, so both parties are alerted and both stations hold the same
+conflicts. At start-up every live notice is loaded and re-checked in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.messages import MessageKind, Precedence
+from redline.domain.stations import OperatorRecord, PeerRecord
+from redline.errors import Conflict as StateConflict
+from redline.errors import Forbidden, InputError, NotFound
+from redline.geo import Notice, NoticeState, parse_notice
+from redline.geo.conflicts import Conflict
+from redline.geo.index import ConflictIndex
+from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.peers import PeerDirectory
+from redline.services.ports import Row
+
+log = logging.getLogger(__name__)
+NOTICE_PRECEDENCE = Precedence.PRIORITY
+ALERT_PRECEDENCE = Precedence.IMMEDIATE
+EXPIRY_SCAN_SECONDS = 30.0
+SERVER_FIELDS = ("id", "party", "version")
+
+
+class NoticeStorePort(Protocol):
+    async def save(self, row: Row, actor: str, action: str) -> bool: ...
+    async def mark_shared(self, notice_id: str, version: int) -> None: ...
+    async def notice(self, notice_id: str) -> Row | None: ...
+    async def notices(
+        self, party: str | None = None, states: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Row]: ...
+    async def unshared(self, party: str) -> list[Row]: ...
+    async def expire(self, ids: Sequence[str], at: str) -> None: ...
+    async def open_conflicts(self, involving: str | None = None) -> list[Row]: ...
+    async def record_conflicts(
+        self, upserts: Sequence[dict[str, Any]], closes: Sequence[str], at: str
+    ) -> None: ...
+
+
+def notice_row(notice: Notice, at: str, by: str, shared: bool = False) -> Row:
+    return {
+        "id": notice.id,
+        "party": notice.party,
+        "version": notice.version,
+        "state": notice.state.value,
+        "activity": notice.activity.value,
+        "starts_at": format_ts(notice.window.start),
+        "ends_at": format_ts(notice.window.end) if notice.window.end else None,
+        "body": json.dumps(notice.to_json(), sort_keys=True, separators=(",", ":")),
+        "shared": int(shared),
+        "updated_at": at,
+        "updated_by": by,
+    }
+
+
+def stored_notice(row: Row) -> Notice:
+    """The notice as stored; state and version come from the row (a cancellation changes only them)."""
+    return parse_notice({**json.loads(row["body"]), "state": row["state"], "version": row["version"]})
+
+
+def check_peer_notice(kind: MessageKind, sender: str, body: dict[str, Any]) -> Notice | None:
+    """Check a peer's notice envelope before it is stored: a valid notice of the sender's own."""
+    if kind is MessageKind.NOTICE_CANCELLED:
+        return None
+    notice = parse_notice(body["notice"])
+    if notice.party != sender:
+        raise InputError(f"notice.party: {notice.party!r} is not the sender {sender!r}")
+    allowed = ("active",) if kind is MessageKind.NOTICE_FILED else ("active", "amended")
+    if notice.state.value not in allowed:
+        raise InputError(
+            f"notice.state: a {kind.value} notice is {' or '.join(allowed)}, not {notice.state.value}"
+        )
+    return notice
+
+
+def pair_of(conflict: Conflict) -> str:
+    return f"{conflict.notice_a}~{conflict.notice_b}"
+
+
+class Deconfliction:
+    def __init__(self, store: NoticeStorePort, outbox: Outbox, peers: PeerDirectory, me_id: str) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._peers = peers
+        self._me = me_id
+        self.index = ConflictIndex()
+        self._party: dict[str, str] = {}  # notice id -> party, for every notice in the index
+        self._lock = asyncio.Lock()
+        self.ready = asyncio.Event()
+
+    # -- start-up -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load every live notice, re-check all of them, and share what a crash left unshared."""
+        async with self._lock:
+            live = [stored_notice(r) for r in await self._store.notices(states=("active", "amended"))]
+            self._party = {n.id: n.party for n in live}
+            self.index.load(live)
+            current = self.index.recheck()
+            await self._reconcile(current, await self._store.open_conflicts(), alert=True)
+            for row in await self._store.unshared(self._me):
+                await self._share(stored_notice(row), row["state"], previously_shared=row["version"] > 1)
+            log.info("deconfliction: %d live notices, %d open conflicts", len(live), len(current))
+        self.ready.set()
+
+    async def run(self) -> None:
+        await self.start()
+        while True:
+            await asyncio.sleep(EXPIRY_SCAN_SECONDS)
+            try:
+                await self.expire_past()
+            except Exception:
+                log.exception("expiring notices failed")
+
+    async def expire_past(self) -> list[str]:
+        """Notices whose window has ended leave the index and close their conflicts (no alert)."""
+        now = utc_now()
+        async with self._lock:
+            live = await self._store.notices(states=("active", "amended"))
+            gone = [r["id"] for r in live if r["ends_at"] is not None and r["ends_at"] < format_ts(now)]
+            if not gone:
+                return []
+            await self._store.expire(gone, format_ts(now))
+            closes = []
+            for notice_id in gone:
+                closes += [r["pair"] for r in await self._store.open_conflicts(involving=notice_id)]
+                self.index.remove(notice_id)
+                self._party.pop(notice_id, None)
+            await self._store.record_conflicts([], sorted(set(closes)), format_ts(now))
+            return gone
+
+    # -- our notices ------------------------------------------------------------
+
+    def _check_sender(self, operator: OperatorRecord) -> None:
+        if not operator.role.may_send:
+            raise Forbidden(f"role {operator.role.value!r} may not file notices")
+
+    async def file(self, operator: OperatorRecord, data: object) -> Notice:
+        self._check_sender(operator)
+        if not isinstance(data, dict):
+            raise InputError("notice: expected a JSON object")
+        given = [f for f in SERVER_FIELDS if f in data]
+        if given:
+            raise InputError(f"{given[0]}: set by the station, not by the filer")
+        notice = parse_notice({**data, "id": uuid.uuid4().hex, "party": self._me, "version": 1})
+        if notice.state not in (NoticeState.DRAFT, NoticeState.ACTIVE):
+            raise InputError(f"state: a new notice is draft or active, not {notice.state.value}")
+        return await self._commit(notice, operator.name, "notice_file", previously_shared=False)
+
+    async def amend(self, operator: OperatorRecord, notice_id: str, data: object) -> Notice:
+        self._check_sender(operator)
+        current, row = await self._own(notice_id)
+        if not isinstance(data, dict):
+            raise InputError("notice: expected a JSON object")
+        fields = {**data, "id": current.id, "party": self._me, "version": current.version + 1}
+        state = data.get("state", "active" if current.state is NoticeState.DRAFT else "amended")
+        if state == "active" and current.state is not NoticeState.DRAFT:
+            state = "amended"
+        notice = parse_notice({**fields, "state": state})
+        if notice.state not in (NoticeState.DRAFT, NoticeState.AMENDED, NoticeState.ACTIVE):
+            raise InputError(f"state: an amendment is draft, active or amended, not {notice.state.value}")
+        return await self._commit(
+            notice, operator.name, "notice_amend", previously_shared=bool(row["shared"])
+        )
+
+    async def cancel(self, operator: OperatorRecord, notice_id: str, reason: object = "") -> Notice:
+        self._check_sender(operator)
+        if not isinstance(reason, str) or len(reason) > 500:
+            raise InputError("reason: expected text of at most 500 characters")
+        current, row = await self._own(notice_id)
+        data = {**current.to_json(), "version": current.version + 1, "state": "cancelled"}
+        notice = parse_notice(data)
+        was_shared = bool(row["shared"]) or current.version > 1
+        return await self._commit(notice, operator.name, "notice_cancel", was_shared, reason)
+
+    async def _own(self, notice_id: str) -> tuple[Notice, Row]:
+        row = await self._store.notice(notice_id)
+        if row is None:
+            raise NotFound(f"no notice {notice_id!r}")
+        if row["party"] != self._me:
+            raise Forbidden(
+                f"notice {notice_id} belongs to {row['party']}; only its party amends or cancels it"
+            )
+        if row["state"] in ("cancelled", "expired"):
+            raise StateConflict(f"notice {notice_id} is {row['state']}; file a new one")
+        return stored_notice(row), row
+
+    async def _commit(
+        self, notice: Notice, by: str, action: str, previously_shared: bool, reason: str = ""
+    ) -> Notice:
+        async with self._lock:
+            at = format_ts(utc_now())
+            await self._store.save(notice_row(notice, at, by), by, action)
+            if notice.state is not NoticeState.DRAFT:
+                await self._share(notice, notice.state.value, previously_shared, by, reason)
+            await self._apply(notice)
+        return notice
+
+    async def _share(
+        self, notice: Notice, state: str, previously_shared: bool, by: str = "system", reason: str = ""
+    ) -> None:
+        if state == "cancelled":
+            if not previously_shared:
+                await self._store.mark_shared(notice.id, notice.version)
+                return  # a draft never shared needs no cancellation on the other side
+            kind = MessageKind.NOTICE_CANCELLED
+            body: dict[str, Any] = {
+                "notice_id": notice.id,
+                "version": notice.version,
+                "by": by,
+                "reason": reason,
+            }
+        else:
+            kind = MessageKind.NOTICE_AMENDED if previously_shared else MessageKind.NOTICE_FILED
+            body = {"notice": notice.to_json()}
+        for peer in await self._verified_peers():
+            await self._outbox.submit(
+                OutboundDraft(peer=peer, kind=kind, precedence=NOTICE_PRECEDENCE, body=body, created_by=by)
+            )
+        await self._store.mark_shared(notice.id, notice.version)
+
+    async def _verified_peers(self) -> list[PeerRecord]:
+        return [p for p in self._peers.cached() if p.verified]
+
+    # -- the peers' notices -------------------------------------------------------
+
+    async def on_peer_notice(self, peer_id: str, kind: MessageKind, body: dict[str, Any]) -> None:
+        """A peer's notice envelope was committed (stored by services.inbound); update the index."""
+        notice_id = body["notice"]["id"] if "notice" in body else body["notice_id"]
+        async with self._lock:
+            row = await self._store.notice(notice_id)
+            if row is None or row["party"] != peer_id:
+                return
+            await self._apply(stored_notice(row))
+
+    # -- conflicts ------------------------------------------------------------------
+
+    async def _apply(self, notice: Notice) -> None:
+        """Put one notice version into the index and reconcile its conflicts (lock held)."""
+        if notice.is_live:
+            self._party[notice.id] = notice.party
+            self.index.add(notice)
+        else:
+            self.index.remove(notice.id)
+            self._party.pop(notice.id, None)
+        current = self.index.conflicts_of(notice.id)
+        await self._reconcile(current, await self._store.open_conflicts(involving=notice.id), alert=True)
+
+    async def _reconcile(self, current: list[Conflict], stored_open: list[Row], alert: bool) -> None:
+        at = format_ts(utc_now())
+        stored = {r["pair"]: r for r in stored_open}
+        upserts: list[dict[str, Any]] = []
+        alerts: list[tuple[str, Conflict | None, str]] = []
+        seen = set()
+        for conflict in current:
+            pair = pair_of(conflict)
+            seen.add(pair)
+            detail = self._detail(conflict)
+            before = stored.get(pair)
+            if before is None or json.loads(before["detail"]) != detail:
+                upserts.append(detail)
+                alerts.append(("opened" if before is None else "updated", conflict, pair))
+        closes = sorted(set(stored) - seen)
+        alerts += [("closed", None, pair) for pair in closes]
+        await self._store.record_conflicts(upserts, closes, at)
+        for action, found, where in alerts:
+            if action != "closed":
+                log.warning("CONFLICT %s %s", action, where)
+            if alert:
+                await self._alert(action, found, where)
+
+    def _detail(self, conflict: Conflict) -> dict[str, Any]:
+        detail = conflict.to_json()
+        detail["party_a"] = self._party.get(conflict.notice_a)
+        detail["party_b"] = self._party.get(conflict.notice_b)
+        return detail
+
+    async def _alert(self, action: str, conflict: Conflict | None, pair: str) -> None:
+        """Tell the other party of a conflict that involves one of our notices."""
+        a, b = pair.split("~", 1)
+        parties = {self._party.get(a), self._party.get(b)}
+        if conflict is None:  # closed: the index may have forgotten a party; ask the store
+            parties = {await self._party_of(a), await self._party_of(b)}
+        if self._me not in parties:
+            return
+        for party in parties - {self._me, None}:
+            peer = await self._peers.get(str(party))
+            if peer is None or not peer.verified:
+                continue
+            body = {
+                "action": action,
+                "pair": [a, b],
+                "conflict": self._detail(conflict) if conflict else None,
+            }
+            await self._outbox.submit(
+                OutboundDraft(
+                    peer=peer,
+                    kind=MessageKind.CONFLICT_ALERT,
+                    precedence=ALERT_PRECEDENCE,
+                    body=body,
+                    created_by="system",
+                )
+            )
+
+    async def _party_of(self, notice_id: str) -> str | None:
+        row = await self._store.notice(notice_id)
+        return None if row is None else str(row["party"])

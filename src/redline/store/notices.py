@@ -1,0 +1,130 @@
+"""Activity notices and conflicts, in SQLAlchemy Core over the station's Store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from redline.store import schema as t
+from redline.store.sql import Row, Store
+
+LIVE = ("active", "amended")
+
+
+class NoticeStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def save(self, row: Row, actor: str, action: str) -> bool:
+        async with self.store.write() as tx:
+            stored = await tx.upsert_notice(row)
+            if stored:
+                detail = {"notice": row["id"], "version": row["version"], "state": row["state"]}
+                await tx.audit(row["updated_at"], actor, action, detail)
+            return stored
+
+    async def mark_shared(self, notice_id: str, version: int) -> None:
+        async with self.store.write() as tx:
+            await tx.execute(
+                update(t.notices)
+                .where(and_(t.notices.c.id == notice_id, t.notices.c.version == version))
+                .values(shared=1)
+            )
+
+    async def notice(self, notice_id: str) -> Row | None:
+        rows = await self.store.read(select(t.notices).where(t.notices.c.id == notice_id))
+        return dict(rows[0]._mapping) if rows else None
+
+    async def notices(
+        self, party: str | None = None, states: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[Row]:
+        query = select(t.notices)
+        if party is not None:
+            query = query.where(t.notices.c.party == party)
+        if states is not None:
+            query = query.where(t.notices.c.state.in_(list(states)))
+        query = query.order_by(t.notices.c.starts_at, t.notices.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [dict(r._mapping) for r in await self.store.read(query)]
+
+    async def unshared(self, party: str) -> list[Row]:
+        """Our notices whose latest version is not yet in the outbox (a crash came between)."""
+        query = select(t.notices).where(
+            and_(t.notices.c.party == party, t.notices.c.shared == 0, t.notices.c.state != "draft")
+        )
+        return [dict(r._mapping) for r in await self.store.read(query)]
+
+    async def expire(self, ids: Iterable[str], at: str) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        async with self.store.write() as tx:
+            await tx.execute(
+                update(t.notices)
+                .where(and_(t.notices.c.id.in_(ids), t.notices.c.state.in_(LIVE)))
+                .values(state="expired", updated_at=at, updated_by="system")
+            )
+            await tx.audit(at, "system", "notices_expired", {"notices": ids})
+
+    # -- conflicts ------------------------------------------------------------
+
+    async def open_conflicts(self, involving: str | None = None) -> list[Row]:
+        query = select(t.conflicts).where(t.conflicts.c.state == "open")
+        if involving is not None:
+            query = query.where(or_(t.conflicts.c.notice_a == involving, t.conflicts.c.notice_b == involving))
+        return [dict(r._mapping) for r in await self.store.read(query)]
+
+    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[Row]:
+        query = select(t.conflicts)
+        if state is not None:
+            query = query.where(t.conflicts.c.state == state)
+        query = query.order_by(t.conflicts.c.updated_at.desc()).limit(limit)
+        return [dict(r._mapping) for r in await self.store.read(query)]
+
+    async def record_conflicts(
+        self, upserts: Sequence[dict[str, Any]], closes: Sequence[str], at: str
+    ) -> None:
+        """Open or update the given conflicts and close the given pairs, in one transaction."""
+        if not upserts and not closes:
+            return
+        async with self.store.write() as tx:
+            for c in upserts:
+                pair = f"{c['notice_a']}~{c['notice_b']}"
+                found = (
+                    await tx.execute(select(t.conflicts.c.state).where(t.conflicts.c.pair == pair))
+                ).first()
+                values = {"key": c["key"], "state": "open", "detail": json.dumps(c, sort_keys=True)}
+                if found is None:
+                    await tx.execute(
+                        insert(t.conflicts).values(
+                            pair=pair,
+                            notice_a=c["notice_a"],
+                            notice_b=c["notice_b"],
+                            opened_at=at,
+                            updated_at=at,
+                            **values,
+                        )
+                    )
+                else:
+                    opened = {"opened_at": at} if found.state != "open" else {}
+                    await tx.execute(
+                        update(t.conflicts)
+                        .where(t.conflicts.c.pair == pair)
+                        .values(updated_at=at, closed_at=None, **values, **opened)
+                    )
+            for pair in closes:
+                await tx.execute(
+                    update(t.conflicts)
+                    .where(and_(t.conflicts.c.pair == pair, t.conflicts.c.state == "open"))
+                    .values(state="closed", closed_at=at, updated_at=at)
+                )
+            await tx.audit(
+                at,
+                "system",
+                "conflicts",
+                {"opened_or_updated": [c["key"] for c in upserts], "closed": list(closes)},
+            )

@@ -1,0 +1,227 @@
+"""Deconfliction routes of the operator API: notices, conflicts, import and export."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from redline.domain.clock import format_ts, utc_now
+from redline.domain.names import check_station_id
+from redline.errors import InputError, NotFound
+from redline.geo import Notice
+from redline.geo.formats.f3548 import from_volume4d, to_volume4d
+from redline.geo.formats.geojson import from_geojson, to_geojson
+from redline.geo.formats.notam import parse_notam, to_notam
+from redline.runtime import Station
+from redline.services.deconfliction import stored_notice
+from redline.services.ports import Row
+from redline.web.requests import read_body, read_json_object
+
+MAX_NOTICE_BODY = 2 * 1024 * 1024  # a notice may carry up to 10,000 vertices per polygon
+MAX_IMPORT_BODY = 8 * 1024 * 1024
+FORMATS = ("geojson", "f3548", "notam")
+IN_FORCE_STATES = ("active", "amended")
+
+
+def _station(request: Request) -> Station:
+    station: Station = request.app.state.station
+    return station
+
+
+def notice_view(row: Row) -> dict[str, Any]:
+    return {
+        **json.loads(row["body"]),
+        "state": row["state"],
+        "version": row["version"],
+        "updated_at": row["updated_at"],
+        "updated_by": row["updated_by"],
+        "ours": None,  # set by the caller, who knows the station
+    }
+
+
+def in_force(row: Row, now: str) -> bool:
+    """In force now: live, started, and not ended (or permanent)."""
+    return (
+        row["state"] in IN_FORCE_STATES
+        and row["starts_at"] <= now
+        and (row["ends_at"] is None or row["ends_at"] >= now)
+    )
+
+
+async def list_notices(request: Request) -> JSONResponse:
+    station = _station(request)
+    await station.auth.authenticate(request.headers.get("authorization"))
+    party = request.query_params.get("party")
+    if party is not None:
+        check_station_id(party, "party")
+    state = request.query_params.get("state")
+    states = state.split(",") if state else None
+    rows = await station.notices.notices(party=party, states=states)
+    now = format_ts(utc_now())
+    flag = request.query_params.get("in_force")
+    if flag not in (None, "true", "false"):
+        raise InputError("in_force: expected true or false")
+    if flag == "true":
+        rows = [r for r in rows if in_force(r, now)]
+    views = []
+    for row in rows:
+        view = notice_view(row)
+        view["ours"] = row["party"] == station.me.station_id
+        view["in_force"] = in_force(row, now)
+        views.append(view)
+    by_party: dict[str, int] = {}
+    for row in rows:
+        by_party[row["party"]] = by_party.get(row["party"], 0) + 1
+    return JSONResponse({"notices": views, "count": len(views), "by_party": by_party, "at": now})
+
+
+async def _one(station: Station, notice_id: str) -> Row:
+    row = await station.notices.notice(notice_id)
+    if row is None:
+        raise NotFound(f"no notice {notice_id!r}")
+    return row
+
+
+async def get_notice(request: Request) -> JSONResponse:
+    station = _station(request)
+    await station.auth.authenticate(request.headers.get("authorization"))
+    row = await _one(station, request.path_params["notice_id"])
+    conflicts = await station.notices.open_conflicts(involving=row["id"])
+    view = notice_view(row)
+    view["ours"] = row["party"] == station.me.station_id
+    view["conflicts"] = [json.loads(c["detail"]) for c in conflicts]
+    return JSONResponse(view)
+
+
+async def _answer(station: Station, notice: Notice, status: int) -> JSONResponse:
+    conflicts = [c.to_json() for c in station.deconfliction.index.conflicts_of(notice.id)]
+    body = {"notice": notice.to_json(), "conflicts": conflicts}
+    return JSONResponse(body, status_code=status, headers={"Location": f"/api/v1/notices/{notice.id}"})
+
+
+async def file_notice(request: Request) -> JSONResponse:
+    station = _station(request)
+    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    data = await _json(request, MAX_NOTICE_BODY)
+    notice = await station.deconfliction.file(operator, data)
+    return await _answer(station, notice, 201)
+
+
+async def amend_notice(request: Request) -> JSONResponse:
+    station = _station(request)
+    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    data = await _json(request, MAX_NOTICE_BODY)
+    notice = await station.deconfliction.amend(operator, request.path_params["notice_id"], data)
+    return await _answer(station, notice, 200)
+
+
+async def cancel_notice(request: Request) -> JSONResponse:
+    station = _station(request)
+    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    data = await read_json_object(request, 8 * 1024, set(), {"reason"})
+    notice = await station.deconfliction.cancel(
+        operator, request.path_params["notice_id"], data.get("reason", "")
+    )
+    return await _answer(station, notice, 200)
+
+
+async def _json(request: Request, limit: int) -> object:
+    raw = await read_body(request, limit)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"request body is not valid JSON: {exc}") from None
+
+
+async def list_conflicts(request: Request) -> JSONResponse:
+    station = _station(request)
+    await station.auth.authenticate(request.headers.get("authorization"))
+    state = request.query_params.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise InputError("state: expected open, closed or all")
+    rows = await station.notices.conflicts(None if state == "all" else state)
+    return JSONResponse(
+        {
+            "conflicts": [
+                {
+                    **json.loads(r["detail"]),
+                    "state": r["state"],
+                    "opened_at": r["opened_at"],
+                    "updated_at": r["updated_at"],
+                    "closed_at": r["closed_at"],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+def _format(request: Request) -> str:
+    fmt = request.query_params.get("format", "geojson")
+    if fmt not in FORMATS:
+        raise InputError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    return fmt
+
+
+async def import_notices(request: Request) -> JSONResponse:
+    """File notices from GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text, as our own."""
+    station = _station(request)
+    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    fmt = _format(request)
+    raw = await read_body(request, MAX_IMPORT_BODY)
+    me, placeholder = station.me.station_id, uuid.uuid4().hex
+    if fmt == "notam":
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("the NOTAM text is not UTF-8") from None
+        parsed = [parse_notam(text, notice_id=placeholder, party=me)]
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"request body is not valid JSON: {exc}") from None
+        if fmt == "geojson":
+            parsed = from_geojson(data)
+        else:
+            parsed = [from_volume4d(data, notice_id=placeholder, party=me)]
+    filed = []
+    for notice in parsed:
+        fields = {k: v for k, v in notice.to_json().items() if k not in ("id", "party", "version")}
+        if fields.get("state") not in ("draft", "active"):
+            fields["state"] = "active"
+        filed.append(await station.deconfliction.file(operator, fields))
+    return JSONResponse({"notices": [n.to_json() for n in filed], "count": len(filed)}, status_code=201)
+
+
+async def export_notices(request: Request) -> Response:
+    station = _station(request)
+    await station.auth.authenticate(request.headers.get("authorization"))
+    fmt = _format(request)
+    party = request.query_params.get("party")
+    rows = await station.notices.notices(party=party, states=IN_FORCE_STATES)
+    notices = [stored_notice(r) for r in rows]
+    if fmt == "geojson":
+        return JSONResponse(to_geojson(notices), media_type="application/geo+json")
+    if fmt == "f3548":
+        return JSONResponse(
+            {"notices": [{"id": n.id, "party": n.party, "volumes": to_volume4d(n)} for n in notices]}
+        )
+    return PlainTextResponse("\n\n".join(to_notam(n) for n in notices) + ("\n" if notices else ""))
+
+
+ROUTES = [
+    Route("/api/v1/notices", list_notices, methods=["GET"]),
+    Route("/api/v1/notices", file_notice, methods=["POST"]),
+    Route("/api/v1/notices/import", import_notices, methods=["POST"]),
+    Route("/api/v1/notices/export", export_notices, methods=["GET"]),
+    Route("/api/v1/notices/{notice_id}", get_notice, methods=["GET"]),
+    Route("/api/v1/notices/{notice_id}/amend", amend_notice, methods=["POST"]),
+    Route("/api/v1/notices/{notice_id}/cancel", cancel_notice, methods=["POST"]),
+    Route("/api/v1/conflicts", list_conflicts, methods=["GET"]),
+]
