@@ -288,3 +288,90 @@ OPENAPI: dict[str, Any] = {
         },
     },
 }
+
+_NOTICE_ID = {"name": "notice_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_NOTICE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "description": "an activity notice, see docs/deconfliction.md"}
+        }
+    },
+}
+_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "schema": {"enum": ["geojson", "f3548", "notam"], "default": "geojson"},
+}
+_NOTICE_ANSWER = {
+    "type": "object",
+    "properties": {"notice": {"type": "object"}, "conflicts": {"type": "array", "items": {"type": "object"}}},
+}
+
+OPENAPI["paths"].update(
+    {
+        "/api/v1/notices": {
+            "get": {
+                "summary": "Notices, ours and our peers' (filter by party, state, in force now)",
+                "parameters": [
+                    {"name": "party", "in": "query", "schema": {"type": "string"}},
+                    {"name": "state", "in": "query", "schema": {"type": "string"}},
+                    {"name": "in_force", "in": "query", "schema": {"enum": ["true", "false"]}},
+                ],
+                "responses": {"200": _json({"type": "object"}, "Notices"), **_errors(400, 401)},
+            },
+            "post": {
+                "summary": "File an activity notice; shared with every verified peer, checked for conflicts",
+                "requestBody": _NOTICE_BODY,
+                "responses": {"201": _json(_NOTICE_ANSWER, "Filed"), **_errors(400, 401, 403, 413)},
+            },
+        },
+        "/api/v1/notices/import": {
+            "post": {
+                "summary": "File notices from GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text",
+                "parameters": [_FORMAT],
+                "requestBody": {"required": True, "content": {"text/plain": {}, "application/json": {}}},
+                "responses": {"201": _json({"type": "object"}, "Filed"), **_errors(400, 401, 403, 413)},
+            }
+        },
+        "/api/v1/notices/export": {
+            "get": {
+                "summary": "Notices in force as GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text",
+                "parameters": [_FORMAT, {"name": "party", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The notices"}, **_errors(400, 401)},
+            }
+        },
+        "/api/v1/notices/{notice_id}": {
+            "get": {
+                "summary": "One notice with its open conflicts",
+                "parameters": [_NOTICE_ID],
+                "responses": {"200": _json({"type": "object"}, "Notice"), **_errors(401, 404)},
+            }
+        },
+        "/api/v1/notices/{notice_id}/amend": {
+            "post": {
+                "summary": "Amend one of our notices (a new version); conflicts are re-checked",
+                "parameters": [_NOTICE_ID],
+                "requestBody": _NOTICE_BODY,
+                "responses": {"200": _json(_NOTICE_ANSWER, "Amended"), **_errors(400, 401, 403, 404, 409)},
+            }
+        },
+        "/api/v1/notices/{notice_id}/cancel": {
+            "post": {
+                "summary": "Cancel one of our notices; its conflicts close",
+                "parameters": [_NOTICE_ID],
+                "requestBody": _REASON,
+                "responses": {"200": _json(_NOTICE_ANSWER, "Cancelled"), **_errors(400, 401, 403, 404, 409)},
+            }
+        },
+        "/api/v1/conflicts": {
+            "get": {
+                "summary": "Conflicts between notices of different parties (open by default)",
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"enum": ["open", "closed", "all"]}}
+                ],
+                "responses": {"200": _json({"type": "object"}, "Conflicts"), **_errors(400, 401)},
+            }
+        },
+    }
+)
