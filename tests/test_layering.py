@@ -145,6 +145,14 @@ def test_protocol_uses_only_the_standard_library_and_domain() -> None:
     )
 
 
+def test_geo_is_a_pure_engine() -> None:
+    allowed = ("redline.geo", "redline.domain", "redline.errors", "shapely", "pyproj", "numpy")
+    bad = violations("redline.geo", allowed=allowed, stdlib=True)
+    assert not bad, "redline.geo may import only the standard library, shapely, pyproj, numpy, itself, " + (
+        "redline.domain and redline.errors:\n" + "\n".join(bad)
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "targets", "exempt"),
     [
