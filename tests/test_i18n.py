@@ -26,7 +26,7 @@ from redline.web.console.i18n import (
 )
 from redline.web.console.views import VOCABULARY
 
-PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[sdf]")
+PLACEHOLDER = re.compile(r"%(?:\([a-z_]+\))?[#0 +-]*\d*(?:\.\d+)?[sdf]")
 
 
 def zh_catalog() -> Catalog:
