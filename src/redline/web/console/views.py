@@ -97,9 +97,9 @@ def N_(message: str) -> str:
 
 # Words the templates translate from data (precedences, states, roles, link states).
 VOCABULARY = (
-    *(N_(p) for p in ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")),
-    *(N_(s) for s in ("queued", "sent", "delivered", "acknowledged", "overdue")),
-    *(N_(r) for r in ("operator", "supervisor", "auditor", "admin")),
-    *(N_(s) for s in ("up", "degraded", "down", "unknown", "ok", "failing", "held")),
-    *(N_(a) for a in ("opened", "updated", "closed")),
-)
+    N_("FLASH"), N_("IMMEDIATE"), N_("PRIORITY"), N_("ROUTINE"),
+    N_("queued"), N_("sent"), N_("delivered"), N_("acknowledged"), N_("overdue"),
+    N_("operator"), N_("supervisor"), N_("auditor"), N_("admin"),
+    N_("up"), N_("degraded"), N_("down"), N_("unknown"), N_("ok"), N_("failing"), N_("held"),
+    N_("opened"), N_("updated"), N_("closed"),
+)  # fmt: skip
