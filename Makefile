@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml src/redline/web/console/vendor/package-lock.json
 	@# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads a browser),
 	@# and Noto CJK so Chinese renders in it (system fonts only: the console loads no web fonts).
 	@(command -v chromium >/dev/null && test -d /usr/share/fonts/opentype/noto) || \
@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	@# The console map's Leaflet, topojson-client and Natural Earth coastline, served by the station itself.
+	npm ci --prefix src/redline/web/console/vendor --no-audit --no-fund
 	touch $(STAMP)
 
 # PostgreSQL and NATS run on these machines; start them if they stopped (tests need them and must not skip).

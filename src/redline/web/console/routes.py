@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from redline.web.console import admin, live, pages
+from redline.web.console import admin, deconfliction, live, pages
 
 ROUTES: list[BaseRoute] = [
     Route("/", pages.home, methods=["GET"]),
@@ -26,6 +26,9 @@ ROUTES: list[BaseRoute] = [
     Route("/admin", admin.admin, methods=["GET"]),
     Route("/admin/operators", admin.add_operator, methods=["POST"]),
     Route("/admin/operators/{name}/totp", admin.enroll_totp, methods=["POST"]),
+    Route("/deconfliction", deconfliction.deconfliction, methods=["GET"]),
+    Route("/deconfliction/data", deconfliction.deconfliction_data, methods=["GET"]),
+    Route("/vendor/{path:path}", deconfliction.vendor_file, methods=["GET"]),
     Route("/events", live.events, methods=["GET"]),
     Mount("/static", StaticFiles(packages=[("redline.web.console", "static")]), name="static"),
 ]
