@@ -207,6 +207,7 @@ def test_map_shows_notices_across_the_antimeridian_and_their_conflict(
     expect(page.locator("#timeline svg rect.bar.planned")).to_have_count(2)
     expect(page.locator("#timeline svg rect.conflict-window")).to_have_count(2)
 
+    page.wait_for_timeout(400)  # the popup's fade-in
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "deconfliction-map.png"), full_page=True)
 
