@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
+from redline.cli import notices
 from redline.domain.stations import Role
 from redline.errors import InputError, RedlineError
 from redline.services import operators, pairing
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")
     p.add_argument("--info", help="also write the stations' URLs and tokens to this JSON file")
+    notices.register(sub, command, _data_dir)
     return parser
 
 
