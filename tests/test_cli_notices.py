@@ -150,7 +150,7 @@ def test_notice_commands_against_two_stations(tmp_path: Path) -> None:
         red = notice((120.3, 25.0), now - timedelta(hours=1), 24, "RED DRAGON")
         filed = ok(cli(b, "file", "-", stdin=json.dumps(red)))
         b_id = filed_id(filed)
-        assert f"conflict with {w_id}  " in filed and "volumes overlap" in filed, filed
+        assert f"conflict with {w_id} (washington)" in filed and "volumes overlap" in filed, filed
         pair = tuple(sorted((w_id, b_id)))
         wait_for(lambda: open_pairs(w) == open_pairs(b) == {pair}, what="the conflict on both stations")
 

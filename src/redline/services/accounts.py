@@ -13,6 +13,7 @@ stored) with its own CSRF token; it ends after ``IDLE_SECONDS`` without use or
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -114,14 +115,14 @@ class AccountService:
             raise AuthError("enter your user name and password")
         account = await self.store.account(name) if len(name) <= 64 else None
         if account is None or account.password_hash is None:
-            self._verify(_DUMMY_HASH, password)  # the same cost as a real check
+            await asyncio.to_thread(self._verify, _DUMMY_HASH, password)  # the same cost as a real check
             raise AuthError("wrong user name or password")
         if account.locked_until and parse_ts(account.locked_until, "locked_until") > now:
             wait = int((parse_ts(account.locked_until, "locked_until") - now).total_seconds()) + 1
             raise LockedOut(f"too many failed attempts; try again in {wait} seconds", wait)
         step: int | None = None
         reason = None
-        if not self._verify(account.password_hash, password):
+        if not await asyncio.to_thread(self._verify, account.password_hash, password):
             reason = "password"
         elif account.role.needs_second_factor or account.totp_secret:
             if not account.totp_secret:
@@ -133,17 +134,17 @@ class AccountService:
             if step is None:
                 reason = "one-time code"
         if reason is not None:
-            failures = account.failed_logins + 1
+            failures = await self.store.record_login_failure(account.name, at, reason)
             lock = lock_seconds(failures)
-            until = format_ts(now + timedelta(seconds=lock)) if lock else None
-            await self.store.record_login_failure(account.name, failures, until, at, reason)
             if lock:
+                await self.store.lock_account(account.name, format_ts(now + timedelta(seconds=lock)))
                 raise LockedOut(f"too many failed attempts; try again in {lock} seconds", lock)
             raise AuthError("wrong user name or password" if reason == "password" else "wrong one-time code")
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         expires = format_ts(now + timedelta(seconds=MAX_SESSION_SECONDS))
-        await self.store.start_session(account, _sha256(token), csrf, at, expires, step)
+        if not await self.store.start_session(account, _sha256(token), csrf, at, expires, step):
+            raise AuthError("login refused: the account was locked, or the one-time code used, meanwhile")
         operator = OperatorRecord(account.id, account.name, account.role)
         return token, Session(_sha256(token), operator, csrf, account.language)
 

@@ -274,7 +274,7 @@ class Deconfliction:
         for conflict in current:
             pair = pair_of(conflict)
             seen.add(pair)
-            detail = self._detail(conflict)
+            detail = self.detail(conflict)
             before = stored.get(pair)
             if before is None or json.loads(before["detail"]) != detail:
                 upserts.append(detail)
@@ -288,7 +288,7 @@ class Deconfliction:
             if alert:
                 await self._alert(action, found, where)
 
-    def _detail(self, conflict: Conflict) -> dict[str, Any]:
+    def detail(self, conflict: Conflict) -> dict[str, Any]:
         detail = conflict.to_json()
         detail["party_a"] = self._party.get(conflict.notice_a)
         detail["party_b"] = self._party.get(conflict.notice_b)
@@ -309,7 +309,7 @@ class Deconfliction:
             body = {
                 "action": action,
                 "pair": [a, b],
-                "conflict": self._detail(conflict) if conflict else None,
+                "conflict": self.detail(conflict) if conflict else None,
             }
             await self._outbox.submit(
                 OutboundDraft(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from redline.domain.stations import Account, Role
 from redline.store import schema as t
@@ -50,26 +50,48 @@ class ConsoleStore:
             shown = {k: v for k, v in values.items() if k not in hidden}
             await tx.audit(at, actor, action, {"operator": name, **shown})
 
-    async def record_login_failure(
-        self, name: str, failures: int, locked_until: str | None, at: str, reason: str
-    ) -> None:
+    async def record_login_failure(self, name: str, at: str, reason: str) -> int:
+        """Count a failed attempt in the database itself (parallel attempts all count); return the count."""
+        async with self.store.write() as tx:
+            result = await tx.execute(
+                update(t.operators)
+                .where(t.operators.c.name == name)
+                .values(failed_logins=t.operators.c.failed_logins + 1)
+                .returning(t.operators.c.failed_logins)
+            )
+            failures = int(result.scalar_one())
+            await tx.audit(at, name, "login_failed", {"reason": reason, "failures": failures})
+            return failures
+
+    async def lock_account(self, name: str, until: str) -> None:
         async with self.store.write() as tx:
             await tx.execute(
                 update(t.operators)
-                .where(t.operators.c.name == name)
-                .values(failed_logins=failures, locked_until=locked_until)
+                .where(
+                    t.operators.c.name == name,
+                    or_(t.operators.c.locked_until.is_(None), t.operators.c.locked_until < until),
+                )
+                .values(locked_until=until)
             )
-            await tx.audit(at, name, "login_failed", {"reason": reason, "failures": failures})
 
     async def start_session(
         self, account: Account, token_hash: str, csrf: str, at: str, expires_at: str, totp_step: int | None
-    ) -> None:
-        """A successful login: reset the failure count, spend the TOTP step, open the session."""
+    ) -> bool:
+        """A successful login: reset the failure count, spend the TOTP step, open the session.
+
+        Refused (False, nothing written) if meanwhile the account was locked or the step spent:
+        the checks are conditions of the same UPDATE, so racing logins cannot both pass.
+        """
         async with self.store.write() as tx:
+            o = t.operators.c
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+            conditions = [o.id == account.id, or_(o.locked_until.is_(None), o.locked_until <= at)]
             if totp_step is not None:
                 values["totp_last_step"] = totp_step
-            await tx.execute(update(t.operators).where(t.operators.c.id == account.id).values(**values))
+                conditions.append(or_(o.totp_last_step.is_(None), o.totp_last_step < totp_step))
+            result = await tx.execute(update(t.operators).where(*conditions).values(**values))
+            if result.rowcount != 1:
+                return False
             await tx.execute(
                 insert(t.console_sessions).values(
                     token_hash=token_hash,
@@ -81,6 +103,7 @@ class ConsoleStore:
                 )
             )
             await tx.audit(at, account.name, "login", {"second_factor": totp_step is not None})
+            return True
 
     # -- sessions -----------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.names import check_station_id
 from redline.errors import InputError, NotFound
-from redline.geo import Notice
+from redline.geo import ActivityType, Notice
 from redline.geo.formats.f3548 import from_volume4d, to_volume4d
 from redline.geo.formats.geojson import from_geojson, to_geojson
 from redline.geo.formats.notam import parse_notam, to_notam
@@ -99,7 +100,7 @@ async def get_notice(request: Request) -> JSONResponse:
 
 
 async def _answer(station: Station, notice: Notice, status: int) -> JSONResponse:
-    conflicts = [c.to_json() for c in station.deconfliction.index.conflicts_of(notice.id)]
+    conflicts = [station.deconfliction.detail(c) for c in station.deconfliction.index.conflicts_of(notice.id)]
     body = {"notice": notice.to_json(), "conflicts": conflicts}
     return JSONResponse(body, status_code=status, headers={"Location": f"/api/v1/notices/{notice.id}"})
 
@@ -174,29 +175,70 @@ async def import_notices(request: Request) -> JSONResponse:
     operator = await station.auth.authenticate(request.headers.get("authorization"))
     fmt = _format(request)
     raw = await read_body(request, MAX_IMPORT_BODY)
-    me, placeholder = station.me.station_id, uuid.uuid4().hex
+    parsed = _parse_import(fmt, raw, station.me.station_id)
+    # Everything is parsed and checked before anything is filed: a bad notice files none.
+    batch = []
+    for notice in parsed:
+        fields = {k: v for k, v in notice.to_json().items() if k not in ("id", "party", "version")}
+        if fields.get("state") not in ("draft", "active"):
+            fields["state"] = "active"
+        batch.append(fields)
+    filed = [await station.deconfliction.file(operator, fields) for fields in batch]
+    return JSONResponse({"notices": [n.to_json() for n in filed], "count": len(filed)}, status_code=201)
+
+
+NOTAM_HEADER = re.compile(r"^\s*[A-Z]\d{4}/\d{2}\s+NOTAM[NRC]\b", re.MULTILINE)
+
+
+def split_notams(text: str) -> list[str]:
+    """One NOTAM per ``A0001/26 NOTAMN`` header; text without headers is one NOTAM."""
+    starts = [m.start() for m in NOTAM_HEADER.finditer(text)]
+    if not starts:
+        return [text]
+    if text[: starts[0]].strip():
+        raise InputError("line 1: text before the first NOTAM header (e.g. 'A0001/26 NOTAMN')")
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def _parse_import(fmt: str, raw: bytes, me: str) -> list[Notice]:
     if fmt == "notam":
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("the NOTAM text is not UTF-8") from None
-        parsed = [parse_notam(text, notice_id=placeholder, party=me)]
-    else:
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"request body is not valid JSON: {exc}") from None
-        if fmt == "geojson":
-            parsed = from_geojson(data)
-        else:
-            parsed = [from_volume4d(data, notice_id=placeholder, party=me)]
-    filed = []
-    for notice in parsed:
-        fields = {k: v for k, v in notice.to_json().items() if k not in ("id", "party", "version")}
-        if fields.get("state") not in ("draft", "active"):
-            fields["state"] = "active"
-        filed.append(await station.deconfliction.file(operator, fields))
-    return JSONResponse({"notices": [n.to_json() for n in filed], "count": len(filed)}, status_code=201)
+        notices = []
+        for i, part in enumerate(split_notams(text)):
+            try:
+                notices.append(parse_notam(part, notice_id=uuid.uuid4().hex, party=me))
+            except InputError as exc:
+                raise InputError(f"NOTAM {i + 1}: {exc.message}") from None
+        return notices
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"request body is not valid JSON: {exc}") from None
+    if fmt == "geojson":
+        return from_geojson(data)
+    # ASTM F3548: one notice's Volume4D list, or our export's {"notices": [{"volumes": [...]}, ...]}.
+    if isinstance(data, dict) and isinstance(data.get("notices"), list):
+        found = []
+        for i, entry in enumerate(data["notices"]):
+            if not isinstance(entry, dict):
+                raise InputError(f"notices[{i}]: expected an object with volumes")
+            kinds = {a.value for a in ActivityType}
+            activity = ActivityType(entry["activity"]) if entry.get("activity") in kinds else None
+            try:
+                found.append(
+                    from_volume4d(
+                        entry.get("volumes"), notice_id=uuid.uuid4().hex, party=me, activity=activity
+                    )
+                    if activity
+                    else from_volume4d(entry.get("volumes"), notice_id=uuid.uuid4().hex, party=me)
+                )
+            except InputError as exc:
+                raise InputError(f"notices[{i}].{exc.message}") from None
+        return found
+    return [from_volume4d(data, notice_id=uuid.uuid4().hex, party=me)]
 
 
 async def export_notices(request: Request) -> Response:
@@ -204,15 +246,31 @@ async def export_notices(request: Request) -> Response:
     await station.auth.authenticate(request.headers.get("authorization"))
     fmt = _format(request)
     party = request.query_params.get("party")
+    if party is not None:
+        check_station_id(party, "party")
     rows = await station.notices.notices(party=party, states=IN_FORCE_STATES)
     notices = [stored_notice(r) for r in rows]
     if fmt == "geojson":
         return JSONResponse(to_geojson(notices), media_type="application/geo+json")
+    # NOTAM and F3548 cannot carry every notice (corridors, several volumes, permanent windows):
+    # those are left out and counted in X-Redline-Skipped (for F3548 also named in "skipped").
+    exported: list[Any] = []
+    skipped: list[str] = []
+    for notice in notices:
+        try:
+            if fmt == "f3548":
+                volumes = to_volume4d(notice)
+                entry = {"id": notice.id, "party": notice.party, "activity": notice.activity.value}
+                exported.append({**entry, "volumes": volumes})
+            else:
+                series = f"A{len(exported) + 1:04d}/{notice.window.start:%y}"
+                exported.append(to_notam(notice, series=series))
+        except InputError as exc:
+            skipped.append(f"{notice.id}: {exc.message}")
+    headers = {"X-Redline-Skipped": str(len(skipped))}
     if fmt == "f3548":
-        return JSONResponse(
-            {"notices": [{"id": n.id, "party": n.party, "volumes": to_volume4d(n)} for n in notices]}
-        )
-    return PlainTextResponse("\n\n".join(to_notam(n) for n in notices) + ("\n" if notices else ""))
+        return JSONResponse({"notices": exported, "skipped": skipped}, headers=headers)
+    return PlainTextResponse("\n".join(exported), headers=headers)
 
 
 ROUTES = [

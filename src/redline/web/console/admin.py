@@ -13,6 +13,7 @@ from redline.domain.names import check_operator_name
 from redline.domain.stations import Role
 from redline.errors import Conflict
 from redline.services import operators
+from redline.services.accounts import check_password
 from redline.web.console.pages import console_errors, field, redirect, session_and_form
 from redline.web.console.render import page
 from redline.web.console.security import accounts_of, require_session, station_of
@@ -80,6 +81,7 @@ async def add_operator(request: Request) -> Response:
     session, form = await session_and_form(request, Role.ADMIN, what="administer this station")
     name = check_operator_name(field(form, "name"))
     role = Role.parse(field(form, "role"))
+    check_password(field(form, "password"))  # before anything is created: a refusal leaves no account
     store = station_of(request).store
     await operators.add_operator(store, name, role)
     await accounts_of(request).set_password(name, field(form, "password"), session.operator.name)
