@@ -14,6 +14,7 @@ stored) with its own CSRF token; it ends after ``IDLE_SECONDS`` without use or
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 import time
@@ -41,7 +42,12 @@ TOUCH_SECONDS = 60  # write seen_at at most this often per session
 LANGUAGES = ("en", "zh-Hans")
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("redline-no-such-operator")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hashed on first use, not at import: every `redline` command imports this module."""
+    return _hasher.hash("redline-no-such-operator")
 
 
 def _sha256(token: str) -> str:
@@ -115,7 +121,7 @@ class AccountService:
             raise AuthError("enter your user name and password")
         account = await self.store.account(name) if len(name) <= 64 else None
         if account is None or account.password_hash is None:
-            await asyncio.to_thread(self._verify, _DUMMY_HASH, password)  # the same cost as a real check
+            await asyncio.to_thread(self._verify, _dummy_hash(), password)  # the same cost as a real check
             raise AuthError("wrong user name or password")
         if account.locked_until and parse_ts(account.locked_until, "locked_until") > now:
             wait = int((parse_ts(account.locked_until, "locked_until") - now).total_seconds()) + 1
