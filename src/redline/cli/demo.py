@@ -194,6 +194,21 @@ def _announce(base: Path, infos: list[dict[str, Any]]) -> None:
     print(f"  curl -s -H 'Authorization: Bearer {b['token']}' '{b['api_url']}/messages?box=inbox'")
     print(f"  curl -s -X POST -H 'Authorization: Bearer {b['token']}' {b['api_url']}/messages/ID/ack")
     print(f"  curl -s -H 'Authorization: Bearer {w['token']}' {w['api_url']}/messages/ID\n")
+    print("Deconfliction: file overlapping notices from both sides, then open Deconfliction in a console:\n")
+    for info, lon in ((w, 179.9), (b, -179.9)):
+        example = {
+            "activity": "air_operations",
+            "volumes": [{"circle": {"centre": [lon, 20], "radius_m": 20000}}],
+            "altitude": {
+                "lower": {"value": 0, "unit": "M", "reference": "MSL"},
+                "upper": {"value": 120, "unit": "FL", "reference": "STD"},
+            },
+            "window": {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"},
+        }
+        print(f"  curl -s -H 'Authorization: Bearer {info['token']}' -H 'content-type: application/json' \\")
+        print(f"       -d '{json.dumps(example, separators=(',', ':'))}' \\")
+        print(f"       {info['api_url']}/notices")
+    print(f"  curl -s -H 'Authorization: Bearer {w['token']}' {w['api_url']}/conflicts\n")
     print("Supervisors and admins also type the current code of their TOTP secret, e.g.")
     print("  .venv/bin/python -c 'import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())' SECRET\n")
     print("Ctrl-C stops both stations.", flush=True)
