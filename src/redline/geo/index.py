@@ -28,6 +28,7 @@ from redline.geo.model import Notice
 from redline.geo.shapes import GEOD, bounds_of, distance_m, spherical_mean
 
 _MIN_TAIL = 1024
+_RECHECK_CHUNK = 20_000
 
 
 class _Columns:
@@ -214,26 +215,38 @@ class ConflictIndex:
         return [int(s) for s in chosen[order]]
 
     def _prefilter(self, first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.bool_]:
+        keep = self._cheap_filter(first, second)
+        idx = np.flatnonzero(keep)
+        keep[idx[~self._disc_filter(first[idx], second[idx])]] = False
+        return keep
+
+    def _cheap_filter(self, first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Alive, different parties, grown windows and grown bands overlap."""
         c = self._slots
         keep = c["alive"][first] & c["alive"][second] & (c["party"][first] != c["party"][second])
         keep &= (c["t_lo"][first] <= c["t_hi"][second]) & (c["t_lo"][second] <= c["t_hi"][first])
         keep &= (c["z_lo"][first] <= c["z_hi"][second]) & (c["z_lo"][second] <= c["z_hi"][first])
-        idx = np.flatnonzero(keep)
-        if len(idx):
-            f, s = first[idx], second[idx]
-            _, _, dist = GEOD.inv(c["lon"][f], c["lat"][f], c["lon"][s], c["lat"][s])
-            far = np.asarray(dist) - c["reach"][f] - c["reach"][s] > 1.0
-            keep[idx[far]] = False
         return np.asarray(keep, dtype=np.bool_)
 
+    def _disc_filter(self, first: NDArray[np.int64], second: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """The bounding discs (grown by the horizontal buffers) meet."""
+        if not len(first):
+            return np.zeros(0, dtype=np.bool_)
+        c = self._slots
+        _, _, dist = GEOD.inv(c["lon"][first], c["lat"][first], c["lon"][second], c["lat"][second])
+        return np.asarray(np.asarray(dist) - c["reach"][first] - c["reach"][second] <= 1.0, dtype=np.bool_)
+
     def _candidate_pairs(self) -> NDArray[np.int64]:
-        """All slot pairs (smaller slot first) that pass every filter, from one bulk tree query."""
+        """All slot pairs (smaller slot first) that pass every filter, from bulk tree queries in chunks."""
         assert self._tree is not None
-        geoms = self._box_geometries(0, self._boxes.size)
-        box_a, box_b = self._tree.query(geoms, predicate="intersects")
-        slot_a, slot_b = self._boxes["slot"][box_a], self._boxes["slot"][box_b]
-        keep = slot_a < slot_b
-        pairs = np.unique(np.column_stack((slot_a[keep], slot_b[keep])), axis=0)
-        if not len(pairs):
-            return pairs
-        return pairs[self._prefilter(pairs[:, 0], pairs[:, 1])]
+        found = [np.zeros((0, 2), dtype=np.int64)]
+        for start in range(0, self._boxes.size, _RECHECK_CHUNK):
+            stop = min(start + _RECHECK_CHUNK, self._boxes.size)
+            local, box_b = self._tree.query(self._box_geometries(start, stop))
+            slot_a, slot_b = self._boxes["slot"][local + start], self._boxes["slot"][box_b]
+            keep = slot_a < slot_b
+            slot_a, slot_b = slot_a[keep], slot_b[keep]
+            keep = self._cheap_filter(slot_a, slot_b)
+            pairs = np.unique(np.column_stack((slot_a[keep], slot_b[keep])), axis=0)
+            found.append(pairs[self._disc_filter(pairs[:, 0], pairs[:, 1])])
+        return np.unique(np.concatenate(found), axis=0)
