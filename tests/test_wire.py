@@ -26,6 +26,7 @@ from redline.protocol import GENESIS_DIGEST
 from redline.wire.codec import canonical
 from redline.wire.envelope import (
     ENVELOPE_KEYS,
+    MAX_PAYLOAD_CHARS,
     Envelope,
     build_envelope,
     open_payload,
@@ -317,7 +318,7 @@ WRONG_VALUES: list[tuple[str, object]] = [
     ("kind", {"text": 1}),
     ("payload", ""),
     ("payload", 7),
-    ("payload", "A" * 96_001),
+    ("payload", "A" * (MAX_PAYLOAD_CHARS + 1)),
     ("sig", ""),
     ("sig", {}),
     ("sig", "A" * 129),
