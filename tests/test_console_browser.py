@@ -9,84 +9,34 @@ written to docs/screenshots/ (the README shows them).
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-WAIT_MS = 20_000
+from tests.support.browser import SHOTS, WAIT_MS, chromium, live_demo
+from tests.support.browser import login as shared_login
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`redline demo` as a newcomer runs it: two stations, paired, with console logins."""
-    base = tmp_path_factory.mktemp("demo")
-    info = base / "info.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redline", "demo", "--data-dir", str(base / "data"), "--info", str(info)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not info.exists():
-            assert proc.poll() is None, f"demo exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            assert time.monotonic() < deadline, "demo did not start in 60 s"
-            time.sleep(0.2)
-        stations = {s["id"]: s for s in json.loads(info.read_text())["stations"]}
+    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
         yield stations
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), (
-        "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
-    )
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def login(browser: Browser, station: dict[str, Any], name: str = "duty") -> Page:
-    context = browser.new_context(viewport={"width": 1360, "height": 860}, locale="en-US")
-    page = context.new_page()
+    page = shared_login(browser, station, name)
     page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message!r} (script injection?)"))
-    account = next(a for a in station["logins"] if a["name"] == name)
-    page.goto(station["console_url"] + "login")
-    page.fill("input[name=name]", account["name"])
-    page.fill("input[name=password]", account["password"])
-    page.click("button[type=submit]")
-    expect(page).to_have_url(station["console_url"] + "traffic")
     return page
 
 

@@ -12,37 +12,20 @@ docs/screenshots/deconfliction-map.png.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 20_000
+from tests.support.browser import SHOTS, WAIT_MS, chromium, live_demo
+from tests.support.browser import login as shared_login
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 pytestmark = pytest.mark.slow
@@ -50,34 +33,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`redline demo`: two stations, paired, with console logins and API tokens."""
-    base = tmp_path_factory.mktemp("demo")
-    info = base / "info.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redline", "demo", "--data-dir", str(base / "data"), "--info", str(info)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not info.exists():
-            assert proc.poll() is None, f"demo exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            assert time.monotonic() < deadline, "demo did not start in 60 s"
-            time.sleep(0.2)
-        yield {s["id"]: s for s in json.loads(info.read_text())["stations"]}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
+        yield stations
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make setup` installs it"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def api(station: dict[str, Any], method: str, path: str, body: object = None) -> tuple[int, Any]:
@@ -118,16 +81,8 @@ def circle(lon: float) -> dict[str, Any]:
     return {"circle": {"centre": [lon, 20.0], "radius_m": 20_000.0}}
 
 
-def login(browser: Browser, station: dict[str, Any], name: str = "duty") -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page = context.new_page()
-    account = next(a for a in station["logins"] if a["name"] == name)
-    page.goto(station["console_url"] + "login")
-    page.fill("input[name=name]", account["name"])
-    page.fill("input[name=password]", account["password"])
-    page.click("button[type=submit]")
-    expect(page).to_have_url(station["console_url"] + "traffic")
-    return page
+def login(browser: Browser, station: dict[str, Any]) -> Page:
+    return shared_login(browser, station, viewport=(1400, 1000))
 
 
 def test_map_shows_notices_across_the_antimeridian_and_their_conflict(

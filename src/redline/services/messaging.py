@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redline.domain.messages import MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
@@ -32,45 +34,42 @@ class MessagingService:
     async def send_text(
         self, operator: OperatorRecord, to: object, precedence: object, text: object, lang: object
     ) -> str:
-        if not operator.role.may_send:
-            raise Forbidden(f"role {operator.role.value!r} may not send messages")
-        if not isinstance(to, str):
-            raise NotFound(f"to: {to!r} is not a peer of this station")
+        self._check_sender(operator, to)
         prec = Precedence.parse(precedence)
-        body = TextBody.parse(text, lang)
-        peer = await self._verified_peer(to)
-        return await self._outbox.submit(
-            OutboundDraft(
-                peer=peer,
-                kind=MessageKind.TEXT,
-                precedence=prec,
-                body=body.to_json(),
-                created_by=operator.name,
-            )
-        )
+        return await self._submit(operator, to, MessageKind.TEXT, prec, TextBody.parse(text, lang).to_json())
 
     async def send_phrase(
         self, operator: OperatorRecord, to: object, precedence: object, code: object, params: object
     ) -> str:
         """Send a standard phrase: its code, checked parameters and our catalogue version."""
+        self._check_sender(operator, to)
+        prec = Precedence.parse(precedence)
+        if not isinstance(code, str):
+            raise InputError(f"code: {code!r} is not a phrase code")
+        return await self._submit(
+            operator, to, MessageKind.PHRASE, prec, PhraseBody.build(code, params).to_json()
+        )
+
+    @staticmethod
+    def _check_sender(operator: OperatorRecord, to: object) -> None:
         if not operator.role.may_send:
             raise Forbidden(f"role {operator.role.value!r} may not send messages")
         if not isinstance(to, str):
             raise NotFound(f"to: {to!r} is not a peer of this station")
-        prec = Precedence.parse(precedence)
-        if not isinstance(code, str):
-            raise InputError(f"code: {code!r} is not a phrase code")
-        body = PhraseBody.build(code, params)
-        peer = await self._verified_peer(to)
-        return await self._outbox.submit(
-            OutboundDraft(
-                peer=peer,
-                kind=MessageKind.PHRASE,
-                precedence=prec,
-                body=body.to_json(),
-                created_by=operator.name,
-            )
+
+    async def _submit(
+        self,
+        operator: OperatorRecord,
+        to: object,
+        kind: MessageKind,
+        precedence: Precedence,
+        body: dict[str, Any],
+    ) -> str:
+        peer = await self._verified_peer(str(to))
+        draft = OutboundDraft(
+            peer=peer, kind=kind, precedence=precedence, body=body, created_by=operator.name
         )
+        return await self._outbox.submit(draft)
 
     async def acknowledge(self, operator: OperatorRecord, message_id: str) -> str:
         """Acknowledge a received message; returns the id of the acknowledgement sent back."""

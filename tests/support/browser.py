@@ -1,0 +1,80 @@
+"""Browser tests' shared parts: a live `redline demo`, Debian's Chromium under Playwright, logging in."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright never downloads a browser here
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+WAIT_MS = 20_000
+
+
+@contextlib.contextmanager
+def live_demo(base: Path) -> Iterator[dict[str, dict[str, Any]]]:
+    """`redline demo` as a newcomer runs it: two stations, paired, with API tokens and console logins."""
+    info = base / "info.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "redline", "demo", "--data-dir", str(base / "data"), "--info", str(info)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists():
+            assert proc.poll() is None, f"demo exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            assert time.monotonic() < deadline, "demo did not start in 60 s"
+            time.sleep(0.2)
+        yield {s["id"]: s for s in json.loads(info.read_text())["stations"]}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make setup` installs it"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def login(
+    browser: Browser, station: dict[str, Any], name: str = "duty", viewport: tuple[int, int] = (1360, 860)
+) -> Page:
+    """A new browser context logged in to ``station``'s console as the demo account ``name``."""
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
+    page = context.new_page()
+    account = next(a for a in station["logins"] if a["name"] == name)
+    page.goto(station["console_url"] + "login")
+    page.fill("input[name=name]", account["name"])
+    page.fill("input[name=password]", account["password"])
+    page.click("button[type=submit]")
+    expect(page).to_have_url(station["console_url"] + "traffic")
+    return page
