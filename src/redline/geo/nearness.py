@@ -77,7 +77,7 @@ def core_distance(a: Core, b: Core, thresholds: tuple[float, ...]) -> Nearness:
         a.base_spacing() if a.kind is not CoreKind.POINT else 0.0,
         b.base_spacing() if b.kind is not CoreKind.POINT else 0.0,
     )
-    sa, sb = a.sample(a.base_spacing()), b.sample(b.base_spacing())
+    sa, sb = a.base_samples, b.base_samples
     centre = midpoint(a.anchor, b.anchor)
     result = Nearness(math.inf, a.anchor, b.anchor, math.inf)
     for level in range(MAX_LEVELS):

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import shapely
@@ -95,6 +96,16 @@ class Core:
         self.radius = radius
 
     @classmethod
+    def restore(
+        cls, kind: CoreKind, lons: Floats, lats: Floats, radius: float, anchor: LonLat, reach: float
+    ) -> Core:
+        """A core rebuilt from stored vertices, with the anchor and reach computed when it was stored."""
+        core = cls(kind, lons, lats, radius)
+        core.__dict__["anchor"] = anchor
+        core.__dict__["reach"] = reach
+        return core
+
+    @classmethod
     def of(cls, volume: Volume) -> Core:
         if isinstance(volume, CircleVolume):
             lon, lat = volume.centre
@@ -114,7 +125,7 @@ class Core:
         lon2, lat2 = self.lons[1:], self.lats[1:]
         lon1, lat1 = self.lons[:-1], self.lats[:-1]
         if self.kind is CoreKind.AREA:
-            lon2, lat2 = np.roll(self.lons, -1), np.roll(self.lats, -1)
+            lon2, lat2 = _rolled(self.lons), _rolled(self.lats)
             lon1, lat1 = self.lons, self.lats
         az, _, length = GEOD.inv(lon1, lat1, lon2, lat2)
         return lon1, lat1, np.asarray(az, np.float64), np.asarray(length, np.float64)
@@ -156,7 +167,7 @@ class Core:
         lon0, lat0, az, length = self.edges
         edge, s = samples.edge, samples.s
         if self.kind is CoreKind.AREA:
-            nxt_edge, nxt_s, nxt_rho = np.roll(edge, -1), np.roll(s, -1), np.roll(rho, -1)
+            nxt_edge, nxt_s, nxt_rho = _rolled(edge), _rolled(s), _rolled(rho)
         else:
             nxt_edge, nxt_s, nxt_rho = edge[1:], s[1:], rho[1:]
             edge, s, rho = edge[:-1], s[:-1], rho[:-1]
@@ -190,26 +201,44 @@ class Core:
         return shapely.Polygon(coords)
 
     @cached_property
+    def base_samples(self) -> Samples:
+        """``sample(base_spacing())``, computed once (validation, reach and bounds all use it)."""
+        return self.sample(self.base_spacing())
+
+    @cached_property
+    def base_plane(self) -> tuple[Floats, Floats]:
+        """``base_samples`` projected around ``anchor``."""
+        samples = self.base_samples
+        return project(self.anchor, samples.lon, samples.lat)
+
+    @cached_property
     def reach(self) -> float:
         """An upper bound on the distance from ``anchor`` to any point of the core."""
         if self.kind is CoreKind.POINT:
             return 0.0
-        spacing = self.base_spacing()
-        samples = self.sample(spacing)
-        x, y = project(self.anchor, samples.lon, samples.lat)
-        return float(np.hypot(x, y).max()) + spacing
+        x, y = self.base_plane
+        return float(np.hypot(x, y).max()) + self.base_spacing()
 
     def contains_pole(self, north: bool) -> bool:
         pole = (0.0, 90.0 if north else -90.0)
+        # The geodesic to a pole is the meridian arc, at least 110,574 m a degree of latitude:
+        # when even that is beyond the reach, the answer is known without measuring it.
+        degrees_to_pole = 90.0 - self.anchor[1] if north else 90.0 + self.anchor[1]
+        if degrees_to_pole * 110_000.0 > self.reach + self.radius + 1000.0:
+            return False
         to_pole = distance_m(self.anchor, pole)
         if to_pole > self.reach + self.radius:
             return False
         if self.kind is not CoreKind.AREA:
             return True  # conservative: only used to widen bounds
-        samples = self.sample(self.base_spacing())
-        x, y = project(self.anchor, samples.lon, samples.lat)
+        x, y = self.base_plane
         px, py = project(self.anchor, np.array([pole[0]]), np.array([pole[1]]))
         return bool(self.shape(x, y).buffer(self.base_spacing()).contains(shapely.Point(px[0], py[0])))
+
+
+def _rolled(values: NDArray[Any]) -> NDArray[Any]:
+    """``np.roll(values, -1)``, without its overhead on small arrays."""
+    return np.concatenate((values[1:], values[:1]))
 
 
 def lon_interval(lons: Floats) -> tuple[float, float]:
@@ -230,7 +259,7 @@ def bounds_of(core: Core, grow_m: float) -> list[tuple[float, float, float, floa
         spacing = 0.0
     else:
         spacing = min(core.base_spacing(), 20_000.0)
-        samples = core.sample(spacing)
+        samples = core.base_samples if spacing == core.base_spacing() else core.sample(spacing)
         lons, lats = samples.lon, samples.lat
     # Margin for the bow of geodesics between samples and for rounding.
     margin = grow * 1.001 + spacing * 0.01 + 1.0
@@ -254,9 +283,37 @@ def bounds_of(core: Core, grow_m: float) -> list[tuple[float, float, float, floa
     return [(west, south, 180.0, north), (-180.0, south, east, north)]
 
 
+# Cores of recently validated volume objects (by identity), so that indexing a notice right after
+# parsing it reuses the samples, anchor and reach instead of computing them again.
+_VALIDATED: dict[int, tuple[Volume, Core]] = {}
+_VALIDATED_MAX = 256
+
+
+def core_of(volume: Volume) -> Core:
+    """``Core.of(volume)``, reusing the core that validated this very object if it is still cached."""
+    hit = _VALIDATED.pop(id(volume), None)
+    if hit is not None and hit[0] is volume:
+        return hit[1]
+    return Core.of(volume)
+
+
+def _remember(volume: Volume, core: Core) -> None:
+    _VALIDATED[id(volume)] = (volume, core)
+    while len(_VALIDATED) > _VALIDATED_MAX:
+        try:
+            del _VALIDATED[next(iter(_VALIDATED))]
+        except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+            break
+
+
 def check_volume_geometry(volume: Volume) -> None:
     """Faults a geodesic check finds: size beyond the engine's reach, a self-intersecting ring."""
     core = Core.of(volume)
+    _check_core(volume, core)
+    _remember(volume, core)
+
+
+def _check_core(volume: Volume, core: Core) -> None:
     if isinstance(volume, CircleVolume):
         if volume.radius_m > MAX_REACH_M:
             raise Fault(
@@ -273,8 +330,7 @@ def check_volume_geometry(volume: Volume) -> None:
     if core.reach + core.radius > MAX_REACH_M:
         raise Fault(name, f"reaches more than {MAX_REACH_M / 1000:.0f} km from its centre; split it")
     if isinstance(volume, PolygonVolume):
-        samples = core.sample(core.base_spacing())
-        x, y = project(core.anchor, samples.lon, samples.lat)
+        x, y = core.base_plane
         ring = shapely.LinearRing(np.column_stack((x, y)))
         if not ring.is_simple:
             where = _self_intersection(ring)
