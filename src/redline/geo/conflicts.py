@@ -180,7 +180,7 @@ def _overlap_area(cores_a: tuple[Core, ...], cores_b: tuple[Core, ...], centre: 
 
 
 def _grown(core: Core, centre: LonLat) -> shapely.Geometry:
-    samples = core.sample(max(core.base_spacing(), 1.0))
+    samples = core.base_samples  # sampled at base_spacing(), which is at least 1 m
     x, y = project(centre, samples.lon, samples.lat)
     shape = core.shape(np.asarray(x), np.asarray(y))
     return shape.buffer(core.radius, quad_segs=16) if core.radius > 0 else shape

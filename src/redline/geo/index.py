@@ -178,7 +178,8 @@ class ConflictIndex:
         """Recompute every conflict from scratch (after a restart); returns them all, sorted by key."""
         self._conflicts.clear()
         self._pairs_of.clear()
-        self._rebuild()
+        if self._tree is None or self._tree_size != self._boxes.size or self._too_many_dead():
+            self._rebuild()
         for first, second in self._candidate_pairs().tolist():
             conflict = check_pair(self._entry(first), self._entry(second))
             if conflict is not None:
@@ -318,8 +319,11 @@ class ConflictIndex:
         boxes: NDArray[np.object_] = shapely.box(b["w"][rows], b["s"][rows], b["e"][rows], b["n"][rows])
         return boxes
 
+    def _too_many_dead(self) -> bool:
+        return self._dead >= max(_MIN_TAIL, len(self._slot_of) // 4)
+
     def _rebuild(self) -> None:
-        if self._dead >= max(_MIN_TAIL, len(self._slot_of) // 4):
+        if self._too_many_dead():
             self._compact()
         self._tree = None  # let the old tree go before building the new one
         self._tree = shapely.STRtree(self._box_geometries(slice(0, self._boxes.size)))
