@@ -155,3 +155,107 @@ def test_insertion_order_does_not_matter_and_recheck_agrees() -> None:
     bulk.load(notices)
     assert bulk.recheck() == first.conflicts()
     assert first.recheck() == second.conflicts()
+
+
+def _mixed_notices(count: int, seed: int, prefix: str = "m") -> list[Notice]:
+    """Circles, polygons, corridors, two-volume notices and permanent windows over a few days."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        lon = rng.uniform(179.0, 181.0)
+        lon = lon - 360 if lon > 180 else lon
+        lat = rng.uniform(-1.0, 1.0)
+        volumes: list[dict[str, Any]] = []
+        for _ in range(2 if rng.random() < 0.2 else 1):
+            kind = rng.random()
+            if kind < 0.4:
+                pts = [
+                    GEOD.fwd(lon, lat, a + rng.uniform(0, 30), rng.uniform(5e3, 30e3))[:2]
+                    for a in (0, 72, 144, 216, 288)
+                ]
+                volumes.append({"polygon": [[float(x), float(y)] for x, y in pts]})
+            elif kind < 0.6:
+                end = GEOD.fwd(lon, lat, rng.uniform(0, 360), rng.uniform(10e3, 60e3))[:2]
+                path = [[lon, lat], [float(end[0]), float(end[1])]]
+                volumes.append({"corridor": {"path": path, "half_width_m": rng.uniform(100, 3000)}})
+            else:
+                volumes.append({"circle": {"centre": [lon, lat], "radius_m": rng.uniform(1e3, 2e4)}})
+            lon, lat = (float(v) for v in GEOD.fwd(lon, lat, rng.uniform(0, 360), 30e3)[:2])
+        day = rng.randrange(4)
+        hour = rng.randrange(20)
+        window: dict[str, Any] = {
+            "start": f"2026-03-0{day + 1}T{hour:02d}:00:00Z",
+            "end": f"2026-03-0{day + 1}T{hour + rng.randrange(1, 4):02d}:00:00Z",
+        }
+        if rng.random() < 0.05:
+            window = {"start": f"2026-03-0{day + 1}T{hour:02d}:00:00Z", "permanent": True}
+        over: dict[str, Any] = {
+            "volumes": volumes,
+            "window": window,
+            "buffers": {"horizontal_m": rng.choice([0, 2000]), "time_s": rng.choice([0, 1800])},
+        }
+        party = rng.choice(["moscow", "washington", "beijing"])
+        out.append(notice(f"{prefix}{i:03d}", party, (lon, lat), 1000, **over))
+    return out
+
+
+def _incremental(notices: list[Notice]) -> list[Any]:
+    """Every conflict found by filing the notices one by one (none is ever closed here)."""
+    index = ConflictIndex()
+    found = {}
+    for n in notices:
+        for c in index.add(n):
+            found[c.key] = c
+    return sorted(found.values(), key=lambda c: c.key)
+
+
+def test_recheck_is_the_union_of_incremental_filings() -> None:
+    notices = _mixed_notices(150, seed=11)
+    expected = _incremental(notices)
+    assert len(expected) > 20
+    bulk = ConflictIndex()
+    bulk.load(notices)
+    assert bulk.recheck() == expected
+    shuffled = list(notices)
+    random.Random(3).shuffle(shuffled)
+    assert _incremental(shuffled) == expected
+    again = ConflictIndex()
+    again.load(shuffled)
+    assert again.recheck() == expected
+
+
+def test_permanent_notices_are_rechecked_against_everything() -> None:
+    notices = _mixed_notices(150, seed=5)
+    permanent = [n for n in notices if n.window.permanent]
+    assert permanent
+    bulk = ConflictIndex()
+    bulk.load(notices)
+    found = bulk.recheck()
+    assert found == _incremental(notices)
+    assert any(n.id in c.pair for c in found for n in permanent)
+
+
+def test_dead_slots_are_compacted_without_changing_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import redline.geo.index as index_module
+
+    monkeypatch.setattr(index_module, "_MIN_TAIL", 4)
+    notices = _mixed_notices(120, seed=9)
+    index = ConflictIndex()
+    for n in notices:
+        index.add(n)
+    for n in notices[::2]:
+        index.remove(n.id)
+    moved = [
+        notice(n.id, n.party, (179.5, 0.0), 20_000, version=2) for n in notices[1::4]
+    ]  # amendments leave dead slots behind too
+    for n in moved:
+        index.add(n)
+    survivors = {n.id: n for n in notices[1::2]} | {n.id: n for n in moved}
+    assert index._dead < 30  # compacted on the way
+    assert len(index) == len(survivors) and all(i in index for i in survivors)
+    fresh = ConflictIndex()
+    fresh.load(survivors.values())
+    assert index.conflicts() == fresh.recheck()
+    assert index.recheck() == fresh.conflicts()
+    for nid in survivors:
+        assert index.conflicts_of(nid) == fresh.conflicts_of(nid)

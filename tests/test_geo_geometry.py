@@ -132,3 +132,26 @@ def test_large_volumes_thousands_of_km_apart() -> None:
     a = polygon_around(140.0, 20.0, 1_500_000, 8, 0)
     b = polygon_around(-150.0, 20.0, 1_500_000, 8, 0)
     assert separation(a, b) == pytest.approx(geo_oracle.distance(a, b, step_m=50_000), abs=1.5)
+
+
+def test_indexing_reuses_the_core_that_validated_the_very_same_volume() -> None:
+    from redline.geo.shapes import check_volume_geometry, core_of
+
+    volume = polygon_around(10.0, 45.0, 20_000, 5, 0)  # validated on construction
+    twin = polygon_around(10.0, 45.0, 20_000, 5, 0)
+    core = core_of(volume)
+    assert core.reach == Core.of(volume).reach and core.anchor == Core.of(volume).anchor
+    assert core_of(volume) is not core  # used once, then computed afresh
+    check_volume_geometry(twin)
+    assert core_of(twin).reach == core.reach
+
+
+@settings(max_examples=300, deadline=None)
+@given(lon=st.floats(-180, 180), lat=st.floats(-90, 90), size=st.floats(100, 4_000_000))
+def test_the_pole_shortcut_only_skips_poles_out_of_reach(lon: float, lat: float, size: float) -> None:
+    core = Core.of(CircleVolume((lon, lat), size))
+    for north in (True, False):
+        degrees_to_pole = 90.0 - core.anchor[1] if north else 90.0 + core.anchor[1]
+        if degrees_to_pole * 110_000.0 > core.reach + core.radius + 1000.0:  # the shortcut in contains_pole
+            assert GEOD.inv(*core.anchor, 0.0, 90.0 if north else -90.0)[2] > core.reach + core.radius
+            assert not core.contains_pole(north)
