@@ -96,6 +96,9 @@ def test_link_tests_flow_both_ways_with_scorecards_shared_and_out_of_the_operato
             assert view["tests"]["last_rtt_ms"] > 0 and view["tests"]["consecutive_missed"] == 0
             assert view["suspended"] is False
             assert view["peer_scorecard"] is not None
+            # Both ends hold the same phrase catalogue, and each sees that the other does.
+            assert view["phrase_catalogue"]["agreed"] is True
+            assert view["phrase_catalogue"]["peers"] == view["phrase_catalogue"]["ours"]
             assert [p["state"] for p in view["paths"]] == ["up"]
             assert active_alarms(station, peer) == []
 

@@ -33,6 +33,7 @@ from typing import Any
 from redline.domain.clock import format_ts, parse_ts, utc_now
 from redline.domain.link_health import LinkHealth, LinkState, Transition, answer_timeout
 from redline.domain.messages import MessageKind, Precedence
+from redline.domain.phrases import load_catalogue
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
 from redline.errors import Conflict, Forbidden, InputError
 from redline.services.outbox import OutboundDraft, Outbox
@@ -75,6 +76,7 @@ async def scorecard(store: StationStore, peer_id: str, ack_deadlines: dict[str, 
         "last_rtt_ms": round(rtts[0], 3) if rtts and tests[0]["acked_at"] else None,
         "time_to_acknowledge": by_precedence,
         "ack_deadlines": ack_deadlines,
+        "phrase_catalogue": load_catalogue().version,  # both sides must render phrases alike
         "computed_at": now,
     }
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from redline.domain.phrases import load_catalogue
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, NotFound
 from redline.runtime import Station
@@ -66,6 +67,13 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
             "peers": theirs,
             # Each side computes "overdue" itself: a mismatch must be seen and settled.
             "agreed": None if theirs is None else theirs == ours,
+        },
+        "phrase_catalogue": {
+            "ours": load_catalogue().version,
+            "peers": peer_card.get("phrase_catalogue") if peer_card else None,
+            "agreed": None
+            if not peer_card or "phrase_catalogue" not in peer_card
+            else peer_card["phrase_catalogue"] == load_catalogue().version,
         },
         "peer_scorecard": peer_card,
     }
