@@ -18,6 +18,7 @@ from typing import Any
 from redline.geo import parse_notice
 from redline.geo.index import ConflictIndex
 from tests.conftest import pair_on
+from tests.support.console import ConsoleClient, create_account
 from tests.support.stations import StationProcess, wait_for, wait_until_links_up
 
 BURST = 25
@@ -140,6 +141,11 @@ def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp
         )
         alert = alerts(b)[0]
         assert alert["precedence"] == "IMMEDIATE" and alert["deadline"] is not None
+        # The duty officer's console lists the alert and shows the conflict on its page.
+        with ConsoleClient(b).login(create_account(b, "li")) as console:
+            assert alert["id"] in console.get("/traffic").text
+            page = console.get(f"/messages/{alert['id']}").text
+            assert "Conflict" in page and alert["conflict"]["pair"][0] in page and "washington" in page
         with b.client() as c:
             assert c.post(f"/messages/{alert['id']}/ack").status_code == 201
         wait_for(
