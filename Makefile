@@ -54,6 +54,7 @@ bench: setup
 	$(PY) bench/link.py --json bench/results/link.json
 	$(PY) bench/link.py --backend postgres --json bench/results/link-postgres.json
 	$(PY) bench/failover.py --json bench/results/failover.json
+	$(PY) bench/alert.py --json bench/results/alert.json
 	$(PY) bench/conflicts.py --json bench/results/conflicts.json
 
 clean:
