@@ -189,3 +189,32 @@ def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp
         b.start()
         wait_until_links_up(w, b)
         assert wait_for(lambda: open_conflicts(b) == remaining, timeout=30, what="the re-check after restart")
+
+
+def test_the_conflict_says_which_activity_gives_way_by_priority(tmp_path: Path) -> None:
+    with pair_on("sqlite", tmp_path) as (w, b):
+        wait_until_links_up(w, b)
+        exercise = file(w, notice(150.0, 15.0, 20_000, priority=10))
+        survey = file(b, notice(150.1, 15.0, 20_000, priority=2))
+
+        def both() -> list[dict[str, Any]] | None:
+            found = []
+            for station in (w, b):
+                with station.client() as c:
+                    conflicts = c.get("/conflicts").json()["conflicts"]
+                if not conflicts:
+                    return None
+                found.append({k: conflicts[0][k] for k in ("key", "gives_way", "priority_a", "priority_b")})
+            return found if found[0] == found[1] else None
+
+        seen = wait_for(both, what="the conflict on both stations")
+        assert seen[0]["gives_way"] == survey != exercise
+        # Raising the survey's priority above the exercise's turns it round, on both sides.
+        with b.client() as c:
+            assert (
+                c.post(f"/notices/{survey}/amend", json=notice(150.1, 15.0, 20_000, priority=50)).status_code
+                == 200
+            )
+        wait_for(
+            lambda: (s := both()) is not None and s[0]["gives_way"] == exercise, what="the amended priority"
+        )

@@ -104,6 +104,7 @@ class Deconfliction:
         self._me = me_id
         self.index = ConflictIndex()
         self._party: dict[str, str] = {}  # notice id -> party, for every notice in the index
+        self._priority: dict[str, int] = {}  # notice id -> priority
         self._lock = asyncio.Lock()
         self.ready = asyncio.Event()
 
@@ -114,6 +115,7 @@ class Deconfliction:
         async with self._lock:
             live = [stored_notice(r) for r in await self._store.notices(states=("active", "amended"))]
             self._party = {n.id: n.party for n in live}
+            self._priority = {n.id: n.priority for n in live}
             self.index.load(live)
             current = self.index.recheck()
             await self._reconcile(current, await self._store.open_conflicts(), alert=True)
@@ -145,6 +147,7 @@ class Deconfliction:
                 closes += [r["pair"] for r in await self._store.open_conflicts(involving=notice_id)]
                 self.index.remove(notice_id)
                 self._party.pop(notice_id, None)
+                self._priority.pop(notice_id, None)
             await self._store.record_conflicts([], sorted(set(closes)), format_ts(now))
             return gone
 
@@ -258,10 +261,12 @@ class Deconfliction:
         """Put one notice version into the index and reconcile its conflicts (lock held)."""
         if notice.is_live:
             self._party[notice.id] = notice.party
+            self._priority[notice.id] = notice.priority
             self.index.add(notice)
         else:
             self.index.remove(notice.id)
             self._party.pop(notice.id, None)
+            self._priority.pop(notice.id, None)
         current = self.index.conflicts_of(notice.id)
         await self._reconcile(current, await self._store.open_conflicts(involving=notice.id), alert=True)
 
@@ -292,6 +297,11 @@ class Deconfliction:
         detail = conflict.to_json()
         detail["party_a"] = self._party.get(conflict.notice_a)
         detail["party_b"] = self._party.get(conflict.notice_b)
+        # Priorities do not decide whether notices conflict; they say which activity should give
+        # way: the one of lower priority (none when they are equal).
+        a, b = self._priority.get(conflict.notice_a, 0), self._priority.get(conflict.notice_b, 0)
+        detail["priority_a"], detail["priority_b"] = a, b
+        detail["gives_way"] = None if a == b else (conflict.notice_a if a < b else conflict.notice_b)
         return detail
 
     async def _alert(self, action: str, conflict: Conflict | None, pair: str) -> None:
