@@ -27,6 +27,8 @@ MAX_NOTICE_BODY = 2 * 1024 * 1024  # a notice may carry up to 10,000 vertices pe
 MAX_IMPORT_BODY = 8 * 1024 * 1024
 FORMATS = ("geojson", "f3548", "notam")
 IN_FORCE_STATES = ("active", "amended")
+DEFAULT_LIST = 1000
+MAX_LIST = 100_000
 
 
 def _station(request: Request) -> Station:
@@ -62,7 +64,10 @@ async def list_notices(request: Request) -> JSONResponse:
         check_station_id(party, "party")
     state = request.query_params.get("state")
     states = state.split(",") if state else None
-    rows = await station.notices.notices(party=party, states=states)
+    raw_limit = request.query_params.get("limit", str(DEFAULT_LIST))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
+        raise InputError(f"limit: expected a whole number from 1 to {MAX_LIST}")
+    rows = await station.notices.notices(party=party, states=states, limit=int(raw_limit))
     now = format_ts(utc_now())
     flag = request.query_params.get("in_force")
     if flag not in (None, "true", "false"):

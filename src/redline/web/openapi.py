@@ -317,6 +317,11 @@ OPENAPI["paths"].update(
                     {"name": "party", "in": "query", "schema": {"type": "string"}},
                     {"name": "state", "in": "query", "schema": {"type": "string"}},
                     {"name": "in_force", "in": "query", "schema": {"enum": ["true", "false"]}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+                    },
                 ],
                 "responses": {"200": _json({"type": "object"}, "Notices"), **_errors(400, 401)},
             },
