@@ -39,9 +39,21 @@ class NoticeStore:
         return dict(rows[0]._mapping) if rows else None
 
     async def notices(
-        self, party: str | None = None, states: Sequence[str] | None = None, limit: int | None = None
+        self,
+        party: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+        in_force_at: str | None = None,
     ) -> list[Row]:
+        """Notices by start time; ``in_force_at``: only live ones whose window contains that moment."""
         query = select(t.notices)
+        if in_force_at is not None:
+            n = t.notices.c
+            query = query.where(
+                n.state.in_(LIVE),
+                n.starts_at <= in_force_at,
+                or_(n.ends_at.is_(None), n.ends_at >= in_force_at),
+            )
         if party is not None:
             query = query.where(t.notices.c.party == party)
         if states is not None:

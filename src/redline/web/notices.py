@@ -67,13 +67,13 @@ async def list_notices(request: Request) -> JSONResponse:
     raw_limit = request.query_params.get("limit", str(DEFAULT_LIST))
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
         raise InputError(f"limit: expected a whole number from 1 to {MAX_LIST}")
-    rows = await station.notices.notices(party=party, states=states, limit=int(raw_limit))
-    now = format_ts(utc_now())
     flag = request.query_params.get("in_force")
     if flag not in (None, "true", "false"):
         raise InputError("in_force: expected true or false")
-    if flag == "true":
-        rows = [r for r in rows if in_force(r, now)]
+    now = format_ts(utc_now())
+    rows = await station.notices.notices(
+        party=party, states=states, limit=int(raw_limit), in_force_at=now if flag == "true" else None
+    )
     views = []
     for row in rows:
         view = notice_view(row)
