@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import database_urls
+from tests.support.console import ConsoleClient, create_account
 from tests.support.stations import StationProcess, make_pair, wait_for
 
 SHORT = {"FLASH": 2.0, "IMMEDIATE": 600.0, "PRIORITY": 3600.0, "ROUTINE": 86400.0}
@@ -67,6 +68,13 @@ def test_overdue_flash_is_escalated_on_both_sides_and_ack_still_lands(tmp_path: 
         wait_for(lambda: True, timeout=0.1)
         with w.client() as c:
             assert len([e for e in _alarms(w)["escalations"] if e["id"] == mid]) == 1
+
+        # The supervisors on duty see it at the top of their console; an operator's console does not.
+        with ConsoleClient(b).login(create_account(b, "zhao", "supervisor")) as supervisor:
+            page = supervisor.get("/traffic").text
+            assert 'class="escalations"' in page and f"/messages/{mid}" in page.split("</section>")[0]
+        with ConsoleClient(b).login(create_account(b, "li")) as operator:
+            assert 'class="escalations"' not in operator.get("/traffic").text
 
         # A late acknowledgement still lands and ends the overdue state on both sides.
         with b.client() as c:

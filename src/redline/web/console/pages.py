@@ -155,8 +155,9 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
         boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r["id"])) for r in rows])
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
+        # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.
         escalations = [
-            message_view(r, lang, now) for r in await station.store.escalations(20) if r["acked_at"] is None
+            {**r, "peer": r["peer_id"]} for r in await station.store.escalations(20) if r["acked_at"] is None
         ]
     return {
         "inbox": boxes["inbound"],
