@@ -51,6 +51,7 @@ def test_notam_polygon_and_q_line_fallback() -> None:
         (("C) 2603011200 EST", "C) 2602011200"), "C): 2026-02-01T12:00:00+00:00 is before the start"),
         (("G) FL120", "G) HIGH"), "G): 'HIGH' is not a limit"),
         (("F) SFC", "F) FL200"), "F): the lower limit"),
+        (("G) FL120", "G) FL120 G) FL130"), "item G) appears twice"),
     ],
 )
 def test_notam_errors_name_the_item(change: tuple[str, str], message: str | None) -> None:

@@ -96,6 +96,9 @@ def _items(text: str) -> dict[str, str]:
     items = {}
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         stop = following.start() if following is not None else len(text)
+        if mark.group(1) in items:
+            line = text.count("\n", 0, mark.start()) + 1
+            raise Fault(f"line {line}", f"item {mark.group(1)}) appears twice; one NOTAM per text")
         items[mark.group(1)] = " ".join(text[mark.end() : stop].split())
     return items
 
