@@ -125,11 +125,27 @@ def test_map_shows_notices_across_the_antimeridian_and_their_conflict(
     assert shapes.first.get_attribute("stroke") == "#e5484d"  # conflicts outlined in red
 
     # Contiguous across the antimeridian: the two circles (~40 km across each) sit side by side.
-    boxes = [shapes.nth(i).bounding_box() for i in range(2)]
-    assert all(box is not None for box in boxes)
-    left, right = sorted((box["x"], box["x"] + box["width"]) for box in boxes if box is not None)
+    # Measured once the map is still (no zoom or pan animation under way, the coastline drawn).
+    expect(page.locator("#map")).to_have_attribute("data-basemap", "drawn", timeout=WAIT_MS)
+
+    def circles() -> tuple[tuple[float, float], tuple[float, float], float]:
+        for _ in range(40):  # (wait_for_function would need eval, which the page's CSP forbids)
+            if page.evaluate("() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')"):
+                break
+            page.wait_for_timeout(50)
+        boxes = [shapes.nth(i).bounding_box() for i in range(2)]
+        assert all(box is not None for box in boxes)
+        left, right = sorted((box["x"], box["x"] + box["width"]) for box in boxes if box is not None)
+        return left, right, max(box["width"] for box in boxes if box is not None)
+
+    left, right, widest = circles()
+    for _ in range(20):  # a redraw may still be landing: look again for up to 5 s
+        if right[0] < left[1] + 5:
+            break
+        page.wait_for_timeout(250)
+        left, right, widest = circles()
     assert right[0] < left[1] + 5, f"circles are not adjacent on the map: {left} {right}"
-    assert max(box["width"] for box in boxes if box is not None) < 100
+    assert widest < 100
 
     # The offline coastline (world-atlas land, three copies) lies beneath.
     expect(page.locator("#map")).to_have_attribute("data-basemap", "drawn", timeout=WAIT_MS)
