@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.support.browser import chromium, live_demo
 from tests.support.stations import (
     StationProcess,
     create_pg_database,
@@ -63,3 +66,17 @@ def unstarted_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProces
     """Like station_pair, but the test starts (and kills) the processes itself."""
     with pair_on(backend, tmp_path, start=False) as pair:
         yield pair
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A live `redline demo` (two stations, console logins, API tokens), one per test module."""
+    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
+        yield stations
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright, one per test module."""
+    with chromium() as b:
+        yield b

@@ -10,28 +10,15 @@ written to docs/screenshots/ (the README shows them).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import SHOTS, WAIT_MS, chromium, live_demo
+from tests.support.browser import SHOTS, WAIT_MS
 from tests.support.browser import login as shared_login
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
-        yield stations
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def login(browser: Browser, station: dict[str, Any], name: str = "duty") -> Page:

@@ -15,7 +15,6 @@ import json
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,24 +22,12 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import SHOTS, WAIT_MS, chromium, live_demo
+from tests.support.browser import SHOTS, WAIT_MS
 from tests.support.browser import login as shared_login
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
-        yield stations
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 def api(station: dict[str, Any], method: str, path: str, body: object = None) -> tuple[int, Any]:
