@@ -1,10 +1,10 @@
-"""Pure units of link assurance: the up/degraded/down state machine, path hold-down, slot alternation."""
+"""Pure units of link assurance: the up/degraded/down state machine and slot alternation.
+
+The hold-down, failover and failback of paths are tested in test_transport_failover.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-
-import httpx
 import pytest
 
 from redline.domain.link_health import (
@@ -16,10 +16,7 @@ from redline.domain.link_health import (
     answer_timeout,
 )
 from redline.domain.stations import PeerRecord
-from redline.errors import TransportError
 from redline.services.assurance import LinkTester
-from redline.transport import link_client
-from redline.transport.link_client import HOLD_DOWN_FIRST, HOLD_DOWN_MAX, HttpsLinkTransport, PathState
 
 # --- LinkHealth ---------------------------------------------------------------------------------------
 
@@ -113,49 +110,6 @@ def test_answer_timeout_is_the_interval_capped_at_sixty_seconds():
     assert t is not None and t.after is LinkState.DEGRADED and "60 s" in t.reason
 
 
-# --- PathState ----------------------------------------------------------------------------------------
-
-
-def test_a_failed_path_is_down_and_held_down_doubling_to_the_cap():
-    p = PathState("https://127.0.0.1:1")
-    assert p.state == "unknown" and p.failures == 0 and p.held_until == 0.0
-    p.failed(100.0, "ConnectError: refused")
-    assert p.state == "down" and p.failures == 1 and p.last_error == "ConnectError: refused"
-    assert p.held_until == 100.0 + HOLD_DOWN_FIRST == 102.0
-    assert p.changed_at == 100.0
-    holds = []
-    now = 102.0
-    for _ in range(6):
-        p.failed(now, "again")
-        holds.append(p.held_until - now)
-        now = p.held_until
-    assert holds == [4.0, 8.0, 16.0, HOLD_DOWN_MAX, HOLD_DOWN_MAX, HOLD_DOWN_MAX]
-    assert p.failures == 7
-    assert p.changed_at == 100.0  # still down since the first failure
-    view = p.view(now - 10.0)
-    assert view["state"] == "down" and view["consecutive_failures"] == 7
-    assert view["held_down_for_s"] == 10.0 and view["seconds_since_ok"] is None
-
-
-def test_a_path_that_succeeds_is_up_and_its_failures_are_forgotten():
-    p = PathState("https://127.0.0.1:1")
-    p.failed(10.0, "refused")
-    p.failed(12.0, "refused")
-    p.succeeded(15.0)
-    assert p.state == "up" and p.failures == 0 and p.held_until == 0.0
-    assert p.last_ok == 15.0 and p.changed_at == 15.0
-    p.succeeded(16.0)
-    assert p.changed_at == 15.0 and p.last_ok == 16.0  # up stays up: no change
-    view = p.view(20.0)
-    assert view["seconds_since_ok"] == 4.0 and view["seconds_since_change"] == 5.0
-    assert view["held_down_for_s"] == 0.0
-    p.failed(21.0, "timeout")
-    assert p.failures == 1 and p.held_until == 21.0 + HOLD_DOWN_FIRST  # the doubling starts over
-
-
-# --- failover and failback in HttpsLinkTransport.deliver, with a fake client and clock -------------------
-
-
 def _peer(station_id: str, endpoints: tuple[str, ...] = ()) -> PeerRecord:
     return PeerRecord(
         station_id=station_id,
@@ -169,62 +123,6 @@ def _peer(station_id: str, endpoints: tuple[str, ...] = ()) -> PeerRecord:
         added_at="2026-01-01T00:00:00Z",
         verified_at="2026-01-01T00:00:00Z",
     )
-
-
-class _FakeClient:
-    def __init__(self) -> None:
-        self.alive: set[str] = set()
-        self.calls: list[str] = []
-
-    async def post(self, url: str, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        base = url.removesuffix(link_client.LINK_PATH)
-        self.calls.append(base)
-        if base not in self.alive:
-            raise httpx.ConnectError("refused")
-        return httpx.Response(200, content=b'{"receipts": []}')
-
-
-def test_transport_fails_over_at_once_and_fails_back_when_the_hold_down_ends(monkeypatch):
-    primary, secondary = "https://127.0.0.1:1001", "https://127.0.0.1:1002"
-    peer = _peer("beijing", (primary, secondary))
-    transport = HttpsLinkTransport("unused.pem", "unused.key", "washington", "unused-fingerprint")
-    fake = _FakeClient()
-    monkeypatch.setattr(transport, "_client", lambda _peer: fake)
-    clock = [1000.0]
-    monkeypatch.setattr(link_client.time, "monotonic", lambda: clock[0])
-
-    def deliver() -> bytes:
-        return asyncio.run(transport.deliver(peer, b"{}"))
-
-    fake.alive = {secondary}
-    assert deliver() == b'{"receipts": []}'
-    assert fake.calls == [primary, secondary]  # failover within one delivery
-    paths = transport.path_status(peer)
-    assert [p["state"] for p in paths] == ["down", "up"]
-    assert paths[0]["held_down_for_s"] == HOLD_DOWN_FIRST
-
-    fake.calls.clear()
-    clock[0] += 1.0
-    deliver()
-    assert fake.calls == [secondary]  # the primary is held down: not tried
-
-    fake.alive = {primary, secondary}
-    fake.calls.clear()
-    clock[0] += 1.5  # the hold-down has ended
-    deliver()
-    assert fake.calls == [primary]  # failback
-    assert [p["state"] for p in transport.path_status(peer)] == ["up", "up"]
-
-    fake.alive = set()
-    fake.calls.clear()
-    with pytest.raises(TransportError, match="no path to beijing"):
-        deliver()
-    assert fake.calls == [primary, secondary]
-    # With every path held down, the one whose hold-down ends first is still tried.
-    fake.calls.clear()
-    fake.alive = {secondary}
-    deliver()
-    assert fake.calls == [primary, secondary]
 
 
 # --- alternation of the two sides' test slots -----------------------------------------------------------

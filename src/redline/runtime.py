@@ -21,7 +21,7 @@ from redline.domain.clock import format_ts, utc_now
 from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import PeerRecord
-from redline.errors import PayloadTooLarge, RedlineError, TransportError, UnknownPeer, UnverifiedPeer
+from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
 from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
@@ -34,15 +34,15 @@ from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
 from redline.store.notices import NoticeStore
 from redline.store.sql import Store
-from redline.transport.link_client import HttpsLinkTransport
-from redline.transport.relay import station_fingerprint
+from redline.transport.failover import FailoverTransport
+from redline.transport.mounts import station_mounts
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_SECONDS = 2.0
 
 
 class Station:
-    def __init__(self, me: StationIdentity, store: Store, transport: HttpsLinkTransport) -> None:
+    def __init__(self, me: StationIdentity, store: Store, transport: FailoverTransport) -> None:
         self.me = me
         self.store = store
         self.transport = transport
@@ -62,18 +62,16 @@ class Station:
         self._trusted: set[str] = set()
         self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
         self._tasks: asyncio.TaskGroup | None = None
-        transport.on_late_answer = self._relay_answer
+        transport.route_late_answers(self._relay_answer)
 
     @classmethod
     async def open(cls, data_dir: Path) -> Station:
         me = load_identity(data_dir)
         store = await Store.open(me.config.database_url)
-        transport = HttpsLinkTransport(
-            str(me.files.tls_cert),
-            str(me.files.tls_key),
-            me.station_id,
-            station_fingerprint(me.keys.signing_public),
+        mounts = station_mounts(
+            str(me.files.tls_cert), str(me.files.tls_key), me.station_id, me.keys.signing_public
         )
+        transport = FailoverTransport(mounts)
         station = cls(me, store, transport)
         await station.refresh_peers()
         return station
@@ -182,17 +180,6 @@ class Station:
             )
             self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row['id']}")
 
-    async def _serve_relay(self, url: str) -> None:
-        """Take batches from a relay this station lists in its card; retry while it is away."""
-        while True:
-            try:
-                await self.transport.relay(url).serve_inbox(self._relay_batch)
-                log.info("taking batches from relay %s", url)
-                return
-            except TransportError as exc:
-                log.warning("%s; retrying in 5 s", exc.message)
-                await asyncio.sleep(5)
-
     async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
         """A batch that came through a relay: the same checks as the link endpoint, minus TLS."""
         try:
@@ -238,9 +225,8 @@ class Station:
             tasks.create_task(self._watch_peers())
             tasks.create_task(self.escalator.run())
             tasks.create_task(self.deconfliction.run())
-            for url in self.me.config.endpoints:
-                if url.startswith("nats://"):
-                    tasks.create_task(self._serve_relay(url))
+            for inbox in self.transport.inboxes(self.me.config.endpoints):
+                tasks.create_task(inbox.run(self._relay_batch))
             for worker in self.workers.values():
                 tasks.create_task(worker.run())
             for tester in self.testers.values():

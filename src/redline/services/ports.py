@@ -1,7 +1,7 @@
 """The interfaces services need from storage and the network.
 
 ``redline.store.sql.Store`` implements :class:`StationStore`;
-``redline.transport.link_client.HttpsLinkTransport`` implements
+``redline.transport.failover.FailoverTransport`` implements
 :class:`LinkTransport`. The composition root (``runtime``) wires them.
 """
 

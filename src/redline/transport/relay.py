@@ -13,7 +13,16 @@ deployments that reuse station names on one server never share a queue:
 ``redline.v1.<fp>.in`` carries batches to a station, ``redline.v1.<fp>.answers``
 answers to it. Every batch carries a correlation id; a sender waits briefly
 for the answer, and an answer that arrives later still reaches its delivery
-worker through ``on_late_answer``.
+worker through the handler given to ``route_late_answers``.
+
+:class:`NatsRelayTransport` is the ``nats`` path transport (one
+:class:`NatsRelay` connection per relay URL, shared by sending and receiving).
+:class:`RelayInbox` takes batches addressed to this station from one relay; its
+``run`` lives in the station's task group and retries every
+``INBOX_RETRY_SECONDS`` on the injected clock while the relay is away. The
+consumer of answers to this station's own deliveries is started with the
+connection and belongs to the relay connection (stopped by ``close``).
+Errors of nats-py are translated into ``TransportError`` here.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,16 +41,17 @@ from nats.errors import Error as NatsError
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import Error as JetStreamError
 
-from redline.errors import TransportError
+from redline.domain.clock import SYSTEM_CLOCK, Clock
+from redline.domain.stations import PeerRecord
+from redline.errors import RemoteProtocolError, TransportError
+from redline.transport.paths import AnswerHandler, BatchHandler
 
 log = logging.getLogger(__name__)
 STREAM = "REDLINE"
 MAX_AGE_SECONDS = 7 * 24 * 3600
 ANSWER_WAIT = 5.0
+INBOX_RETRY_SECONDS = 5.0
 FROM, CORRELATION = "Redline-From", "Redline-Correlation"
-
-BatchHandler = Callable[[str, bytes], Awaitable[bytes]]
-AnswerHandler = Callable[[str, bytes], Awaitable[None]]
 
 
 def station_fingerprint(signing_key: str) -> str:
@@ -61,7 +72,8 @@ class NatsRelay:
         self._tasks: set[asyncio.Task[None]] = set()
         self.on_late_answer: AnswerHandler | None = None
 
-    async def _connect(self) -> Any:
+    async def connect(self) -> Any:
+        """The JetStream context, connecting (and creating the stream) the first time."""
         async with self._connect_lock:
             if self._js is not None:
                 return self._js
@@ -86,7 +98,11 @@ class NatsRelay:
                     f"relay {self.url}: cannot connect ({type(exc).__name__}: {exc})"
                 ) from None
             self._js = js
-            self._consume(f"redline.v1.{self._fp}.answers", f"rl-{self._fp}-answers", self._take_answer)
+            answers = self._consume(
+                f"redline.v1.{self._fp}.answers", f"rl-{self._fp}-answers", self._take_answer
+            )
+            task = asyncio.get_running_loop().create_task(_logged(answers, f"relay {self.url}: answers"))
+            self._tasks.add(task)
             return js
 
     async def _drop(self) -> None:
@@ -95,29 +111,31 @@ class NatsRelay:
                 await self._nc.close()
         self._nc = self._js = None
 
-    def _consume(self, subject: str, durable: str, handle: Callable[[Any], Awaitable[None]]) -> None:
-        async def loop() -> None:
+    async def _consume(self, subject: str, durable: str, handle: Callable[[Any], Awaitable[None]]) -> None:
+        """Take messages on ``subject`` and hand each to ``handle``, until cancelled."""
+        try:
             sub = await self._js.pull_subscribe(
                 subject, durable=durable, stream=STREAM, config=ConsumerConfig(ack_wait=30)
             )
-            while True:
+        except (NatsError, JetStreamError, TimeoutError, AttributeError) as exc:  # Attribute: dropped
+            raise TransportError(
+                f"relay {self.url}: cannot subscribe ({type(exc).__name__}: {exc})"
+            ) from None
+        while True:
+            try:
+                messages = await sub.fetch(batch=16, timeout=1)
+            except (TimeoutError, NatsError):
+                continue
+            for msg in messages:
                 try:
-                    messages = await sub.fetch(batch=16, timeout=1)
-                except (TimeoutError, NatsError):
-                    continue
-                for msg in messages:
-                    try:
-                        await handle(msg)
-                    except Exception:
-                        log.exception("relay %s: handling a message on %s failed", self.url, subject)
-                    await msg.ack()
-
-        task = asyncio.get_running_loop().create_task(loop())
-        self._tasks.add(task)
+                    await handle(msg)
+                except Exception:
+                    log.exception("relay %s: handling a message on %s failed", self.url, subject)
+                await msg.ack()
 
     async def serve_inbox(self, handle_batch: BatchHandler) -> None:
-        """Take batches addressed to this station from the relay and answer each."""
-        await self._connect()
+        """Take batches addressed to this station from the relay and answer each, until cancelled."""
+        await self.connect()
 
         async def take_batch(msg: Any) -> None:
             headers = msg.headers or {}
@@ -133,7 +151,8 @@ class NatsRelay:
                 answer_to, answer, headers={FROM: self._me_id, CORRELATION: correlation}, stream=STREAM
             )
 
-        self._consume(f"redline.v1.{self._fp}.in", f"rl-{self._fp}-in", take_batch)
+        log.info("taking batches from relay %s", self.url)
+        await self._consume(f"redline.v1.{self._fp}.in", f"rl-{self._fp}-in", take_batch)
 
     async def _take_answer(self, msg: Any) -> None:
         headers = msg.headers or {}
@@ -144,7 +163,7 @@ class NatsRelay:
             await self.on_late_answer(headers[FROM], msg.data)
 
     async def deliver(self, peer_fingerprint: str, body: bytes) -> bytes:
-        js = await self._connect()
+        js = await self.connect()
         correlation = uuid.uuid4().hex
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._waiting[correlation] = answer
@@ -174,3 +193,77 @@ class NatsRelay:
                 await task
         self._tasks.clear()
         await self._drop()
+
+
+class RelayInbox:
+    """Batches addressed to this station, taken from one relay it lists in its card."""
+
+    def __init__(self, relay: NatsRelay, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.url = relay.url
+        self._relay = relay
+        self._clock = clock
+
+    async def run(self, handle_batch: BatchHandler) -> None:
+        """Serve until cancelled; while the relay is away, try again every ``INBOX_RETRY_SECONDS``."""
+        while True:
+            try:
+                await self._relay.serve_inbox(handle_batch)
+            except TransportError as exc:
+                log.warning("%s; retrying in %.0f s", exc.message, INBOX_RETRY_SECONDS)
+            except Exception:
+                # The inbox lives in the station's task group: a fault here must not stop the station.
+                log.exception("relay %s: the inbox failed; retrying in %.0f s", self.url, INBOX_RETRY_SECONDS)
+            await self._clock.sleep(INBOX_RETRY_SECONDS)
+
+
+class NatsRelayTransport:
+    """The ``nats`` path transport: store-and-forward through the relays named in peers' cards."""
+
+    def __init__(self, me_id: str, my_fingerprint: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        self._me_id, self._fp = me_id, my_fingerprint
+        self._clock = clock
+        self._relays: dict[str, NatsRelay] = {}
+        self._on_late_answer: AnswerHandler | None = None
+
+    def _relay(self, url: str) -> NatsRelay:
+        if url not in self._relays:
+            self._relays[url] = NatsRelay(url, self._me_id, self._fp)
+            self._relays[url].on_late_answer = self._late_answer
+        return self._relays[url]
+
+    async def _late_answer(self, peer_id: str, answer: bytes) -> None:
+        if self._on_late_answer is not None:
+            await self._on_late_answer(peer_id, answer)
+
+    def route_late_answers(self, handler: AnswerHandler) -> None:
+        self._on_late_answer = handler
+
+    def inbox(self, url: str) -> RelayInbox:
+        return RelayInbox(self._relay(url), self._clock)
+
+    async def send(self, peer: PeerRecord, url: str, body: bytes) -> bytes:
+        answer = await self._relay(url).deliver(station_fingerprint(peer.signing_key), body)
+        refusal = _relay_refusal(answer)
+        if refusal:
+            raise RemoteProtocolError(f"{peer.station_id} refused the batch (via relay): {refusal}")
+        return answer
+
+    async def close(self) -> None:
+        for relay in self._relays.values():
+            await relay.close()
+        self._relays.clear()
+
+
+def _relay_refusal(answer: bytes) -> str | None:
+    try:
+        error = json.loads(answer).get("error")
+    except (ValueError, AttributeError):
+        return "the answer is not JSON"
+    return f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else None
+
+
+async def _logged(work: Awaitable[None], what: str) -> None:
+    try:
+        await work
+    except TransportError as exc:
+        log.warning("%s stopped: %s", what, exc.message)

@@ -17,7 +17,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 ASGIApp = Any
 
 
-def _with_client_cert(app: ASGIApp, der: bytes | None) -> ASGIApp:
+def with_client_cert(app: ASGIApp, der: bytes | None) -> ASGIApp:
+    """``app``, seeing ``der`` as the client certificate of every HTTP request it serves."""
+
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             scope = {**scope, "extensions": {**scope.get("extensions", {}), "tls": {"client_cert_der": der}}}
@@ -31,4 +33,4 @@ class ClientCertProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        self.app = _with_client_cert(self.app, der)
+        self.app = with_client_cert(self.app, der)
