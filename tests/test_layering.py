@@ -6,9 +6,9 @@ machines) use the standard library and each other only in that order;
 and ``cli`` are the outermost shells. ``web`` reaches the station only through
 services (never ``store``, ``transport`` or ``runtime``) and the geo engine only
 through ``redline.geo``'s exported names and ``redline.geo.formats``; services
-reach storage and the network only through the Protocols in ``services.ports``. Every import counts, including those
-inside functions and ``if TYPE_CHECKING:`` blocks, and
-``importlib.import_module("...")`` with a literal name.
+reach storage and the network only through the Protocols in ``services.ports``.
+Every import counts, including those inside functions and ``if TYPE_CHECKING:``
+blocks, and ``importlib.import_module("...")`` with a literal name.
 """
 
 from __future__ import annotations
