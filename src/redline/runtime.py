@@ -273,8 +273,9 @@ class Station:
             changes = ChangeFeed()
             _listen_for_commits(self.store, changes.bump)
             console = ConsoleStore(self.store)
+            status = _StationLinks(self)
             links = LinkQueries(
-                self.store, self.peers, _StationLinks(self), self.me.station_id, self.me.config.ack_deadlines
+                self.store, self.peers, status, self.me.station_id, self.me.config.ack_deadlines
             )
             self._services = StationServices(
                 station=StationInfo(
@@ -287,7 +288,7 @@ class Station:
                 messaging=self.messaging,
                 messages=MessageQueries(self.store, console, self.me.station_id),
                 links=links,
-                link_commands=LinkCommands(links, self.store, self.outbox, _StationLinks(self)),
+                link_commands=LinkCommands(links, self.store, self.outbox, status),
                 deconfliction=self.deconfliction,
                 notices=NoticeQueries(self.notices, self.deconfliction, self.me.station_id),
                 console=ConsoleService(console, self.store),
