@@ -3,9 +3,12 @@
 Layers, innermost first: ``domain`` (vocabulary) and ``protocol`` (pure state
 machines) use the standard library and each other only in that order;
 ``wire``/``crypto``/``store``/``transport``/``services`` sit around them; ``web``
-and ``cli`` are the outermost shells. Every import counts, including those
-inside functions and ``if TYPE_CHECKING:`` blocks, and
-``importlib.import_module("...")`` with a literal name.
+and ``cli`` are the outermost shells. ``web`` reaches the station only through
+services (never ``store``, ``transport`` or ``runtime``) and the geo engine only
+through ``redline.geo``'s exported names and ``redline.geo.formats``; services
+reach storage and the network only through the Protocols in ``services.ports``.
+Every import counts, including those inside functions and ``if TYPE_CHECKING:``
+blocks, and ``importlib.import_module("...")`` with a literal name.
 """
 
 from __future__ import annotations
@@ -153,6 +156,55 @@ def test_geo_is_a_pure_engine() -> None:
     )
 
 
+# What the web layer may use of the geo engine: the names ``redline.geo`` exports (its
+# ``__all__``: the notice model, parsing, drawing for the map) and the public functions of the
+# exchange formats (``redline.geo.formats.*``). The engine's modules (``model``, ``shapes``,
+# ``index``, ...) are its own business, and so is the geometry stack under it.
+GEO_FORMATS = "redline.geo.formats"
+
+
+def geo_exports() -> set[str]:
+    tree = ast.parse((PACKAGE / "geo" / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, list)
+            return {str(name) for name in value}
+    raise AssertionError("redline.geo has no __all__")
+
+
+def is_public_geo(target: str) -> bool:
+    if target == "redline.geo":
+        return True
+    if within(target, GEO_FORMATS):
+        return not any(part.startswith("_") for part in target.split("."))
+    return target.removeprefix("redline.geo.") in geo_exports()
+
+
+def test_geo_exports_what_web_uses() -> None:
+    assert {"Notice", "drawn_shapes", "reference_longitude"} <= geo_exports()
+    assert is_public_geo("redline.geo.Notice") and is_public_geo("redline.geo.formats.notam.to_notam")
+    assert not is_public_geo("redline.geo.shapes") and not is_public_geo("redline.geo.model.Notice")
+
+
+def test_web_uses_geo_through_its_public_names_only() -> None:
+    bad = sorted(
+        {
+            str(imp)
+            for imp in all_imports()
+            if within(imp.module, "redline.web")
+            and within(imp.target, "redline.geo")
+            and not is_public_geo(imp.target)
+        }
+    )
+    assert not bad, (
+        "redline.web may import from redline.geo only the names in redline.geo.__all__ and "
+        "redline.geo.formats.*:\n" + "\n".join(bad)
+    )
+
+
 @pytest.mark.parametrize(
     ("source", "targets", "exempt"),
     [
@@ -160,6 +212,10 @@ def test_geo_is_a_pure_engine() -> None:
         ("redline", ("redline.web",), ("redline.web", "redline.cli")),
         ("redline.transport", ("redline.services",), ()),
         ("redline.store", ("redline.services", "redline.web"), ()),
+        # Web handlers get services (commands and queries), never the store or the running station;
+        # geodesy happens in redline.geo, not in the web layer.
+        ("redline.web", ("redline.store", "redline.runtime", "redline.transport"), ()),
+        ("redline.web", ("numpy", "shapely", "pyproj"), ()),
         # `redline init` (services.station) creates the database; every other service goes through ports.
         (
             "redline.services",
@@ -172,6 +228,8 @@ def test_geo_is_a_pure_engine() -> None:
         "web-only-from-web-and-cli",
         "transport-not-services",
         "store-not-services-or-web",
+        "web-through-services-only",
+        "web-does-no-geometry",
         "services-through-ports-only",
     ],
 )

@@ -12,7 +12,8 @@ import asyncio
 import json
 import logging
 import ssl
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, UnverifiedPeer
+from redline.services.accounts import AccountService
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
+from redline.services.changes import ChangeFeed
 from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
@@ -31,7 +34,18 @@ from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
 from redline.services.outbox import Committed, OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
+from redline.services.queries import (
+    ConsoleService,
+    LinkCommands,
+    LinkEndpoint,
+    LinkQueries,
+    MessageQueries,
+    NoticeQueries,
+    StationInfo,
+    StationServices,
+)
 from redline.services.station import StationIdentity, load_identity
+from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
 from redline.store.sql import Store
 from redline.transport.failover import FailoverTransport
@@ -62,6 +76,7 @@ class Station:
         self._trusted: set[str] = set()
         self.link_tls: ssl.SSLContext = server_context(str(me.files.tls_cert), str(me.files.tls_key), [])
         self._tasks: asyncio.TaskGroup | None = None
+        self._services: StationServices | None = None
         transport.route_late_answers(self._relay_answer)
 
     @classmethod
@@ -148,6 +163,8 @@ class Station:
 
     def _on_transition(self, peer_id: str, transition: Transition) -> None:
         at = format_ts(utc_now())
+        if self._services is not None:
+            self._services.changes.bump()  # a link's state is in memory: live pages look again
         if transition.after in (LinkState.DEGRADED, LinkState.DOWN):
             log.warning("ALARM link to %s is %s: %s", peer_id, transition.after.value, transition.reason)
             self._spawn(
@@ -233,3 +250,80 @@ class Station:
                 tasks.create_task(tester.run())
             for server in servers:
                 tasks.create_task(server)
+
+    # -- what the web layer gets ---------------------------------------------------
+
+    def services(self) -> StationServices:
+        """The services web handlers and console pages use (built once, on first use)."""
+        if self._services is None:
+            changes = ChangeFeed()
+            _listen_for_commits(self.store, changes.bump)
+            console = ConsoleStore(self.store)
+            status = _StationLinks(self)
+            links = LinkQueries(
+                self.store, self.peers, status, self.me.station_id, self.me.config.ack_deadlines
+            )
+            self._services = StationServices(
+                station=StationInfo(
+                    station_id=self.me.station_id,
+                    name=self.me.config.name,
+                    deadlines={p.value: str(d) for p, d in self.me.config.deadlines().items()},
+                ),
+                auth=self.auth,
+                accounts=AccountService(console),
+                messaging=self.messaging,
+                messages=MessageQueries(self.store, console, self.me.station_id),
+                links=links,
+                link_commands=LinkCommands(links, self.store, self.outbox, status),
+                deconfliction=self.deconfliction,
+                notices=NoticeQueries(self.notices, self.deconfliction, self.me.station_id),
+                console=ConsoleService(console, self.store),
+                changes=changes,
+            )
+        return self._services
+
+    def link_endpoint(self) -> LinkEndpoint:
+        return LinkEndpoint(self.me.station_id, self.peer_for_certificate, self.inbound)
+
+
+class _StationLinks:
+    """The running station's links, as ``services.queries.LinkStatus``."""
+
+    def __init__(self, station: Station) -> None:
+        self._station = station
+
+    def tests(self, peer_id: str) -> dict[str, Any] | None:
+        tester = self._station.testers.get(peer_id)
+        return tester.status() if tester else None
+
+    def delivery(self, peer_id: str) -> dict[str, Any] | None:
+        worker = self._station.workers.get(peer_id)
+        return worker.status() if worker else None
+
+    def queue_depth(self, peer_id: str) -> int | None:
+        worker = self._station.workers.get(peer_id)
+        return worker.cursor.pending if worker else None
+
+    def paths(self, peer: PeerRecord) -> list[dict[str, Any]]:
+        return self._station.transport.path_status(peer)
+
+    async def send_test(self, peer_id: str) -> str | None:
+        tester = self._station.testers.get(peer_id)
+        return await tester.send_test() if tester else None
+
+
+def _listen_for_commits(store: Store, callback: Callable[[], None]) -> None:
+    """``store.add_commit_listener(callback)``; until the store has it, a shim around ``store.write``."""
+    add = getattr(store, "add_commit_listener", None)
+    if add is not None:
+        add(callback)
+        return
+    write = store.write
+
+    @asynccontextmanager
+    async def write_and_tell() -> AsyncIterator[Any]:
+        async with write() as tx:
+            yield tx
+        callback()
+
+    setattr(store, "write", write_and_tell)  # noqa: B010 -- the shim replaces one instance's method

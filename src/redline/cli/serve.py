@@ -31,7 +31,7 @@ async def serve(data_dir: Path) -> None:
     cfg = station.me.config
     api = _Server(
         uvicorn.Config(
-            create_api_app(station),
+            create_api_app(station.services()),
             host=cfg.api_host,
             port=cfg.api_port,
             lifespan="off",
@@ -42,7 +42,7 @@ async def serve(data_dir: Path) -> None:
     )
     link = _Server(
         uvicorn.Config(
-            create_link_app(station),
+            create_link_app(station.link_endpoint()),
             host=cfg.link_host,
             port=cfg.link_port,
             lifespan="off",

@@ -9,10 +9,12 @@ them, ``nearness`` measures the geodesic distance between cores exactly
 pair, and ``index.ConflictIndex`` keeps every live notice in STRtrees over
 buffered lon/lat bounds, with time and altitude prefilters in numpy arrays.
 ``formats`` imports and exports ICAO NOTAM text, GeoJSON and ASTM F3548
-volumes. See docs/deconfliction.md.
+volumes. ``drawing`` turns notices into points a web map joins. See
+docs/deconfliction.md.
 """
 
 from redline.geo.codec import parse_notice
+from redline.geo.drawing import drawn_point, drawn_shapes, reference_longitude
 from redline.geo.model import (
     ActivityType,
     AltitudeBand,
@@ -43,5 +45,8 @@ __all__ = [
     "PolygonVolume",
     "TimeWindow",
     "Volume",
+    "drawn_point",
+    "drawn_shapes",
     "parse_notice",
+    "reference_longitude",
 ]

@@ -1,36 +1,37 @@
-"""ASGI app factories: the operator API app and the link app of one station."""
+"""ASGI app factories: the operator API app and the link app of one station.
+
+Both take services, never the store or the running station: handlers find
+them in ``request.app.state.services`` (a ``StationServices``) or
+``request.app.state.link`` (a ``LinkEndpoint``).
+"""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
 from redline.errors import RedlineError
-from redline.runtime import Station
-from redline.services.accounts import AccountService
-from redline.store.console import ConsoleStore
+from redline.services.queries import LinkEndpoint, StationServices
 from redline.web import api, link, links, notices
 from redline.web.console import routes as console_routes
-from redline.web.console.live import ChangeFeed
 from redline.web.errors import redline_error_handler, unexpected_error_handler
 
 
-def _app(station: Station, routes: list[object]) -> Starlette:
-    app = Starlette(
-        routes=routes,  # type: ignore[arg-type]
+def _app(routes: list[BaseRoute]) -> Starlette:
+    return Starlette(
+        routes=routes,
         exception_handlers={RedlineError: redline_error_handler, Exception: unexpected_error_handler},
     )
-    app.state.station = station
-    return app
 
 
-def create_api_app(station: Station) -> Starlette:
+def create_api_app(services: StationServices) -> Starlette:
     """The operator API under /api/v1 and the console at /, on one server."""
-    app = _app(station, [*api.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES])
-    app.state.console_store = ConsoleStore(station.store)
-    app.state.accounts = AccountService(app.state.console_store)
-    app.state.feed = ChangeFeed(station, app.state.console_store)
+    app = _app([*api.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES])
+    app.state.services = services
     return app
 
 
-def create_link_app(station: Station) -> Starlette:
-    return _app(station, list(link.ROUTES))
+def create_link_app(endpoint: LinkEndpoint) -> Starlette:
+    app = _app(list(link.ROUTES))
+    app.state.link = endpoint
+    return app

@@ -8,9 +8,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.runtime import Station
 from redline.services.inbound import MAX_BODY_BYTES
+from redline.services.queries import LinkEndpoint
 from redline.web.requests import read_body
+
+
+def _endpoint(request: Request) -> LinkEndpoint:
+    endpoint: LinkEndpoint = request.app.state.link
+    return endpoint
 
 
 def _client_cert(request: Request) -> bytes | None:
@@ -20,18 +25,18 @@ def _client_cert(request: Request) -> bytes | None:
 
 
 async def receive_envelopes(request: Request) -> JSONResponse:
-    station: Station = request.app.state.station
+    endpoint = _endpoint(request)
     # Who is calling is settled before a byte of the body is read.
-    peer = station.peer_for_certificate(_client_cert(request))
+    peer = endpoint.peer_for_certificate(_client_cert(request))
     raw = await read_body(request, MAX_BODY_BYTES)
-    answer = await station.inbound.receive(peer, raw)
+    answer = await endpoint.inbound.receive(peer, raw)
     return JSONResponse(answer.body, status_code=409 if answer.equivocation else 200)
 
 
 async def ping(request: Request) -> JSONResponse:
-    station: Station = request.app.state.station
-    peer = station.peer_for_certificate(_client_cert(request))
-    return JSONResponse({"station": station.me.station_id, "peer": peer.station_id})
+    endpoint = _endpoint(request)
+    peer = endpoint.peer_for_certificate(_client_cert(request))
+    return JSONResponse({"station": endpoint.station_id, "peer": peer.station_id})
 
 
 ROUTES = [

@@ -11,54 +11,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from redline.domain.clock import format_ts, utc_now
 from redline.domain.names import check_station_id
-from redline.errors import InputError, NotFound
+from redline.errors import InputError
 from redline.geo import ActivityType, Notice
 from redline.geo.formats.f3548 import from_volume4d, to_volume4d
 from redline.geo.formats.geojson import from_geojson, to_geojson
 from redline.geo.formats.notam import parse_notam, to_notam
-from redline.runtime import Station
-from redline.services.deconfliction import stored_notice
-from redline.services.ports import Row
+from redline.services.queries import StationServices
 from redline.web.requests import read_body, read_json_object
+from redline.web.services import operator_of, services_of
 
 MAX_NOTICE_BODY = 2 * 1024 * 1024  # a notice may carry up to 10,000 vertices per polygon
 MAX_IMPORT_BODY = 8 * 1024 * 1024
 FORMATS = ("geojson", "f3548", "notam")
-IN_FORCE_STATES = ("active", "amended")
 DEFAULT_LIST = 1000
 MAX_LIST = 100_000
 
 
-def _station(request: Request) -> Station:
-    station: Station = request.app.state.station
-    return station
-
-
-def notice_view(row: Row) -> dict[str, Any]:
-    return {
-        **json.loads(row["body"]),
-        "state": row["state"],
-        "version": row["version"],
-        "updated_at": row["updated_at"],
-        "updated_by": row["updated_by"],
-        "ours": None,  # set by the caller, who knows the station
-    }
-
-
-def in_force(row: Row, now: str) -> bool:
-    """In force now: live, started, and not ended (or permanent)."""
-    return (
-        row["state"] in IN_FORCE_STATES
-        and row["starts_at"] <= now
-        and (row["ends_at"] is None or row["ends_at"] >= now)
-    )
-
-
 async def list_notices(request: Request) -> JSONResponse:
-    station = _station(request)
-    await station.auth.authenticate(request.headers.get("authorization"))
+    await operator_of(request)
     party = request.query_params.get("party")
     if party is not None:
         check_station_id(party, "party")
@@ -70,70 +41,44 @@ async def list_notices(request: Request) -> JSONResponse:
     flag = request.query_params.get("in_force")
     if flag not in (None, "true", "false"):
         raise InputError("in_force: expected true or false")
-    now = format_ts(utc_now())
-    rows = await station.notices.notices(
-        party=party, states=states, limit=int(raw_limit), in_force_at=now if flag == "true" else None
-    )
-    views = []
-    for row in rows:
-        view = notice_view(row)
-        view["ours"] = row["party"] == station.me.station_id
-        view["in_force"] = in_force(row, now)
-        views.append(view)
-    by_party: dict[str, int] = {}
-    for row in rows:
-        by_party[row["party"]] = by_party.get(row["party"], 0) + 1
-    return JSONResponse({"notices": views, "count": len(views), "by_party": by_party, "at": now})
-
-
-async def _one(station: Station, notice_id: str) -> Row:
-    row = await station.notices.notice(notice_id)
-    if row is None:
-        raise NotFound(f"no notice {notice_id!r}")
-    return row
+    body = await services_of(request).notices.notices(party, states, int(raw_limit), flag == "true")
+    return JSONResponse(body)
 
 
 async def get_notice(request: Request) -> JSONResponse:
-    station = _station(request)
-    await station.auth.authenticate(request.headers.get("authorization"))
-    row = await _one(station, request.path_params["notice_id"])
-    conflicts = await station.notices.open_conflicts(involving=row["id"])
-    view = notice_view(row)
-    view["ours"] = row["party"] == station.me.station_id
-    view["conflicts"] = [json.loads(c["detail"]) for c in conflicts]
-    return JSONResponse(view)
+    await operator_of(request)
+    return JSONResponse(await services_of(request).notices.notice(request.path_params["notice_id"]))
 
 
-async def _answer(station: Station, notice: Notice, status: int) -> JSONResponse:
-    conflicts = [station.deconfliction.detail(c) for c in station.deconfliction.index.conflicts_of(notice.id)]
-    body = {"notice": notice.to_json(), "conflicts": conflicts}
+def _answer(services: StationServices, notice: Notice, status: int) -> JSONResponse:
+    body = {"notice": notice.to_json(), "conflicts": services.notices.conflicts_of(notice)}
     return JSONResponse(body, status_code=status, headers={"Location": f"/api/v1/notices/{notice.id}"})
 
 
 async def file_notice(request: Request) -> JSONResponse:
-    station = _station(request)
-    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    services = services_of(request)
+    operator = await operator_of(request)
     data = await _json(request, MAX_NOTICE_BODY)
-    notice = await station.deconfliction.file(operator, data)
-    return await _answer(station, notice, 201)
+    notice = await services.deconfliction.file(operator, data)
+    return _answer(services, notice, 201)
 
 
 async def amend_notice(request: Request) -> JSONResponse:
-    station = _station(request)
-    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    services = services_of(request)
+    operator = await operator_of(request)
     data = await _json(request, MAX_NOTICE_BODY)
-    notice = await station.deconfliction.amend(operator, request.path_params["notice_id"], data)
-    return await _answer(station, notice, 200)
+    notice = await services.deconfliction.amend(operator, request.path_params["notice_id"], data)
+    return _answer(services, notice, 200)
 
 
 async def cancel_notice(request: Request) -> JSONResponse:
-    station = _station(request)
-    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    services = services_of(request)
+    operator = await operator_of(request)
     data = await read_json_object(request, 8 * 1024, set(), {"reason"})
-    notice = await station.deconfliction.cancel(
+    notice = await services.deconfliction.cancel(
         operator, request.path_params["notice_id"], data.get("reason", "")
     )
-    return await _answer(station, notice, 200)
+    return _answer(services, notice, 200)
 
 
 async def _json(request: Request, limit: int) -> object:
@@ -145,26 +90,12 @@ async def _json(request: Request, limit: int) -> object:
 
 
 async def list_conflicts(request: Request) -> JSONResponse:
-    station = _station(request)
-    await station.auth.authenticate(request.headers.get("authorization"))
+    await operator_of(request)
     state = request.query_params.get("state", "open")
     if state not in ("open", "closed", "all"):
         raise InputError("state: expected open, closed or all")
-    rows = await station.notices.conflicts(None if state == "all" else state)
-    return JSONResponse(
-        {
-            "conflicts": [
-                {
-                    **json.loads(r["detail"]),
-                    "state": r["state"],
-                    "opened_at": r["opened_at"],
-                    "updated_at": r["updated_at"],
-                    "closed_at": r["closed_at"],
-                }
-                for r in rows
-            ]
-        }
-    )
+    conflicts = await services_of(request).notices.conflicts(None if state == "all" else state)
+    return JSONResponse({"conflicts": conflicts})
 
 
 def _format(request: Request) -> str:
@@ -176,11 +107,11 @@ def _format(request: Request) -> str:
 
 async def import_notices(request: Request) -> JSONResponse:
     """File notices from GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text, as our own."""
-    station = _station(request)
-    operator = await station.auth.authenticate(request.headers.get("authorization"))
+    services = services_of(request)
+    operator = await operator_of(request)
     fmt = _format(request)
     raw = await read_body(request, MAX_IMPORT_BODY)
-    parsed = _parse_import(fmt, raw, station.me.station_id)
+    parsed = _parse_import(fmt, raw, services.station.station_id)
     # Everything is parsed and checked before anything is filed: a bad notice files none.
     batch = []
     for notice in parsed:
@@ -188,7 +119,7 @@ async def import_notices(request: Request) -> JSONResponse:
         if fields.get("state") not in ("draft", "active"):
             fields["state"] = "active"
         batch.append(fields)
-    filed = [await station.deconfliction.file(operator, fields) for fields in batch]
+    filed = [await services.deconfliction.file(operator, fields) for fields in batch]
     return JSONResponse({"notices": [n.to_json() for n in filed], "count": len(filed)}, status_code=201)
 
 
@@ -247,14 +178,12 @@ def _parse_import(fmt: str, raw: bytes, me: str) -> list[Notice]:
 
 
 async def export_notices(request: Request) -> Response:
-    station = _station(request)
-    await station.auth.authenticate(request.headers.get("authorization"))
+    await operator_of(request)
     fmt = _format(request)
     party = request.query_params.get("party")
     if party is not None:
         check_station_id(party, "party")
-    rows = await station.notices.notices(party=party, states=IN_FORCE_STATES)
-    notices = [stored_notice(r) for r in rows]
+    notices = await services_of(request).notices.in_force(party)
     if fmt == "geojson":
         return JSONResponse(to_geojson(notices), media_type="application/geo+json")
     # NOTAM and F3548 cannot carry every notice (corridors, several volumes, permanent windows):

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import format_ts
 from redline.domain.messages import Precedence
 from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
@@ -36,10 +36,9 @@ from redline.web.console.security import (
     require_session,
     set_login_cookie,
     set_session_cookie,
-    station_of,
 )
-from redline.web.console.views import message_view, sort_for_watch
 from redline.web.errors import status_for
+from redline.web.services import services_of
 
 MAX_FORM_BYTES = 64 * 1024
 BOX_LIMIT = 100
@@ -143,22 +142,15 @@ async def logout(request: Request) -> Response:
 
 async def traffic_context(request: Request, session: Session, lang: str) -> dict[str, Any]:
     """Inbox, outbox, alarm and escalations: the initial page and every live update share this."""
-    station = station_of(request)
-    now = utc_now()
-    console = request.app.state.console_store
+    services = services_of(request)
+    now = services.clock.now()
     boxes: dict[str, list[Any]] = {}
     for box in ("inbound", "outbound"):
-        rows = await station.store.messages(
-            box, BOX_LIMIT, kinds=("text", "phrase", "conflict_alert", "service")
-        )
-        translated = await console.translations([r["id"] for r in rows])
-        boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r["id"])) for r in rows])
+        boxes[box] = await services.messages.watch_box(box, BOX_LIMIT, lang, now)
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
         # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.
-        escalations = [
-            {**r, "peer": r["peer_id"]} for r in await station.store.escalations(20) if r["acked_at"] is None
-        ]
+        escalations = await services.messages.open_escalations(20)
     return {
         "inbox": boxes["inbound"],
         "outbox": boxes["outbound"],
@@ -196,7 +188,7 @@ def _phrase_choices(lang: str) -> list[dict[str, Any]]:
 async def _compose_page(
     request: Request, session: Session, error: str | None = None, status: int = 200, **values: Any
 ) -> Response:
-    peers = [p for p in await station_of(request).store.peers() if p.verified]
+    peers = await services_of(request).links.verified_peers()
     lang = language_of(request, session)
     return page(
         request,
@@ -221,7 +213,7 @@ async def compose_form(request: Request) -> Response:
 @console_errors
 async def compose(request: Request) -> Response:
     session, form = await session_and_form(request, *SENDERS, what="send messages")
-    station = station_of(request)
+    messaging = services_of(request).messaging
     mode = field(form, "mode")
     values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode")}
     try:
@@ -232,11 +224,11 @@ async def compose(request: Request) -> Response:
             for param in phrase.params:
                 raw = field(form, f"param.{param.name}").strip()
                 params[param.name] = _typed(raw, param.type)
-            message_id = await station.messaging.send_phrase(
+            message_id = await messaging.send_phrase(
                 session.operator, field(form, "to"), field(form, "precedence"), code, params
             )
         else:
-            message_id = await station.messaging.send_text(
+            message_id = await messaging.send_text(
                 session.operator,
                 field(form, "to"),
                 field(form, "precedence"),
@@ -269,9 +261,8 @@ def _typed(raw: str, kind: str) -> object:
 @console_errors
 async def message(request: Request) -> Response:
     session = await require_session(request)
-    row = await station_of(request).messaging.get(request.path_params["message_id"])
-    translation = await request.app.state.console_store.translation(row["id"])
-    view = message_view(row, language_of(request, session), utc_now(), translation)
+    messages = services_of(request).messages
+    view = await messages.message(request.path_params["message_id"], language_of(request, session))
     return page(request, "message.html", session, m=view, languages=LANGUAGES)
 
 
@@ -279,7 +270,7 @@ async def message(request: Request) -> Response:
 async def acknowledge(request: Request) -> Response:
     session, _form = await session_and_form(request, *SENDERS, what="acknowledge messages")
     message_id = request.path_params["message_id"]
-    await station_of(request).messaging.acknowledge(session.operator, message_id)
+    await services_of(request).messaging.acknowledge(session.operator, message_id)
     if request.headers.get("x-requested-with") == "fetch":
         return Response(status_code=204, headers=HEADERS)
     return redirect(f"/messages/{message_id}")
@@ -288,34 +279,23 @@ async def acknowledge(request: Request) -> Response:
 @console_errors
 async def translate(request: Request) -> Response:
     session, form = await session_and_form(request, *SENDERS, what="attach translations")
-    row = await station_of(request).messaging.get(request.path_params["message_id"])
-    if row["direction"] != "inbound" or row["kind"] != "text":
+    services = services_of(request)
+    row = await services.messages.message(request.path_params["message_id"], signed_receipt=False)
+    if row.direction != "inbound" or row.kind != "text":
         raise InputError("only a received free-text message takes a translation")
     text = field(form, "text").strip()
     if not text or len(text) > 16_000 or "\x00" in text:
         raise InputError("translation: enter 1 to 16,000 characters of text")
     lang = check_lang(field(form, "lang"))
-    await request.app.state.console_store.save_translation(
-        row["id"], text, lang, session.operator.name, format_ts(utc_now())
-    )
-    return redirect(f"/messages/{row['id']}")
+    await services.console.translate(session.operator, row.id, text, lang)
+    return redirect(f"/messages/{row.id}")
 
 
 @console_errors
 async def certify(request: Request) -> Response:
     session, form = await session_and_form(request, Role.SUPERVISOR, Role.ADMIN, what="certify translations")
     message_id = request.path_params["message_id"]
-    console = request.app.state.console_store
-    current = await console.translation(message_id)
-    if current is None:
-        raise InputError(f"message {message_id} has no translation to certify")
-    if current["translated_by"] == session.operator.name:
-        raise Forbidden("a translation is certified by someone other than its translator")
-    ok = await console.certify_translation(
-        message_id, field(form, "translated_at"), session.operator.name, format_ts(utc_now())
-    )
-    if not ok:
-        raise InputError("the translation changed or was certified meanwhile; review it again")
+    await services_of(request).console.certify(session.operator, message_id, field(form, "translated_at"))
     return redirect(f"/messages/{message_id}")
 
 

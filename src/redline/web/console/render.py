@@ -17,7 +17,8 @@ from starlette.responses import HTMLResponse
 
 from redline.services.accounts import Session
 from redline.web.console.i18n import gettext_context, install_jinja, negotiate
-from redline.web.console.security import HEADERS, station_of
+from redline.web.console.security import HEADERS
+from redline.web.services import services_of
 
 ENV = install_jinja(
     jinja2.Environment(
@@ -46,7 +47,7 @@ def page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    station = station_of(request)
+    station = services_of(request).station
     lang = language_of(request, session)
     html = render_text(
         template,
@@ -54,8 +55,8 @@ def page(
         session=session,
         operator=session.operator if session else None,
         csrf=session.csrf_token if session else "",
-        station_id=station.me.station_id,
-        station_name=station.me.config.name,
+        station_id=station.station_id,
+        station_name=station.name,
         path=request.url.path,
         **context,
     )

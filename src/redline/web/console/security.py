@@ -18,8 +18,8 @@ from starlette.responses import Response
 
 from redline.domain.stations import Role
 from redline.errors import AuthError, Forbidden
-from redline.runtime import Station
 from redline.services.accounts import MAX_SESSION_SECONDS, AccountService, Session
+from redline.web.services import services_of
 
 SESSION_COOKIE = "redline_session"
 LOGIN_COOKIE = "redline_login"
@@ -49,14 +49,8 @@ class CsrfRejected(Forbidden):
     code = "csrf"
 
 
-def station_of(request: Request) -> Station:
-    station: Station = request.app.state.station
-    return station
-
-
 def accounts_of(request: Request) -> AccountService:
-    service: AccountService = request.app.state.accounts
-    return service
+    return services_of(request).accounts
 
 
 async def current_session(request: Request) -> Session | None:

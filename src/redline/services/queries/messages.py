@@ -1,0 +1,108 @@
+"""Read-only queries over the traffic: boxes, one message, transcripts, alarms, audit.
+
+Each answer is built from stored rows by the shared view in
+``services.views``; the state a message shows depends on the time, which
+comes from the injected clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from redline.domain.clock import SYSTEM_CLOCK, Clock
+from redline.domain.messages import MessageKind
+from redline.domain.names import check_message_id
+from redline.errors import NotFound
+from redline.services.ports import Row, StationStore
+from redline.services.views import MessageView, message_view, sort_for_watch
+
+# What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
+# state of the message they acknowledge, link tests on the link panel.
+BOX_KINDS = (
+    MessageKind.TEXT.value,
+    MessageKind.PHRASE.value,
+    MessageKind.CONFLICT_ALERT.value,
+    MessageKind.SERVICE.value,
+)
+EQUIVOCATION_FIELDS = ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")
+
+
+class TranslationReads(Protocol):
+    """Translations attached to received messages (``redline.store.console.ConsoleStore``)."""
+
+    async def translation(self, message_id: str) -> Row | None: ...
+    async def translations(self, message_ids: list[str]) -> dict[str, Row]: ...
+
+
+class MessageQueries:
+    def __init__(
+        self, store: StationStore, translations: TranslationReads, me_id: str, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self._store = store
+        self._translations = translations
+        self._me_id = me_id
+        self._clock = clock
+
+    async def _row(self, message_id: str) -> Row:
+        row = await self._store.message(check_message_id(message_id))
+        if row is None:
+            raise NotFound(f"no message {message_id}")
+        return row
+
+    async def box(
+        self, direction: str, limit: int, peer: str | None = None, kinds: Sequence[str] | None = None
+    ) -> list[MessageView]:
+        """Newest first, as the API lists them."""
+        rows = await self._store.messages(direction, limit, peer, kinds)
+        now = self._clock.now()
+        return [message_view(r, now) for r in rows]
+
+    async def watch_box(self, direction: str, limit: int, lang: str, now: datetime) -> list[MessageView]:
+        """A console box as seen at ``now``: with translations, in the reader's language, sorted
+        for the watch."""
+        rows = await self._store.messages(direction, limit, kinds=BOX_KINDS)
+        translated = await self._translations.translations([r["id"] for r in rows])
+        return sort_for_watch([message_view(r, now, lang, translated.get(r["id"])) for r in rows])
+
+    async def message(self, message_id: str, lang: str = "en", signed_receipt: bool = True) -> MessageView:
+        """One message with its translation and (unless not wanted) its signed receipt."""
+        row = await self._row(message_id)
+        receipt = None
+        if signed_receipt and row["receipt_id"]:
+            body = await self._store.receipt(row["receipt_id"])
+            receipt = json.loads(body) if body else None
+        translation = await self._translations.translation(row["id"])
+        return message_view(row, self._clock.now(), lang, translation, receipt)
+
+    async def transcript(self, peer: str) -> dict[str, Any]:
+        me = self._me_id
+
+        def chain(items: list[tuple[int, str, str]]) -> list[dict[str, Any]]:
+            return [{"seq": s, "prev": p, "digest": d} for s, p, d in items]
+
+        return {
+            "link": f"{me}<->{peer}",
+            f"{me}->{peer}": chain(await self._store.chain(peer, "outbound")),
+            f"{peer}->{me}": chain(await self._store.chain(peer, "inbound")),
+        }
+
+    async def alarms(self) -> dict[str, Any]:
+        rows = await self._store.equivocations()
+        link_alarms = await self._store.link_alarms()
+        return {
+            "equivocations": [{k: r[k] for k in EQUIVOCATION_FIELDS} for r in rows],
+            "link_alarms": link_alarms,
+            "escalations": await self._store.escalations(),
+            "active_link_alarms": [a for a in link_alarms if a["cleared_at"] is None],
+        }
+
+    async def open_escalations(self, limit: int) -> list[Row]:
+        """Escalated messages nobody acknowledged yet, with what the console's banner shows."""
+        rows = await self._store.escalations(limit)
+        return [{**r, "peer": r["peer_id"]} for r in rows if r["acked_at"] is None]
+
+    async def audit_log(self, limit: int = 200) -> list[Row]:
+        return [{**r, "detail": json.loads(r["detail"])} for r in await self._store.audit_log(limit)]

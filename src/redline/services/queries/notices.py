@@ -1,0 +1,143 @@
+"""Read-only queries over activity notices and the conflicts between them.
+
+Rows come from the notice store (``redline.store.notices.NoticeStore``) through
+:class:`NoticeReads`; the conflicts a notice has right now come from the live
+index of the :class:`~redline.services.deconfliction.Deconfliction` service.
+"Now" comes from the injected clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.errors import NotFound
+from redline.geo import Notice
+from redline.services.deconfliction import Deconfliction, stored_notice
+from redline.services.ports import Row
+
+IN_FORCE_STATES = ("active", "amended")
+
+
+class NoticeReads(Protocol):
+    async def notice(self, notice_id: str) -> Row | None: ...
+    async def notices(
+        self,
+        party: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+        in_force_at: str | None = None,
+    ) -> list[Row]: ...
+    async def open_conflicts(self, involving: str | None = None) -> list[Row]: ...
+    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[Row]: ...
+
+
+def notice_view(row: Row) -> dict[str, Any]:
+    return {
+        **json.loads(row["body"]),
+        "state": row["state"],
+        "version": row["version"],
+        "updated_at": row["updated_at"],
+        "updated_by": row["updated_by"],
+        "ours": None,  # set by the caller, who knows the station
+    }
+
+
+def in_force(row: Row, now: str) -> bool:
+    """In force now: live, started, and not ended (or permanent)."""
+    return (
+        row["state"] in IN_FORCE_STATES
+        and row["starts_at"] <= now
+        and (row["ends_at"] is None or row["ends_at"] >= now)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveNotices:
+    """What the deconfliction map shows: live notices (with their rows) and the open conflicts."""
+
+    now: str
+    rows: list[Row]
+    notices: list[Notice]
+    conflicts: list[dict[str, Any]]
+    truncated: bool
+
+
+class NoticeQueries:
+    def __init__(
+        self, store: NoticeReads, deconfliction: Deconfliction, me_id: str, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self._store = store
+        self._deconfliction = deconfliction
+        self._me_id = me_id
+        self._clock = clock
+
+    async def notices(
+        self, party: str | None, states: list[str] | None, limit: int, only_in_force: bool
+    ) -> dict[str, Any]:
+        now = format_ts(self._clock.now())
+        rows = await self._store.notices(
+            party=party, states=states, limit=limit, in_force_at=now if only_in_force else None
+        )
+        views = []
+        for row in rows:
+            view = notice_view(row)
+            view["ours"] = row["party"] == self._me_id
+            view["in_force"] = in_force(row, now)
+            views.append(view)
+        by_party: dict[str, int] = {}
+        for row in rows:
+            by_party[row["party"]] = by_party.get(row["party"], 0) + 1
+        return {"notices": views, "count": len(views), "by_party": by_party, "at": now}
+
+    async def notice(self, notice_id: str) -> dict[str, Any]:
+        row = await self._store.notice(notice_id)
+        if row is None:
+            raise NotFound(f"no notice {notice_id!r}")
+        conflicts = await self._store.open_conflicts(involving=row["id"])
+        view = notice_view(row)
+        view["ours"] = row["party"] == self._me_id
+        view["conflicts"] = [json.loads(c["detail"]) for c in conflicts]
+        return view
+
+    def conflicts_of(self, notice: Notice) -> list[dict[str, Any]]:
+        """The conflicts the live index finds for a notice just filed, amended or cancelled."""
+        deconfliction = self._deconfliction
+        return [deconfliction.detail(c) for c in deconfliction.index.conflicts_of(notice.id)]
+
+    async def conflicts(self, state: str | None) -> list[dict[str, Any]]:
+        """Conflicts in ``state`` (open or closed), or all of them when None."""
+        return [
+            {
+                **json.loads(r["detail"]),
+                "state": r["state"],
+                "opened_at": r["opened_at"],
+                "updated_at": r["updated_at"],
+                "closed_at": r["closed_at"],
+            }
+            for r in await self._store.conflicts(state)
+        ]
+
+    async def in_force(self, party: str | None) -> list[Notice]:
+        """Live notices (active or amended), for export."""
+        return [stored_notice(r) for r in await self._store.notices(party=party, states=IN_FORCE_STATES)]
+
+    async def live(self, limit: int) -> LiveNotices:
+        """Live notices not yet ended (at most ``limit``) and the open conflicts, for the map."""
+        now = format_ts(self._clock.now())
+        rows = [
+            r
+            for r in await self._store.notices(states=IN_FORCE_STATES)
+            if r["ends_at"] is None or r["ends_at"] >= now
+        ]
+        conflicts = [json.loads(r["detail"]) for r in await self._store.open_conflicts()]
+        return LiveNotices(
+            now=now,
+            rows=rows[:limit],
+            notices=[stored_notice(r) for r in rows[:limit]],
+            conflicts=conflicts,
+            truncated=len(rows) > limit,
+        )

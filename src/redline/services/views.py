@@ -1,0 +1,204 @@
+"""One view of a stored message, shared by the operator API (JSON) and the console (HTML).
+
+``message_view`` turns a stored row into a :class:`MessageView`: the fields
+every kind has are read once here; what depends on the kind (text and its
+language, a phrase rendered from the catalogue, a service action, a conflict
+alert, the notice or message another kind refers to) comes from
+``_kind_fields`` alone, the one place a new message kind adds its view.
+``message_json`` is the API's rendering of a view; the console's templates
+read the view's attributes. The state shown is the stored delivery state seen
+at ``now`` (a message past its deadline without acknowledgement is overdue).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from redline.domain.clock import parse_ts
+from redline.domain.messages import DeliveryState, MessageKind, Precedence, visible_state
+from redline.domain.phrases import LANGS, PhraseBody, Presentation, load_catalogue
+from redline.services.ports import Row
+
+PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
+
+
+@dataclass(frozen=True, slots=True)
+class KindFields:
+    """What one kind adds to a message's view: ``api`` for the JSON, the rest for the console."""
+
+    api: dict[str, Any]
+    text: str | None = None
+    lang: str | None = None
+    phrase: Presentation | None = None  # in the reader's language
+    service: str | None = None  # "action: reason", as one line
+    conflict: dict[str, Any] | None = None
+
+
+def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFields:
+    """The per-kind part of a message's view (the message kinds registry takes this over)."""
+    if kind is MessageKind.TEXT:
+        return KindFields({"text": body["text"], "lang": body["lang"]}, text=body["text"], lang=body["lang"])
+    if kind is MessageKind.PHRASE:
+        catalogue = load_catalogue()
+        phrase = PhraseBody.parse(body, catalogue)
+        shown = {code: catalogue.present(phrase, code) for code in LANGS}
+        api = {
+            **body,
+            "text": {code: p.text for code, p in shown.items()},  # None where our catalogue cannot render it
+            "catalogue_mismatch": shown["en"].version_mismatch,
+        }
+        mine = shown[lang] if lang in shown else catalogue.present(phrase, lang)
+        return KindFields({"phrase": api}, phrase=mine)
+    if kind is MessageKind.SERVICE:
+        line = f"{body['action']}: {body['reason']}" if body.get("reason") else body["action"]
+        api = {"action": body["action"], "reason": body["reason"], "by": body["by"]}
+        return KindFields(api, service=line)
+    if kind is MessageKind.CONFLICT_ALERT:
+        return KindFields({"conflict": body}, conflict=body)
+    if kind.is_notice:
+        return KindFields({"notice": body["notice"]["id"] if "notice" in body else body["notice_id"]})
+    return KindFields({"answers": body.get("ack_of") or body.get("test_of")})
+
+
+@dataclass(slots=True)
+class MessageView:
+    id: str
+    direction: str
+    peer: str
+    seq: int
+    kind: str
+    precedence: str
+    ts: str
+    state: str
+    deadline: str | None
+    created_by: str | None
+    digest: str
+    sent_at: str | None
+    delivered_at: str | None
+    receipt_id: str | None
+    acked_by: str | None
+    acked_at: str | None
+    ack_message_id: str | None
+    fields: KindFields
+    receipt: dict[str, Any] | None = None  # the signed receipt, when the caller loaded it
+    translation: Row | None = None
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str | None:
+        return self.fields.text
+
+    @property
+    def lang(self) -> str | None:
+        return self.fields.lang
+
+    @property
+    def phrase(self) -> Presentation | None:
+        return self.fields.phrase
+
+    @property
+    def service(self) -> str | None:
+        return self.fields.service
+
+    @property
+    def conflict(self) -> dict[str, Any] | None:
+        return self.fields.conflict
+
+    @property
+    def awaiting_ack(self) -> bool:
+        """Still needs a person at the receiving end to acknowledge it."""
+        return MessageKind(self.kind).needs_human_ack and self.acked_at is None
+
+    @property
+    def alarm(self) -> bool:
+        """A FLASH message we received that nobody here has acknowledged yet."""
+        return self.direction == "inbound" and self.precedence == "FLASH" and self.awaiting_ack
+
+
+def message_view(
+    row: Row,
+    now: datetime,
+    lang: str = "en",
+    translation: Row | None = None,
+    receipt: dict[str, Any] | None = None,
+) -> MessageView:
+    kind = MessageKind(row["kind"])
+    deadline = parse_ts(row["deadline"], "deadline") if row["deadline"] else None
+    state = visible_state(DeliveryState(row["state"]), kind, deadline, now)
+    view = MessageView(
+        id=row["id"],
+        direction=row["direction"],
+        peer=row["peer_id"],
+        seq=row["seq"],
+        kind=kind.value,
+        precedence=row["precedence"],
+        ts=row["ts"],
+        state=state.value,
+        deadline=row["deadline"],
+        created_by=row["created_by"],
+        digest=row["digest"],
+        sent_at=row["sent_at"],
+        delivered_at=row["delivered_at"],
+        receipt_id=row["receipt_id"],
+        acked_by=row["acked_by"],
+        acked_at=row["acked_at"],
+        ack_message_id=row["ack_message_id"],
+        fields=_kind_fields(kind, json.loads(row["body"]), lang),
+        receipt=receipt,
+        translation=translation,
+    )
+    if row.get("escalated_at"):
+        view.flags.append("escalated")
+    return view
+
+
+def message_json(view: MessageView) -> dict[str, Any]:
+    """The operator API's form of a message (docs/api.md)."""
+    result: dict[str, Any] = {
+        "id": view.id,
+        "direction": view.direction,
+        "peer": view.peer,
+        "seq": view.seq,
+        "kind": view.kind,
+        "precedence": view.precedence,
+        "ts": view.ts,
+        "state": view.state,
+        "deadline": view.deadline,
+        "created_by": view.created_by,
+        "digest": view.digest,
+        "sent_at": view.sent_at,
+        "delivered_at": view.delivered_at,
+        **view.fields.api,
+        "receipt": None,
+        "acknowledgement": None,
+    }
+    if view.receipt_id:
+        receipt: dict[str, Any] = {
+            "id": view.receipt_id,
+            "by": view.peer if view.direction == "outbound" else None,
+            "at": view.delivered_at,
+            "signature_verified": True,  # receipts are stored only after their signature checks out
+        }
+        if view.receipt is not None:
+            receipt["by"] = view.receipt["by"]
+            receipt["signed_at"] = view.receipt["at"]
+            receipt["signed"] = view.receipt
+        result["receipt"] = receipt
+    if view.acked_at:
+        result["acknowledgement"] = {
+            "by": view.acked_by,
+            "at": view.acked_at,
+            "message_id": view.ack_message_id,
+            # An outbound message's acknowledgement arrived in an envelope whose signature was checked.
+            "signature_verified": view.direction == "outbound",
+        }
+    return result
+
+
+def sort_for_watch(views: list[MessageView]) -> list[MessageView]:
+    """Unacknowledged traffic first, most urgent precedence first, then newest first."""
+    newest_first = sorted(views, key=lambda v: v.ts, reverse=True)
+    return sorted(newest_first, key=lambda v: (not v.awaiting_ack, PRECEDENCE_ORDER.get(v.precedence, 9)))
