@@ -19,7 +19,8 @@ from typing import Any
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.link_health import LinkState, Transition
-from redline.domain.messages import MessageKind, Precedence
+from redline.domain.messages import Direction, MessageKind
+from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, TransportError, UnknownPeer, UnverifiedPeer
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
@@ -33,7 +34,7 @@ from redline.services.outbox import Committed, OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.station import StationIdentity, load_identity
 from redline.store.notices import NoticeStore
-from redline.store.sql import Store
+from redline.store.station import Store
 from redline.transport.link_client import HttpsLinkTransport
 from redline.transport.relay import station_fingerprint
 
@@ -160,27 +161,27 @@ class Station:
             log.info("link to %s is up (%s)", peer_id, transition.reason)
             self._spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
 
-    def _on_escalated(self, rows: list[dict[str, Any]]) -> None:
+    def _on_escalated(self, rows: list[MessageRecord]) -> None:
         """Remind the peer of each message it left unacknowledged, over another path if there is one."""
         for row in rows:
-            peer = self._by_station.get(row["peer_id"])
-            if row["direction"] != "outbound" or not MessageKind(row["kind"]).needs_human_ack or peer is None:
+            peer = self._by_station.get(row.peer_id)
+            if row.direction is not Direction.OUTBOUND or not row.kind.needs_human_ack or peer is None:
                 continue
             self.transport.avoid_current_path(peer)
             reminder = OutboundDraft(
                 peer=peer,
                 kind=MessageKind.SERVICE,
-                precedence=Precedence(row["precedence"]),
+                precedence=row.precedence,
                 body={
                     "action": "remind",
                     "by": SYSTEM_ACTOR,
-                    "message": row["id"],
-                    "reason": f"{row['precedence']} message {row['id']} of {row['ts']} awaits "
-                    f"acknowledgement since {row['deadline']}",
+                    "message": row.id,
+                    "reason": f"{row.precedence} message {row.id} of {row.ts} awaits "
+                    f"acknowledgement since {row.deadline}",
                 },
                 created_by=SYSTEM_ACTOR,
             )
-            self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row['id']}")
+            self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row.id}")
 
     async def _serve_relay(self, url: str) -> None:
         """Take batches from a relay this station lists in its card; retry while it is away."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -10,12 +11,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from redline.domain.clock import parse_ts, utc_now
-from redline.domain.messages import DeliveryState, MessageKind, visible_state
+from redline.domain.messages import Direction, MessageKind, visible_state
 from redline.domain.phrases import LANGS, PhraseBody, load_catalogue
+from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, Role
 from redline.errors import Forbidden, InputError
 from redline.runtime import Station
-from redline.services.ports import Row
 from redline.web.openapi import OPENAPI
 from redline.web.requests import read_json_object
 
@@ -31,25 +32,25 @@ async def _operator(request: Request) -> OperatorRecord:
     return await _station(request).auth.authenticate(request.headers.get("authorization"))
 
 
-def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, Any]:
-    kind = MessageKind(row["kind"])
-    deadline = parse_ts(row["deadline"], "deadline") if row["deadline"] else None
-    state = visible_state(DeliveryState(row["state"]), kind, deadline, utc_now())
-    body = json.loads(row["body"])
+def message_view(row: MessageRecord, receipt: dict[str, Any] | None = None) -> dict[str, Any]:
+    kind = row.kind
+    deadline = parse_ts(row.deadline, "deadline") if row.deadline else None
+    state = visible_state(row.state, kind, deadline, utc_now())
+    body = json.loads(row.body)
     view: dict[str, Any] = {
-        "id": row["id"],
-        "direction": row["direction"],
-        "peer": row["peer_id"],
-        "seq": row["seq"],
+        "id": row.id,
+        "direction": row.direction,
+        "peer": row.peer_id,
+        "seq": row.seq,
         "kind": kind.value,
-        "precedence": row["precedence"],
-        "ts": row["ts"],
+        "precedence": row.precedence,
+        "ts": row.ts,
         "state": state.value,
-        "deadline": row["deadline"],
-        "created_by": row["created_by"],
-        "digest": row["digest"],
-        "sent_at": row["sent_at"],
-        "delivered_at": row["delivered_at"],
+        "deadline": row.deadline,
+        "created_by": row.created_by,
+        "digest": row.digest,
+        "sent_at": row.sent_at,
+        "delivered_at": row.delivered_at,
     }
     if kind is MessageKind.TEXT:
         view["text"], view["lang"] = body["text"], body["lang"]
@@ -71,11 +72,11 @@ def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, A
     else:
         view["answers"] = body.get("ack_of") or body.get("test_of")
     view["receipt"] = None
-    if row["receipt_id"]:
+    if row.receipt_id:
         view["receipt"] = {
-            "id": row["receipt_id"],
-            "by": row["peer_id"] if row["direction"] == "outbound" else None,
-            "at": row["delivered_at"],
+            "id": row.receipt_id,
+            "by": row.peer_id if row.direction == "outbound" else None,
+            "at": row.delivered_at,
             "signature_verified": True,  # receipts are stored only after their signature checks out
         }
         if receipt is not None:
@@ -83,13 +84,13 @@ def message_view(row: Row, receipt: dict[str, Any] | None = None) -> dict[str, A
             view["receipt"]["signed_at"] = receipt["at"]
             view["receipt"]["signed"] = receipt
     view["acknowledgement"] = None
-    if row["acked_at"]:
+    if row.acked_at:
         view["acknowledgement"] = {
-            "by": row["acked_by"],
-            "at": row["acked_at"],
-            "message_id": row["ack_message_id"],
+            "by": row.acked_by,
+            "at": row.acked_at,
+            "message_id": row.ack_message_id,
             # An outbound message's acknowledgement arrived in an envelope whose signature was checked.
-            "signature_verified": row["direction"] == "outbound",
+            "signature_verified": row.direction == "outbound",
         }
     return view
 
@@ -163,7 +164,7 @@ BOX_KINDS = (
 )
 
 
-def _kinds(raw: str) -> list[str] | None:
+def _kinds(raw: str) -> list[MessageKind] | None:
     if raw == "all":
         return None
     kinds = raw.split(",")
@@ -171,7 +172,7 @@ def _kinds(raw: str) -> list[str] | None:
     unknown = [k for k in kinds if k not in known]
     if unknown:
         raise InputError(f"kind: {', '.join(unknown)} not among {', '.join(sorted(known))} or 'all'")
-    return kinds
+    return [MessageKind(k) for k in kinds]
 
 
 async def list_messages(request: Request) -> JSONResponse:
@@ -185,7 +186,7 @@ async def list_messages(request: Request) -> JSONResponse:
     peer = request.query_params.get("peer")
     kinds = _kinds(request.query_params.get("kind", ",".join(BOX_KINDS)))
     rows = await _station(request).store.messages(
-        "inbound" if box == "inbox" else "outbound", int(raw_limit), peer, kinds
+        Direction.INBOUND if box == "inbox" else Direction.OUTBOUND, int(raw_limit), peer, kinds
     )
     return JSONResponse({"box": box, "messages": [message_view(r) for r in rows]})
 
@@ -195,8 +196,8 @@ async def get_message(request: Request) -> JSONResponse:
     station = _station(request)
     row = await station.messaging.get(request.path_params["message_id"])
     receipt = None
-    if row["receipt_id"]:
-        body = await station.store.receipt(row["receipt_id"])
+    if row.receipt_id:
+        body = await station.store.receipt(row.receipt_id)
         receipt = json.loads(body) if body else None
     return JSONResponse(message_view(row, receipt))
 
@@ -221,8 +222,8 @@ async def transcript(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "link": f"{me}<->{peer}",
-            f"{me}->{peer}": chain(await station.store.chain(peer, "outbound")),
-            f"{peer}->{me}": chain(await station.store.chain(peer, "inbound")),
+            f"{me}->{peer}": chain(await station.store.chain(peer, Direction.OUTBOUND)),
+            f"{peer}->{me}": chain(await station.store.chain(peer, Direction.INBOUND)),
         }
     )
 
@@ -235,12 +236,12 @@ async def alarms(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "equivocations": [
-                {k: r[k] for k in ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")}
+                {k: getattr(r, k) for k in ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")}
                 for r in rows
             ],
-            "link_alarms": link_alarms,
-            "escalations": await station.store.escalations(),
-            "active_link_alarms": [a for a in link_alarms if a["cleared_at"] is None],
+            "link_alarms": [asdict(a) for a in link_alarms],
+            "escalations": [asdict(e) for e in await station.store.escalations()],
+            "active_link_alarms": [asdict(a) for a in link_alarms if a.cleared_at is None],
         }
     )
 
@@ -250,7 +251,7 @@ async def audit(request: Request) -> JSONResponse:
     if operator.role not in (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("the audit log is for auditors, supervisors and administrators")
     rows = await _station(request).store.audit_log()
-    return JSONResponse({"events": [{**r, "detail": json.loads(r["detail"])} for r in rows]})
+    return JSONResponse({"events": [{**asdict(r), "detail": json.loads(r.detail)} for r in rows]})
 
 
 ROUTES = [

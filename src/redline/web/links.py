@@ -34,11 +34,11 @@ async def _verified_peer(station: Station, station_id: str) -> PeerRecord:
 
 
 async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
-    row = await station.store.link_row(peer.station_id) or {}
+    row = await station.store.link_row(peer.station_id)
     tester = station.testers.get(peer.station_id)
     worker = station.workers.get(peer.station_id)
     suspension = suspension_of(row)
-    peer_card = json.loads(row["peer_scorecard"]) if row.get("peer_scorecard") else None
+    peer_card = json.loads(row.peer_scorecard) if row and row.peer_scorecard else None
     ours = station.me.config.ack_deadlines
     theirs = peer_card.get("ack_deadlines") if peer_card else None
     return {
@@ -50,12 +50,10 @@ async def link_view(station: Station, peer: PeerRecord) -> dict[str, Any]:
         "suspended_at": suspension["at"] if suspension else None,
         "suspended_by": suspension["by"] if suspension else None,
         "suspensions": {
-            "ours": {"at": row["suspended_at"], "by": row["suspended_by"]}
-            if row.get("suspended_at")
-            else None,
+            "ours": {"at": row.suspended_at, "by": row.suspended_by} if row and row.suspended_at else None,
             "peers": (
-                {"at": row["peer_suspended_at"], "by": row["peer_suspended_by"]}
-                if row.get("peer_suspended_at")
+                {"at": row.peer_suspended_at, "by": row.peer_suspended_by}
+                if row and row.peer_suspended_at
                 else None
             ),
         },
@@ -97,8 +95,8 @@ async def get_scorecard(request: Request) -> JSONResponse:
     station = _station(request)
     await station.auth.authenticate(request.headers.get("authorization"))
     peer = await _verified_peer(station, request.path_params["peer"])
-    row = await station.store.link_row(peer.station_id) or {}
-    shared = row.get("peer_scorecard")
+    row = await station.store.link_row(peer.station_id)
+    shared = row.peer_scorecard if row else None
     return JSONResponse(
         {
             "link": f"{station.me.station_id}<->{peer.station_id}",

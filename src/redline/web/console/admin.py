@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -49,9 +50,10 @@ async def link_test(request: Request) -> Response:
 @console_errors
 async def audit(request: Request) -> Response:
     session = await require_session(request, Role.AUDITOR, Role.ADMIN, what="read the audit log")
-    events = await station_of(request).store.audit_log(AUDIT_LIMIT)
-    for event in events:
-        event["detail"] = json.loads(event["detail"])
+    events = [
+        {**asdict(e), "detail": json.loads(e.detail)}
+        for e in await station_of(request).store.audit_log(AUDIT_LIMIT)
+    ]
     return page(request, "audit.html", session, events=events, limit=AUDIT_LIMIT)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from redline.domain.clock import format_ts, utc_now
-from redline.domain.messages import Precedence
+from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
@@ -149,15 +150,19 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
     boxes: dict[str, list[Any]] = {}
     for box in ("inbound", "outbound"):
         rows = await station.store.messages(
-            box, BOX_LIMIT, kinds=("text", "phrase", "conflict_alert", "service")
+            Direction(box),
+            BOX_LIMIT,
+            kinds=(MessageKind.TEXT, MessageKind.PHRASE, MessageKind.CONFLICT_ALERT, MessageKind.SERVICE),
         )
-        translated = await console.translations([r["id"] for r in rows])
-        boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r["id"])) for r in rows])
+        translated = await console.translations([r.id for r in rows])
+        boxes[box] = sort_for_watch([message_view(r, lang, now, translated.get(r.id)) for r in rows])
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
         # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.
         escalations = [
-            {**r, "peer": r["peer_id"]} for r in await station.store.escalations(20) if r["acked_at"] is None
+            {**asdict(r), "peer": r.peer_id}
+            for r in await station.store.escalations(20)
+            if r.acked_at is None
         ]
     return {
         "inbox": boxes["inbound"],
@@ -270,7 +275,7 @@ def _typed(raw: str, kind: str) -> object:
 async def message(request: Request) -> Response:
     session = await require_session(request)
     row = await station_of(request).messaging.get(request.path_params["message_id"])
-    translation = await request.app.state.console_store.translation(row["id"])
+    translation = await request.app.state.console_store.translation(row.id)
     view = message_view(row, language_of(request, session), utc_now(), translation)
     return page(request, "message.html", session, m=view, languages=LANGUAGES)
 
@@ -289,16 +294,16 @@ async def acknowledge(request: Request) -> Response:
 async def translate(request: Request) -> Response:
     session, form = await session_and_form(request, *SENDERS, what="attach translations")
     row = await station_of(request).messaging.get(request.path_params["message_id"])
-    if row["direction"] != "inbound" or row["kind"] != "text":
+    if row.direction is not Direction.INBOUND or row.kind is not MessageKind.TEXT:
         raise InputError("only a received free-text message takes a translation")
     text = field(form, "text").strip()
     if not text or len(text) > 16_000 or "\x00" in text:
         raise InputError("translation: enter 1 to 16,000 characters of text")
     lang = check_lang(field(form, "lang"))
     await request.app.state.console_store.save_translation(
-        row["id"], text, lang, session.operator.name, format_ts(utc_now())
+        row.id, text, lang, session.operator.name, format_ts(utc_now())
     )
-    return redirect(f"/messages/{row['id']}")
+    return redirect(f"/messages/{row.id}")
 
 
 @console_errors

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from redline.domain.clock import parse_ts
-from redline.domain.messages import DeliveryState, MessageKind, Precedence, visible_state
+from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import PhraseBody, Presentation, load_catalogue
+from redline.domain.records import MessageRecord
 from redline.services.ports import Row
 
 PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
@@ -49,26 +50,26 @@ class MessageView:
         return self.direction == "inbound" and self.precedence == "FLASH" and self.awaiting_ack
 
 
-def message_view(row: Row, lang: str, now: datetime, translation: Row | None = None) -> MessageView:
-    kind = MessageKind(row["kind"])
-    deadline = parse_ts(row["deadline"], "deadline") if row["deadline"] else None
-    state = visible_state(DeliveryState(row["state"]), kind, deadline, now)
-    body = json.loads(row["body"])
+def message_view(row: MessageRecord, lang: str, now: datetime, translation: Row | None = None) -> MessageView:
+    kind = row.kind
+    deadline = parse_ts(row.deadline, "deadline") if row.deadline else None
+    state = visible_state(row.state, kind, deadline, now)
+    body = json.loads(row.body)
     view = MessageView(
-        id=row["id"],
-        direction=row["direction"],
-        peer=row["peer_id"],
+        id=row.id,
+        direction=row.direction,
+        peer=row.peer_id,
         kind=kind.value,
-        precedence=row["precedence"],
-        ts=row["ts"],
+        precedence=row.precedence,
+        ts=row.ts,
         state=state.value,
-        deadline=row["deadline"],
-        created_by=row["created_by"],
-        acked_by=row["acked_by"],
-        acked_at=row["acked_at"],
-        delivered_at=row["delivered_at"],
+        deadline=row.deadline,
+        created_by=row.created_by,
+        acked_by=row.acked_by,
+        acked_at=row.acked_at,
+        delivered_at=row.delivered_at,
         translation=translation,
-        digest=row["digest"],
+        digest=row.digest,
     )
     if kind is MessageKind.TEXT:
         view.text, view.lang = body["text"], body["lang"]
@@ -79,7 +80,7 @@ def message_view(row: Row, lang: str, now: datetime, translation: Row | None = N
         view.conflict = body
     elif kind is MessageKind.SERVICE:
         view.service = f"{body['action']}: {body['reason']}" if body.get("reason") else body["action"]
-    if row.get("escalated_at"):
+    if row.escalated_at:
         view.flags.append("escalated")
     return view
 
