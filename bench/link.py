@@ -64,8 +64,8 @@ async def measure_latency(w: StationProcess, count: int) -> list[float]:
                 mid = r.json()["id"]
                 for _ in range(40_000):
                     row = await store.message(mid)
-                    if row and row["delivered_at"]:
-                        latencies.append((_ts(row["delivered_at"]) - _ts(row["ts"])).total_seconds() * 1000)
+                    if row and row.delivered_at:
+                        latencies.append((_ts(row.delivered_at) - _ts(row.ts)).total_seconds() * 1000)
                         break
                     await asyncio.sleep(0.0002)
                 else:

@@ -23,7 +23,7 @@ from redline.crypto.keys import StationKeys
 from redline.crypto.tls import fingerprint_pem, make_self_signed_certificate
 from redline.domain.stations import Role
 from redline.services.operators import hash_token
-from redline.store.sql import Store
+from redline.store.station import Store
 from redline.wire.card import parse_card
 from tests.support.stations import create_pg_database, drop_pg_database, free_port, wait_for
 

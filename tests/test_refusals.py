@@ -26,7 +26,7 @@ from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import Role
 from redline.services import operators, pairing
 from redline.services.station import init_station, load_identity
-from redline.store.sql import Store
+from redline.store.station import Store
 from redline.wire.envelope import Envelope, build_envelope
 from redline.wire.receipt import parse_receipt, verify_receipt
 from tests.conftest import pair_on

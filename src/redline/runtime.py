@@ -12,15 +12,15 @@ import asyncio
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.link_health import LinkState, Transition
-from redline.domain.messages import MessageKind, Precedence
+from redline.domain.messages import Direction, MessageKind
+from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, UnverifiedPeer
 from redline.services.accounts import AccountService
@@ -47,7 +47,7 @@ from redline.services.queries import (
 from redline.services.station import StationIdentity, load_identity
 from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
-from redline.store.sql import Store
+from redline.store.station import Store
 from redline.transport.failover import FailoverTransport
 from redline.transport.mounts import station_mounts
 
@@ -175,27 +175,27 @@ class Station:
             log.info("link to %s is up (%s)", peer_id, transition.reason)
             self._spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
 
-    def _on_escalated(self, rows: list[dict[str, Any]]) -> None:
+    def _on_escalated(self, rows: list[MessageRecord]) -> None:
         """Remind the peer of each message it left unacknowledged, over another path if there is one."""
         for row in rows:
-            peer = self._by_station.get(row["peer_id"])
-            if row["direction"] != "outbound" or not MessageKind(row["kind"]).needs_human_ack or peer is None:
+            peer = self._by_station.get(row.peer_id)
+            if row.direction is not Direction.OUTBOUND or not row.kind.needs_human_ack or peer is None:
                 continue
             self.transport.avoid_current_path(peer)
             reminder = OutboundDraft(
                 peer=peer,
                 kind=MessageKind.SERVICE,
-                precedence=Precedence(row["precedence"]),
+                precedence=row.precedence,
                 body={
                     "action": "remind",
                     "by": SYSTEM_ACTOR,
-                    "message": row["id"],
-                    "reason": f"{row['precedence']} message {row['id']} of {row['ts']} awaits "
-                    f"acknowledgement since {row['deadline']}",
+                    "message": row.id,
+                    "reason": f"{row.precedence} message {row.id} of {row.ts} awaits "
+                    f"acknowledgement since {row.deadline}",
                 },
                 created_by=SYSTEM_ACTOR,
             )
-            self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row['id']}")
+            self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row.id}")
 
     async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
         """A batch that came through a relay: the same checks as the link endpoint, minus TLS."""
@@ -257,7 +257,7 @@ class Station:
         """The services web handlers and console pages use (built once, on first use)."""
         if self._services is None:
             changes = ChangeFeed()
-            _listen_for_commits(self.store, changes.bump)
+            changes.listen_to(self.store)
             console = ConsoleStore(self.store)
             status = _StationLinks(self)
             links = LinkQueries(
@@ -310,20 +310,3 @@ class _StationLinks:
     async def send_test(self, peer_id: str) -> str | None:
         tester = self._station.testers.get(peer_id)
         return await tester.send_test() if tester else None
-
-
-def _listen_for_commits(store: Store, callback: Callable[[], None]) -> None:
-    """``store.add_commit_listener(callback)``; until the store has it, a shim around ``store.write``."""
-    add = getattr(store, "add_commit_listener", None)
-    if add is not None:
-        add(callback)
-        return
-    write = store.write
-
-    @asynccontextmanager
-    async def write_and_tell() -> AsyncIterator[Any]:
-        async with write() as tx:
-            yield tx
-        callback()
-
-    setattr(store, "write", write_and_tell)  # noqa: B010 -- the shim replaces one instance's method

@@ -43,12 +43,13 @@ import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
 from redline.crypto.keys import parse_signing_key
+from redline.domain.messages import Direction
 from redline.protocol import GENESIS_DIGEST
 from redline.services.station import load_identity
 from redline.wire.envelope import parse_envelope, verify_envelope
@@ -198,7 +199,8 @@ class LinkRows:
 async def _read(station: StationProcess, direction: str, peer: str) -> LinkRows:
     store = await station.open_store()
     try:
-        rows = await store.messages(direction, ALL_ROWS, peer)
+        # Plain dicts, so the checks below compare database rows and API answers alike.
+        rows = [asdict(r) for r in await store.messages(Direction(direction), ALL_ROWS, peer)]
         receipts: dict[str, str] = {}
         for rid in sorted({r["receipt_id"] for r in rows if r["receipt_id"]}):
             body = await store.receipt(rid)
@@ -220,10 +222,10 @@ def outbox_progress(station: StationProcess, peer: str) -> tuple[set[str], int]:
     async def go() -> tuple[set[str], int]:
         store = await station.open_store()
         try:
-            rows = await store.messages("outbound", ALL_ROWS, peer)
+            rows = await store.messages(Direction.OUTBOUND, ALL_ROWS, peer)
         finally:
             await store.close()
-        return {r["id"] for r in rows}, sum(1 for r in rows if r["state"] not in DONE_STATES)
+        return {r.id for r in rows}, sum(1 for r in rows if r.state not in DONE_STATES)
 
     return asyncio.run(go())
 

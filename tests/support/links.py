@@ -20,7 +20,7 @@ import httpx
 from redline.domain.stations import Role
 from redline.services import operators
 from redline.services.station import init_station
-from redline.store.sql import Store
+from redline.store.station import Store
 from tests.support import stations as support
 from tests.support.stations import (
     StationProcess,

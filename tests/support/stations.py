@@ -24,7 +24,7 @@ import httpx
 from redline.domain.stations import Role
 from redline.services import operators, pairing
 from redline.services.station import StationIdentity, init_station
-from redline.store.sql import Store
+from redline.store.station import Store
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 # Stations test each link at start-up and then every interval on wall-clock slots. Tests that

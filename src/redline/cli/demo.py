@@ -26,7 +26,7 @@ from redline.services import operators, pairing
 from redline.services.accounts import AccountService
 from redline.services.station import StationIdentity, init_station, load_identity
 from redline.store.console import ConsoleStore
-from redline.store.sql import Store
+from redline.store.station import Store
 
 STATIONS = (("washington", "Washington NMCC"), ("beijing", "Beijing Joint Staff"))
 DEMO_OPERATOR = "duty"

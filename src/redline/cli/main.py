@@ -20,7 +20,7 @@ from redline.services import operators, pairing
 from redline.services.accounts import AccountService
 from redline.services.station import init_station, load_identity
 from redline.store.console import ConsoleStore
-from redline.store.sql import Store
+from redline.store.station import Store
 
 DEFAULT_DATA_DIR = "redline-data"
 

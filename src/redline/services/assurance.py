@@ -32,8 +32,9 @@ from typing import Any
 
 from redline.domain.clock import format_ts, parse_ts, utc_now
 from redline.domain.link_health import LinkHealth, LinkState, Transition, answer_timeout
-from redline.domain.messages import MessageKind, Precedence
+from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.phrases import load_catalogue
+from redline.domain.records import LinkRecord
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
 from redline.errors import Conflict, Forbidden, InputError
 from redline.services.outbox import OutboundDraft, Outbox
@@ -51,29 +52,29 @@ def _ms_between(start: str, end: str) -> float:
 async def scorecard(store: StationStore, peer_id: str, ack_deadlines: dict[str, float]) -> dict[str, Any]:
     """This station's view of one link: tests sent and answered, round trips, time to acknowledge,
     and the acknowledgement deadlines it applies (which both sides must agree on)."""
-    sent, answered = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "outbound")
-    received, _ = await store.kind_counts(peer_id, MessageKind.LINK_TEST.value, "inbound")
-    tests = await store.answered_history(peer_id, MessageKind.LINK_TEST.value, HISTORY)
-    rtts = [_ms_between(r["ts"], r["acked_at"]) for r in tests if r["acked_at"]]
-    texts = await store.answered_history(peer_id, MessageKind.TEXT.value, HISTORY)
+    sent, answered = await store.kind_counts(peer_id, MessageKind.LINK_TEST, Direction.OUTBOUND)
+    received, _ = await store.kind_counts(peer_id, MessageKind.LINK_TEST, Direction.INBOUND)
+    tests = await store.answered_history(peer_id, MessageKind.LINK_TEST, HISTORY)
+    rtts = [_ms_between(r.ts, r.acked_at) for r in tests if r.acked_at]
+    texts = await store.answered_history(peer_id, MessageKind.TEXT, HISTORY)
     now = format_ts(utc_now())
     by_precedence: dict[str, Any] = {}
     for precedence in Precedence:
-        rows = [r for r in texts if r["precedence"] == precedence.value]
-        acked = [_ms_between(r["ts"], r["acked_at"]) / 1000 for r in rows if r["acked_at"]]
+        rows = [r for r in texts if r.precedence is precedence]
+        acked = [_ms_between(r.ts, r.acked_at) / 1000 for r in rows if r.acked_at]
         by_precedence[precedence.value] = {
             "messages": len(rows),
             "acknowledged": len(acked),
             "median_seconds_to_ack": round(statistics.median(acked), 3) if acked else None,
-            "overdue": sum(1 for r in rows if not r["acked_at"] and r["deadline"] and r["deadline"] < now),
+            "overdue": sum(1 for r in rows if not r.acked_at and r.deadline and r.deadline < now),
         }
     return {
         "tests_sent": sent,
         "tests_answered": answered,
         "tests_received": received,
         "median_rtt_ms": round(statistics.median(rtts), 3) if rtts else None,
-        "last_test_at": tests[0]["ts"] if tests else None,
-        "last_rtt_ms": round(rtts[0], 3) if rtts and tests[0]["acked_at"] else None,
+        "last_test_at": tests[0].ts if tests else None,
+        "last_rtt_ms": round(rtts[0], 3) if rtts and tests[0].acked_at else None,
         "time_to_acknowledge": by_precedence,
         "ack_deadlines": ack_deadlines,
         "phrase_catalogue": load_catalogue().version,  # both sides must render phrases alike
@@ -163,12 +164,12 @@ class LinkTester:
         }
 
 
-def suspension_of(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def suspension_of(row: LinkRecord | None) -> dict[str, Any] | None:
     """The link is suspended while either side has it suspended; ours is reported first."""
-    if row and row.get("suspended_at"):
-        return {"at": row["suspended_at"], "by": row["suspended_by"], "side": "ours"}
-    if row and row.get("peer_suspended_at"):
-        return {"at": row["peer_suspended_at"], "by": row["peer_suspended_by"], "side": "peers"}
+    if row and row.suspended_at:
+        return {"at": row.suspended_at, "by": row.suspended_by, "side": "ours"}
+    if row and row.peer_suspended_at:
+        return {"at": row.peer_suspended_at, "by": row.peer_suspended_by, "side": "peers"}
     return None
 
 
@@ -186,11 +187,11 @@ async def change_suspension(
     if not isinstance(reason, str) or len(reason) > 500:
         raise InputError("reason: expected text of at most 500 characters")
     row = await store.link_row(peer.station_id)
-    ours = bool(row and row["suspended_at"])
+    ours = bool(row and row.suspended_at)
     if suspend and ours:
         raise Conflict(f"this station has already suspended the link to {peer.station_id}")
     if not suspend and not ours:
-        theirs = bool(row and row["peer_suspended_at"])
+        theirs = bool(row and row.peer_suspended_at)
         raise Conflict(
             f"this station has not suspended the link to {peer.station_id}"
             + ("; it is suspended by the peer, which alone can resume its suspension" if theirs else "")

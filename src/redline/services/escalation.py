@@ -17,7 +17,9 @@ import logging
 from collections.abc import Callable
 
 from redline.domain.clock import format_ts, utc_now
-from redline.services.ports import Row, StationStore
+from redline.domain.messages import Direction
+from redline.domain.records import MessageRecord
+from redline.services.ports import StationStore
 
 log = logging.getLogger(__name__)
 SCAN_SECONDS = 2.0
@@ -27,7 +29,7 @@ class Escalator:
     def __init__(
         self,
         store: StationStore,
-        on_escalated: Callable[[list[Row]], None] = lambda _rows: None,
+        on_escalated: Callable[[list[MessageRecord]], None] = lambda _rows: None,
         scan_seconds: float = SCAN_SECONDS,
     ) -> None:
         self._store = store
@@ -37,15 +39,15 @@ class Escalator:
     async def scan(self) -> int:
         rows = await self._store.escalate_overdue(format_ts(utc_now()))
         for row in rows:
-            whose = "the peer has" if row["direction"] == "outbound" else "this station has"
+            whose = "the peer has" if row.direction is Direction.OUTBOUND else "this station has"
             log.warning(
                 "ALARM %s %s message %s (%s) is overdue: %s not acknowledged it by %s; escalated",
-                row["precedence"],
-                row["direction"],
-                row["id"],
-                row["peer_id"],
+                row.precedence,
+                row.direction,
+                row.id,
+                row.peer_id,
                 whose,
-                row["deadline"],
+                row.deadline,
             )
         if rows:
             self._on_escalated(rows)

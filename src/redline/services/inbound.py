@@ -20,14 +20,16 @@ from typing import Any
 
 from redline.crypto.keys import parse_signing_key
 from redline.domain.clock import format_ts, parse_ts, utc_now
-from redline.domain.messages import MessageKind
+from redline.domain.delivery import DeliveryEvent, initial_state
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.payloads import check_payload
+from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
 from redline.geo import parse_notice
 from redline.protocol import InboundChain, plan_batch
 from redline.services.deconfliction import check_peer_notice, notice_row
-from redline.services.ports import Row, StationStore, WriteTransaction
+from redline.services.ports import StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.codec import expect_object, load_json
 from redline.wire.envelope import Envelope, open_payload, parse_envelope, verify_envelope
@@ -162,33 +164,33 @@ class InboundService:
 
     def _row(
         self, peer: PeerRecord, env: Envelope, body: dict[str, Any], now: datetime, receipt_id: str
-    ) -> Row:
+    ) -> MessageRecord:
         deadline = None
         if env.kind.needs_human_ack:
             deadline = format_ts(parse_ts(env.ts, "ts") + self._deadlines[env.precedence])
-        return {
-            "id": env.id,
-            "direction": "inbound",
-            "peer_id": peer.station_id,
-            "seq": env.seq,
-            "kind": env.kind.value,
-            "precedence": env.precedence.value,
-            "ts": env.ts,
-            "body": json.dumps(body, ensure_ascii=False),
-            "envelope": env.encode().decode("utf-8"),
-            "digest": env.digest,
-            "state": "delivered",
-            "deadline": deadline,
-            "created_by": None,
-            "stored_at": format_ts(now),
-            "sent_at": None,
-            "delivered_at": format_ts(now),
-            "receipt_id": receipt_id,
-            "ack_of": body.get("ack_of") or body.get("test_of"),
-            "acked_at": None,
-            "acked_by": None,
-            "ack_message_id": None,
-        }
+        return MessageRecord(
+            id=env.id,
+            direction=Direction.INBOUND,
+            peer_id=peer.station_id,
+            seq=env.seq,
+            kind=env.kind,
+            precedence=env.precedence,
+            ts=env.ts,
+            body=json.dumps(body, ensure_ascii=False),
+            envelope=env.encode().decode("utf-8"),
+            digest=env.digest,
+            state=initial_state(Direction.INBOUND, DeliveryEvent.STORED),
+            deadline=deadline,
+            created_by=None,
+            stored_at=format_ts(now),
+            sent_at=None,
+            delivered_at=format_ts(now),
+            receipt_id=receipt_id,
+            ack_of=body.get("ack_of") or body.get("test_of"),
+            acked_at=None,
+            acked_by=None,
+            ack_message_id=None,
+        )
 
     async def _apply_effects(
         self, tx: WriteTransaction, peer: PeerRecord, env: Envelope, body: dict[str, Any], at: str
@@ -241,12 +243,12 @@ class InboundService:
         target = await tx.message(target_id)
         if (
             target is None
-            or target["direction"] != "outbound"
-            or target["peer_id"] != peer.station_id
-            or (kind is not None and target["kind"] != kind.value)
-            or (kind is None and not MessageKind(target["kind"]).needs_human_ack)
+            or target.direction is not Direction.OUTBOUND
+            or target.peer_id != peer.station_id
+            or (kind is not None and target.kind is not kind)
+            or (kind is None and not target.kind.needs_human_ack)
         ):
             what = kind.value if kind else "message needing acknowledgement"
             log.warning("%s answered %s, which is not a %s we sent it", peer.station_id, target_id, what)
             return
-        await tx.mark_acknowledged(target_id, "outbound", by, at, answer_id)
+        await tx.mark_acknowledged(target_id, Direction.OUTBOUND, by, at, answer_id)

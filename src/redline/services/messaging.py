@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from redline.domain.messages import MessageKind, Precedence, TextBody
+from redline.domain.messages import Direction, MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
+from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict, Forbidden, InputError, NotFound
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
-from redline.services.ports import Row, StationStore
+from redline.services.ports import StationStore
 
 
 class MessagingService:
@@ -76,27 +77,27 @@ class MessagingService:
         if not operator.role.may_send:
             raise Forbidden(f"role {operator.role.value!r} may not acknowledge messages")
         row = await self.get(message_id)
-        if row["direction"] != "inbound":
+        if row.direction is not Direction.INBOUND:
             raise Conflict(f"message {message_id} was sent by this station; only the recipient acknowledges")
-        if not MessageKind(row["kind"]).needs_human_ack:
-            raise Conflict(f"message {message_id} is a {row['kind']} message, which needs no acknowledgement")
-        if row["acked_at"] is not None:
+        if not row.kind.needs_human_ack:
+            raise Conflict(f"message {message_id} is a {row.kind} message, which needs no acknowledgement")
+        if row.acked_at is not None:
             raise Conflict(
-                f"message {message_id} was already acknowledged by {row['acked_by']} at {row['acked_at']}"
+                f"message {message_id} was already acknowledged by {row.acked_by} at {row.acked_at}"
             )
-        peer = await self._verified_peer(row["peer_id"])
+        peer = await self._verified_peer(row.peer_id)
         return await self._outbox.submit(
             OutboundDraft(
                 peer=peer,
                 kind=MessageKind.ACK,
-                precedence=Precedence(row["precedence"]),
+                precedence=row.precedence,
                 body={},
                 created_by=operator.name,
                 acknowledges=message_id,
             )
         )
 
-    async def get(self, message_id: str) -> Row:
+    async def get(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))
         if row is None:
             raise NotFound(f"no message {message_id}")

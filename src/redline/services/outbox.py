@@ -23,10 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from redline.crypto.keys import parse_encryption_key
 from redline.domain.clock import format_ts, utc_now
-from redline.domain.messages import AckBody, MessageKind, Precedence
+from redline.domain.delivery import DeliveryEvent, initial_state
+from redline.domain.messages import AckBody, Direction, MessageKind, Precedence
+from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, RedlineError, StoreError
-from redline.services.ports import Row, StationStore, WriteTransaction
+from redline.services.ports import StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.envelope import build_envelope
 
@@ -122,7 +124,7 @@ class Outbox:
         committed: list[Committed],
     ) -> None:
         chains = await tx.link_chains(peer_id)
-        rows: list[Row] = []
+        rows: list[MessageRecord] = []
         audit: list[tuple[str, str, str, dict[str, Any]]] = []
         now = utc_now()
         ts = format_ts(now)
@@ -142,7 +144,7 @@ class Outbox:
                 continue
             if draft.acknowledges is not None:
                 if not await tx.mark_acknowledged(
-                    draft.acknowledges, "inbound", draft.created_by, ts, message_id
+                    draft.acknowledges, Direction.INBOUND, draft.created_by, ts, message_id
                 ):
                     refused.append((draft, Conflict(f"message {draft.acknowledges} is already acknowledged")))
                     continue
@@ -168,29 +170,29 @@ class Outbox:
             if draft.kind.needs_human_ack:
                 deadline = format_ts(now + self._deadlines[draft.precedence])
             rows.append(
-                {
-                    "id": message_id,
-                    "direction": "outbound",
-                    "peer_id": peer_id,
-                    "seq": envelope.seq,
-                    "kind": draft.kind.value,
-                    "precedence": draft.precedence.value,
-                    "ts": ts,
-                    "body": json.dumps(draft.body, ensure_ascii=False),
-                    "envelope": encoded,
-                    "digest": envelope.digest,
-                    "state": "queued",
-                    "deadline": deadline,
-                    "created_by": draft.created_by,
-                    "stored_at": ts,
-                    "sent_at": None,
-                    "delivered_at": None,
-                    "receipt_id": None,
-                    "ack_of": draft.acknowledges,
-                    "acked_at": None,
-                    "acked_by": None,
-                    "ack_message_id": None,
-                }
+                MessageRecord(
+                    id=message_id,
+                    direction=Direction.OUTBOUND,
+                    peer_id=peer_id,
+                    seq=envelope.seq,
+                    kind=draft.kind,
+                    precedence=draft.precedence,
+                    ts=ts,
+                    body=json.dumps(draft.body, ensure_ascii=False),
+                    envelope=encoded,
+                    digest=envelope.digest,
+                    state=initial_state(Direction.OUTBOUND, DeliveryEvent.COMMITTED),
+                    deadline=deadline,
+                    created_by=draft.created_by,
+                    stored_at=ts,
+                    sent_at=None,
+                    delivered_at=None,
+                    receipt_id=None,
+                    ack_of=draft.acknowledges,
+                    acked_at=None,
+                    acked_by=None,
+                    ack_message_id=None,
+                )
             )
             chains.out_next_seq += 1
             chains.out_last_digest = envelope.digest

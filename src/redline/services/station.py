@@ -17,7 +17,7 @@ from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
 from redline.store.engine import driver_url
-from redline.store.sql import Store
+from redline.store.station import Store
 from redline.wire.card import ContactCard, check_endpoint, make_card
 
 CONFIG_FILE = "station.json"

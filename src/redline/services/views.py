@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from redline.domain.clock import parse_ts
-from redline.domain.messages import DeliveryState, MessageKind, Precedence, visible_state
+from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import LANGS, PhraseBody, Presentation, load_catalogue
+from redline.domain.records import MessageRecord
 from redline.services.ports import Row
 
 PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
@@ -119,38 +120,38 @@ class MessageView:
 
 
 def message_view(
-    row: Row,
+    row: MessageRecord,
     now: datetime,
     lang: str = "en",
     translation: Row | None = None,
     receipt: dict[str, Any] | None = None,
 ) -> MessageView:
-    kind = MessageKind(row["kind"])
-    deadline = parse_ts(row["deadline"], "deadline") if row["deadline"] else None
-    state = visible_state(DeliveryState(row["state"]), kind, deadline, now)
+    kind = row.kind
+    deadline = parse_ts(row.deadline, "deadline") if row.deadline else None
+    state = visible_state(row.state, kind, deadline, now)
     view = MessageView(
-        id=row["id"],
-        direction=row["direction"],
-        peer=row["peer_id"],
-        seq=row["seq"],
+        id=row.id,
+        direction=row.direction.value,
+        peer=row.peer_id,
+        seq=row.seq,
         kind=kind.value,
-        precedence=row["precedence"],
-        ts=row["ts"],
+        precedence=row.precedence.value,
+        ts=row.ts,
         state=state.value,
-        deadline=row["deadline"],
-        created_by=row["created_by"],
-        digest=row["digest"],
-        sent_at=row["sent_at"],
-        delivered_at=row["delivered_at"],
-        receipt_id=row["receipt_id"],
-        acked_by=row["acked_by"],
-        acked_at=row["acked_at"],
-        ack_message_id=row["ack_message_id"],
-        fields=_kind_fields(kind, json.loads(row["body"]), lang),
+        deadline=row.deadline,
+        created_by=row.created_by,
+        digest=row.digest,
+        sent_at=row.sent_at,
+        delivered_at=row.delivered_at,
+        receipt_id=row.receipt_id,
+        acked_by=row.acked_by,
+        acked_at=row.acked_at,
+        ack_message_id=row.ack_message_id,
+        fields=_kind_fields(kind, json.loads(row.body), lang),
         receipt=receipt,
         translation=translation,
     )
-    if row.get("escalated_at"):
+    if row.escalated_at:
         view.flags.append("escalated")
     return view
 

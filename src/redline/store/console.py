@@ -1,4 +1,8 @@
-"""Console accounts, sessions and translations, in SQLAlchemy Core over the station's Store."""
+"""Console accounts, sessions and translations, in SQLAlchemy Core over the station's database.
+
+Each method is one transaction of its own (with its audit event); the live
+pages learn of changes from the store's commit listeners, not from here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from sqlalchemy import delete, func, insert, or_, select, update
 
 from redline.domain.stations import Account, Role
 from redline.store import schema as t
-from redline.store.sql import Row, Store
+from redline.store.audit import insert_audit
+from redline.store.station import Store
+
+Row = dict[str, Any]
 
 
 def _account(row: Any) -> Account:
@@ -27,45 +34,47 @@ def _account(row: Any) -> Account:
 
 class ConsoleStore:
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self.database = store.database
 
     # -- accounts -----------------------------------------------------------
 
     async def account(self, name: str) -> Account | None:
-        rows = await self.store.read(select(t.operators).where(t.operators.c.name == name))
+        rows = await self.database.fetch(select(t.operators).where(t.operators.c.name == name))
         return _account(rows[0]) if rows else None
 
     async def account_by_id(self, operator_id: int) -> Account | None:
-        rows = await self.store.read(select(t.operators).where(t.operators.c.id == operator_id))
+        rows = await self.database.fetch(select(t.operators).where(t.operators.c.id == operator_id))
         return _account(rows[0]) if rows else None
 
     async def accounts(self) -> list[Account]:
-        return [_account(r) for r in await self.store.read(select(t.operators).order_by(t.operators.c.name))]
+        return [
+            _account(r) for r in await self.database.fetch(select(t.operators).order_by(t.operators.c.name))
+        ]
 
     async def update_account(self, name: str, at: str, actor: str, action: str, **values: Any) -> None:
         """Change account columns and write the audit event in the same transaction."""
-        async with self.store.write() as tx:
-            await tx.execute(update(t.operators).where(t.operators.c.name == name).values(**values))
+        async with self.database.transaction() as conn:
+            await conn.execute(update(t.operators).where(t.operators.c.name == name).values(**values))
             hidden = {"password_hash", "totp_secret", "totp_last_step"}
             shown = {k: v for k, v in values.items() if k not in hidden}
-            await tx.audit(at, actor, action, {"operator": name, **shown})
+            await insert_audit(conn, [(at, actor, action, {"operator": name, **shown})])
 
     async def record_login_failure(self, name: str, at: str, reason: str) -> int:
         """Count a failed attempt in the database itself (parallel attempts all count); return the count."""
-        async with self.store.write() as tx:
-            result = await tx.execute(
+        async with self.database.transaction() as conn:
+            result = await conn.execute(
                 update(t.operators)
                 .where(t.operators.c.name == name)
                 .values(failed_logins=t.operators.c.failed_logins + 1)
                 .returning(t.operators.c.failed_logins)
             )
             failures = int(result.scalar_one())
-            await tx.audit(at, name, "login_failed", {"reason": reason, "failures": failures})
+            await insert_audit(conn, [(at, name, "login_failed", {"reason": reason, "failures": failures})])
             return failures
 
     async def lock_account(self, name: str, until: str) -> None:
-        async with self.store.write() as tx:
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(
                 update(t.operators)
                 .where(
                     t.operators.c.name == name,
@@ -82,17 +91,17 @@ class ConsoleStore:
         Refused (False, nothing written) if meanwhile the account was locked or the step spent:
         the checks are conditions of the same UPDATE, so racing logins cannot both pass.
         """
-        async with self.store.write() as tx:
+        async with self.database.transaction() as conn:
             o = t.operators.c
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
             conditions = [o.id == account.id, or_(o.locked_until.is_(None), o.locked_until <= at)]
             if totp_step is not None:
                 values["totp_last_step"] = totp_step
                 conditions.append(or_(o.totp_last_step.is_(None), o.totp_last_step < totp_step))
-            result = await tx.execute(update(t.operators).where(*conditions).values(**values))
+            result = await conn.execute(update(t.operators).where(*conditions).values(**values))
             if result.rowcount != 1:
                 return False
-            await tx.execute(
+            await conn.execute(
                 insert(t.console_sessions).values(
                     token_hash=token_hash,
                     operator_id=account.id,
@@ -102,65 +111,69 @@ class ConsoleStore:
                     expires_at=expires_at,
                 )
             )
-            await tx.audit(at, account.name, "login", {"second_factor": totp_step is not None})
+            await insert_audit(conn, [(at, account.name, "login", {"second_factor": totp_step is not None})])
             return True
 
     # -- sessions -----------------------------------------------------------
 
     async def session(self, token_hash: str) -> tuple[Row, Account] | None:
         query = select(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash)
-        rows = await self.store.read(query)
+        rows = await self.database.fetch(query)
         if not rows:
             return None
         account = await self.account_by_id(rows[0].operator_id)
         return (dict(rows[0]._mapping), account) if account else None
 
     async def touch_session(self, token_hash: str, seen_at: str) -> None:
-        async with self.store.write() as tx:
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(
                 update(t.console_sessions)
                 .where(t.console_sessions.c.token_hash == token_hash)
                 .values(seen_at=seen_at)
             )
 
     async def end_session(self, token_hash: str, at: str, actor: str, reason: str) -> None:
-        async with self.store.write() as tx:
-            await tx.execute(delete(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash))
-            await tx.audit(at, actor, "logout", {"reason": reason})
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                delete(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash)
+            )
+            await insert_audit(conn, [(at, actor, "logout", {"reason": reason})])
 
     async def end_sessions_of(self, operator_id: int) -> None:
-        async with self.store.write() as tx:
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(
                 delete(t.console_sessions).where(t.console_sessions.c.operator_id == operator_id)
             )
 
     # -- translations -------------------------------------------------------
 
     async def translation(self, message_id: str) -> Row | None:
-        rows = await self.store.read(select(t.translations).where(t.translations.c.message_id == message_id))
+        rows = await self.database.fetch(
+            select(t.translations).where(t.translations.c.message_id == message_id)
+        )
         return dict(rows[0]._mapping) if rows else None
 
     async def translations(self, message_ids: list[str]) -> dict[str, Row]:
         if not message_ids:
             return {}
         query = select(t.translations).where(t.translations.c.message_id.in_(message_ids))
-        return {r.message_id: dict(r._mapping) for r in await self.store.read(query)}
+        return {r.message_id: dict(r._mapping) for r in await self.database.fetch(query)}
 
     async def save_translation(self, message_id: str, text: str, lang: str, by: str, at: str) -> None:
         """Attach (or replace) a translation; a replaced translation loses its certification."""
-        async with self.store.write() as tx:
-            await tx.execute(delete(t.translations).where(t.translations.c.message_id == message_id))
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(delete(t.translations).where(t.translations.c.message_id == message_id))
+            await conn.execute(
                 insert(t.translations).values(
                     message_id=message_id, text=text, lang=lang, translated_by=by, translated_at=at
                 )
             )
-            await tx.audit(at, by, "translate", {"message": message_id, "lang": lang})
+            await insert_audit(conn, [(at, by, "translate", {"message": message_id, "lang": lang})])
 
     async def certify_translation(self, message_id: str, translated_at: str, by: str, at: str) -> bool:
         """Certify the translation that was on screen; False if it changed or was certified meanwhile."""
-        async with self.store.write() as tx:
-            result = await tx.execute(
+        async with self.database.transaction() as conn:
+            result = await conn.execute(
                 update(t.translations)
                 .where(
                     t.translations.c.message_id == message_id,
@@ -171,7 +184,7 @@ class ConsoleStore:
             )
             if result.rowcount != 1:
                 return False
-            await tx.audit(at, by, "certify", {"message": message_id})
+            await insert_audit(conn, [(at, by, "certify", {"message": message_id})])
             return True
 
     # -- change marker for live pages -----------------------------------------
@@ -179,7 +192,7 @@ class ConsoleStore:
     async def change_marker(self) -> tuple[Any, ...]:
         """A cheap fingerprint of everything the live pages show; it changes when any of it does."""
         m = t.messages.c
-        rows = await self.store.read(
+        rows = await self.database.fetch(
             select(
                 func.count(),
                 func.max(m.stored_at),
@@ -189,7 +202,7 @@ class ConsoleStore:
                 func.max(m.sent_at),
             ).select_from(t.messages)
         )
-        tr = await self.store.read(
+        tr = await self.database.fetch(
             select(
                 func.count(),
                 func.max(t.translations.c.translated_at),

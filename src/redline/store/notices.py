@@ -1,41 +1,81 @@
-"""Activity notices and conflicts, in SQLAlchemy Core over the station's Store."""
+"""Activity notices and conflicts, in SQLAlchemy Core over the station's database.
+
+:class:`NoticeWrites` is the part of a station write transaction that stores
+a peer's notice in the same transaction as its envelope; :class:`NoticeStore`
+is everything else (our own notices, expiry, conflicts), each method one
+transaction of its own.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
 from redline.store import schema as t
-from redline.store.sql import Row, Store
+from redline.store.audit import insert_audit
+from redline.store.database import Executor
 
+if TYPE_CHECKING:
+    from redline.store.station import Store
+
+Row = dict[str, Any]
 LIVE = ("active", "amended")
+
+
+class NoticeWrites:
+    conn: Executor
+
+    async def upsert_notice(self, row: Row) -> bool:
+        """Store a notice version unless we hold this or a later one; True if it was stored."""
+        query = select(t.notices.c.version).where(t.notices.c.id == row["id"])
+        found = (await self.conn.execute(query)).first()
+        if found is None:
+            await self.conn.execute(insert(t.notices).values(**row))
+        elif row["version"] > found.version:
+            await self.conn.execute(update(t.notices).where(t.notices.c.id == row["id"]).values(**row))
+        return found is None or row["version"] > found.version
+
+    async def cancel_notice(self, notice_id: str, party: str, version: int, at: str, by: str) -> bool:
+        """A party's cancellation of its notice (a later version than we hold)."""
+        n = t.notices.c
+        result = await self.conn.execute(
+            update(t.notices)
+            .where(and_(n.id == notice_id, n.party == party, n.version < version))
+            .values(state="cancelled", version=version, updated_at=at, updated_by=by)
+        )
+        return bool(result.rowcount)
+
+
+class _Writes(NoticeWrites):
+    def __init__(self, conn: Executor) -> None:
+        self.conn = conn
 
 
 class NoticeStore:
     def __init__(self, store: Store) -> None:
-        self.store = store
+        self.database = store.database
 
     async def save(self, row: Row, actor: str, action: str) -> bool:
-        async with self.store.write() as tx:
-            stored = await tx.upsert_notice(row)
+        async with self.database.transaction() as conn:
+            stored = await _Writes(conn).upsert_notice(row)
             if stored:
                 detail = {"notice": row["id"], "version": row["version"], "state": row["state"]}
-                await tx.audit(row["updated_at"], actor, action, detail)
+                await insert_audit(conn, [(row["updated_at"], actor, action, detail)])
             return stored
 
     async def mark_shared(self, notice_id: str, version: int) -> None:
-        async with self.store.write() as tx:
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(
                 update(t.notices)
                 .where(and_(t.notices.c.id == notice_id, t.notices.c.version == version))
                 .values(shared=1)
             )
 
     async def notice(self, notice_id: str) -> Row | None:
-        rows = await self.store.read(select(t.notices).where(t.notices.c.id == notice_id))
+        rows = await self.database.fetch(select(t.notices).where(t.notices.c.id == notice_id))
         return dict(rows[0]._mapping) if rows else None
 
     async def notices(
@@ -61,26 +101,26 @@ class NoticeStore:
         query = query.order_by(t.notices.c.starts_at, t.notices.c.id)
         if limit is not None:
             query = query.limit(limit)
-        return [dict(r._mapping) for r in await self.store.read(query)]
+        return [dict(r._mapping) for r in await self.database.fetch(query)]
 
     async def unshared(self, party: str) -> list[Row]:
         """Our notices whose latest version is not yet in the outbox (a crash came between)."""
         query = select(t.notices).where(
             and_(t.notices.c.party == party, t.notices.c.shared == 0, t.notices.c.state != "draft")
         )
-        return [dict(r._mapping) for r in await self.store.read(query)]
+        return [dict(r._mapping) for r in await self.database.fetch(query)]
 
     async def expire(self, ids: Iterable[str], at: str) -> None:
         ids = list(ids)
         if not ids:
             return
-        async with self.store.write() as tx:
-            await tx.execute(
+        async with self.database.transaction() as conn:
+            await conn.execute(
                 update(t.notices)
                 .where(and_(t.notices.c.id.in_(ids), t.notices.c.state.in_(LIVE)))
                 .values(state="expired", updated_at=at, updated_by="system")
             )
-            await tx.audit(at, "system", "notices_expired", {"notices": ids})
+            await insert_audit(conn, [(at, "system", "notices_expired", {"notices": ids})])
 
     # -- conflicts ------------------------------------------------------------
 
@@ -88,14 +128,14 @@ class NoticeStore:
         query = select(t.conflicts).where(t.conflicts.c.state == "open")
         if involving is not None:
             query = query.where(or_(t.conflicts.c.notice_a == involving, t.conflicts.c.notice_b == involving))
-        return [dict(r._mapping) for r in await self.store.read(query)]
+        return [dict(r._mapping) for r in await self.database.fetch(query)]
 
     async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[Row]:
         query = select(t.conflicts)
         if state is not None:
             query = query.where(t.conflicts.c.state == state)
         query = query.order_by(t.conflicts.c.updated_at.desc()).limit(limit)
-        return [dict(r._mapping) for r in await self.store.read(query)]
+        return [dict(r._mapping) for r in await self.database.fetch(query)]
 
     async def record_conflicts(
         self, upserts: Sequence[dict[str, Any]], closes: Sequence[str], at: str
@@ -103,15 +143,15 @@ class NoticeStore:
         """Open or update the given conflicts and close the given pairs, in one transaction."""
         if not upserts and not closes:
             return
-        async with self.store.write() as tx:
+        async with self.database.transaction() as conn:
             for c in upserts:
                 pair = f"{c['notice_a']}~{c['notice_b']}"
                 found = (
-                    await tx.execute(select(t.conflicts.c.state).where(t.conflicts.c.pair == pair))
+                    await conn.execute(select(t.conflicts.c.state).where(t.conflicts.c.pair == pair))
                 ).first()
                 values = {"key": c["key"], "state": "open", "detail": json.dumps(c, sort_keys=True)}
                 if found is None:
-                    await tx.execute(
+                    await conn.execute(
                         insert(t.conflicts).values(
                             pair=pair,
                             notice_a=c["notice_a"],
@@ -123,20 +163,16 @@ class NoticeStore:
                     )
                 else:
                     opened = {"opened_at": at} if found.state != "open" else {}
-                    await tx.execute(
+                    await conn.execute(
                         update(t.conflicts)
                         .where(t.conflicts.c.pair == pair)
                         .values(updated_at=at, closed_at=None, **values, **opened)
                     )
             for pair in closes:
-                await tx.execute(
+                await conn.execute(
                     update(t.conflicts)
                     .where(and_(t.conflicts.c.pair == pair, t.conflicts.c.state == "open"))
                     .values(state="closed", closed_at=at, updated_at=at)
                 )
-            await tx.audit(
-                at,
-                "system",
-                "conflicts",
-                {"opened_or_updated": [c["key"] for c in upserts], "closed": list(closes)},
-            )
+            detail = {"opened_or_updated": [c["key"] for c in upserts], "closed": list(closes)}
+            await insert_audit(conn, [(at, "system", "conflicts", detail)])

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.domain.messages import MessageKind
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.stations import Role
 from redline.errors import Forbidden, InputError
 from redline.services.queries import BOX_KINDS
@@ -61,7 +61,7 @@ async def post_message(request: Request) -> JSONResponse:
     )
 
 
-def _kinds(raw: str) -> list[str] | None:
+def _kinds(raw: str) -> list[MessageKind] | None:
     if raw == "all":
         return None
     kinds = raw.split(",")
@@ -69,7 +69,7 @@ def _kinds(raw: str) -> list[str] | None:
     unknown = [k for k in kinds if k not in known]
     if unknown:
         raise InputError(f"kind: {', '.join(unknown)} not among {', '.join(sorted(known))} or 'all'")
-    return kinds
+    return [MessageKind(k) for k in kinds]
 
 
 async def list_messages(request: Request) -> JSONResponse:
@@ -81,9 +81,9 @@ async def list_messages(request: Request) -> JSONResponse:
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
         raise InputError("limit: expected a whole number from 1 to 1000")
     peer = request.query_params.get("peer")
-    kinds = _kinds(request.query_params.get("kind", ",".join(BOX_KINDS)))
+    kinds = _kinds(request.query_params.get("kind", ",".join(k.value for k in BOX_KINDS)))
     views = await services_of(request).messages.box(
-        "inbound" if box == "inbox" else "outbound", int(raw_limit), peer, kinds
+        Direction.INBOUND if box == "inbox" else Direction.OUTBOUND, int(raw_limit), peer, kinds
     )
     return JSONResponse({"box": box, "messages": [message_json(v) for v in views]})
 

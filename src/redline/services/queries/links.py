@@ -89,10 +89,10 @@ class LinkQueries:
         return await self.view(await self.verified_peer(station_id))
 
     async def view(self, peer: PeerRecord) -> dict[str, Any]:
-        row = await self._store.link_row(peer.station_id) or {}
+        row = await self._store.link_row(peer.station_id)
         tests = self._status.tests(peer.station_id)
         suspension = suspension_of(row)
-        peer_card = json.loads(row["peer_scorecard"]) if row.get("peer_scorecard") else None
+        peer_card = json.loads(row.peer_scorecard) if row and row.peer_scorecard else None
         ours = self._ack_deadlines
         theirs = peer_card.get("ack_deadlines") if peer_card else None
         return {
@@ -104,12 +104,12 @@ class LinkQueries:
             "suspended_at": suspension["at"] if suspension else None,
             "suspended_by": suspension["by"] if suspension else None,
             "suspensions": {
-                "ours": {"at": row["suspended_at"], "by": row["suspended_by"]}
-                if row.get("suspended_at")
+                "ours": {"at": row.suspended_at, "by": row.suspended_by}
+                if row and row.suspended_at
                 else None,
                 "peers": (
-                    {"at": row["peer_suspended_at"], "by": row["peer_suspended_by"]}
-                    if row.get("peer_suspended_at")
+                    {"at": row.peer_suspended_at, "by": row.peer_suspended_by}
+                    if row and row.peer_suspended_at
                     else None
                 ),
             },
@@ -135,8 +135,8 @@ class LinkQueries:
     async def scorecard(self, station_id: str) -> dict[str, Any]:
         """Our scorecard of a link beside the last one the peer shared."""
         peer = await self.verified_peer(station_id)
-        row = await self._store.link_row(peer.station_id) or {}
-        shared = row.get("peer_scorecard")
+        row = await self._store.link_row(peer.station_id)
+        shared = row.peer_scorecard if row else None
         return {
             "link": f"{self._me_id}<->{peer.station_id}",
             "ours": await scorecard(self._store, peer.station_id, self._ack_deadlines),

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock
-from redline.domain.messages import MessageKind
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.names import check_message_id
+from redline.domain.records import MessageRecord
 from redline.errors import NotFound
 from redline.services.ports import Row, StationStore
 from redline.services.views import MessageView, message_view, sort_for_watch
 
 # What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
 # state of the message they acknowledge, link tests on the link panel.
-BOX_KINDS = (
-    MessageKind.TEXT.value,
-    MessageKind.PHRASE.value,
-    MessageKind.CONFLICT_ALERT.value,
-    MessageKind.SERVICE.value,
-)
+BOX_KINDS = (MessageKind.TEXT, MessageKind.PHRASE, MessageKind.CONFLICT_ALERT, MessageKind.SERVICE)
 EQUIVOCATION_FIELDS = ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")
 
 
@@ -46,35 +43,41 @@ class MessageQueries:
         self._me_id = me_id
         self._clock = clock
 
-    async def _row(self, message_id: str) -> Row:
+    async def _row(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))
         if row is None:
             raise NotFound(f"no message {message_id}")
         return row
 
     async def box(
-        self, direction: str, limit: int, peer: str | None = None, kinds: Sequence[str] | None = None
+        self,
+        direction: Direction,
+        limit: int,
+        peer: str | None = None,
+        kinds: Sequence[MessageKind] | None = None,
     ) -> list[MessageView]:
         """Newest first, as the API lists them."""
         rows = await self._store.messages(direction, limit, peer, kinds)
         now = self._clock.now()
         return [message_view(r, now) for r in rows]
 
-    async def watch_box(self, direction: str, limit: int, lang: str, now: datetime) -> list[MessageView]:
+    async def watch_box(
+        self, direction: Direction, limit: int, lang: str, now: datetime
+    ) -> list[MessageView]:
         """A console box as seen at ``now``: with translations, in the reader's language, sorted
         for the watch."""
         rows = await self._store.messages(direction, limit, kinds=BOX_KINDS)
-        translated = await self._translations.translations([r["id"] for r in rows])
-        return sort_for_watch([message_view(r, now, lang, translated.get(r["id"])) for r in rows])
+        translated = await self._translations.translations([r.id for r in rows])
+        return sort_for_watch([message_view(r, now, lang, translated.get(r.id)) for r in rows])
 
     async def message(self, message_id: str, lang: str = "en", signed_receipt: bool = True) -> MessageView:
         """One message with its translation and (unless not wanted) its signed receipt."""
         row = await self._row(message_id)
         receipt = None
-        if signed_receipt and row["receipt_id"]:
-            body = await self._store.receipt(row["receipt_id"])
+        if signed_receipt and row.receipt_id:
+            body = await self._store.receipt(row.receipt_id)
             receipt = json.loads(body) if body else None
-        translation = await self._translations.translation(row["id"])
+        translation = await self._translations.translation(row.id)
         return message_view(row, self._clock.now(), lang, translation, receipt)
 
     async def transcript(self, peer: str) -> dict[str, Any]:
@@ -85,24 +88,24 @@ class MessageQueries:
 
         return {
             "link": f"{me}<->{peer}",
-            f"{me}->{peer}": chain(await self._store.chain(peer, "outbound")),
-            f"{peer}->{me}": chain(await self._store.chain(peer, "inbound")),
+            f"{me}->{peer}": chain(await self._store.chain(peer, Direction.OUTBOUND)),
+            f"{peer}->{me}": chain(await self._store.chain(peer, Direction.INBOUND)),
         }
 
     async def alarms(self) -> dict[str, Any]:
         rows = await self._store.equivocations()
         link_alarms = await self._store.link_alarms()
         return {
-            "equivocations": [{k: r[k] for k in EQUIVOCATION_FIELDS} for r in rows],
-            "link_alarms": link_alarms,
-            "escalations": await self._store.escalations(),
-            "active_link_alarms": [a for a in link_alarms if a["cleared_at"] is None],
+            "equivocations": [{k: getattr(r, k) for k in EQUIVOCATION_FIELDS} for r in rows],
+            "link_alarms": [asdict(a) for a in link_alarms],
+            "escalations": [asdict(e) for e in await self._store.escalations()],
+            "active_link_alarms": [asdict(a) for a in link_alarms if a.cleared_at is None],
         }
 
     async def open_escalations(self, limit: int) -> list[Row]:
         """Escalated messages nobody acknowledged yet, with what the console's banner shows."""
         rows = await self._store.escalations(limit)
-        return [{**r, "peer": r["peer_id"]} for r in rows if r["acked_at"] is None]
+        return [{**asdict(r), "peer": r.peer_id} for r in rows if r.acked_at is None]
 
     async def audit_log(self, limit: int = 200) -> list[Row]:
-        return [{**r, "detail": json.loads(r["detail"])} for r in await self._store.audit_log(limit)]
+        return [{**asdict(r), "detail": json.loads(r.detail)} for r in await self._store.audit_log(limit)]

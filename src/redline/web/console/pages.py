@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from redline.domain.clock import format_ts
-from redline.domain.messages import Precedence
+from redline.domain.messages import Direction, Precedence
 from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
@@ -145,8 +145,8 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
     services = services_of(request)
     now = services.clock.now()
     boxes: dict[str, list[Any]] = {}
-    for box in ("inbound", "outbound"):
-        boxes[box] = await services.messages.watch_box(box, BOX_LIMIT, lang, now)
+    for box in (Direction.INBOUND, Direction.OUTBOUND):
+        boxes[box.value] = await services.messages.watch_box(box, BOX_LIMIT, lang, now)
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
         # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.

@@ -1,0 +1,90 @@
+"""Link alarms (a link degraded or down) and equivocations (a peer signed two envelopes
+for one chain position): what supervisors are shown until someone deals with it."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, insert, select, update
+
+from redline.domain.records import EquivocationRecord, LinkAlarm
+from redline.store import schema as t
+from redline.store.database import Database, Executor
+
+
+class EquivocationWrites:
+    conn: Executor
+
+    async def insert_equivocation(
+        self, peer_id: str, seq: int, known_digest: str, envelope: str, reason: str, at: str
+    ) -> bool:
+        """Record an equivocation once; False if this very envelope was recorded before."""
+        e = t.equivocations.c
+        seen = await self.conn.execute(
+            select(e.id).where(and_(e.peer_id == peer_id, e.seq == seq, e.envelope == envelope))
+        )
+        if seen.first() is not None:
+            return False
+        await self.conn.execute(
+            insert(t.equivocations).values(
+                peer_id=peer_id,
+                seq=seq,
+                known_digest=known_digest,
+                envelope=envelope,
+                reason=reason,
+                detected_at=at,
+            )
+        )
+        return True
+
+
+class AlarmStore:
+    database: Database
+
+    async def raise_link_alarm(self, peer_id: str, state: str, detail: str, at: str) -> None:
+        """Raise an alarm for the link, clearing the one it replaces."""
+        a = t.link_alarms.c
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                update(t.link_alarms)
+                .where(and_(a.peer_id == peer_id, a.cleared_at.is_(None)))
+                .values(cleared_at=at)
+            )
+            await conn.execute(
+                insert(t.link_alarms).values(peer_id=peer_id, state=state, detail=detail, raised_at=at)
+            )
+
+    async def clear_link_alarms(self, peer_id: str, at: str) -> None:
+        a = t.link_alarms.c
+        async with self.database.transaction() as conn:
+            await conn.execute(
+                update(t.link_alarms)
+                .where(and_(a.peer_id == peer_id, a.cleared_at.is_(None)))
+                .values(cleared_at=at)
+            )
+
+    async def link_alarms(self, limit: int = 200) -> list[LinkAlarm]:
+        query = select(t.link_alarms).order_by(t.link_alarms.c.id.desc()).limit(limit)
+        return [
+            LinkAlarm(
+                id=r.id,
+                peer_id=r.peer_id,
+                state=r.state,
+                detail=r.detail,
+                raised_at=r.raised_at,
+                cleared_at=r.cleared_at,
+            )
+            for r in await self.database.fetch(query)
+        ]
+
+    async def equivocations(self) -> list[EquivocationRecord]:
+        return [
+            EquivocationRecord(
+                id=r.id,
+                peer_id=r.peer_id,
+                seq=r.seq,
+                known_digest=r.known_digest,
+                envelope=r.envelope,
+                reason=r.reason,
+                detected_at=r.detected_at,
+            )
+            for r in await self.database.fetch(select(t.equivocations).order_by(t.equivocations.c.id))
+        ]

@@ -1,0 +1,236 @@
+"""The station store on a real database (a temporary SQLite file, and PostgreSQL): typed rows,
+delivery states moved only as the transition table says, commit listeners, and rollback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from redline.domain.delivery import DeliveryEvent, initial_state
+from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
+from redline.domain.records import AuditEvent, LinkAlarm, LinkRecord, MessageRecord
+from redline.domain.stations import LinkChains
+from redline.errors import Conflict, LocalProtocolError
+from redline.protocol import GENESIS_DIGEST
+from redline.store.station import Store
+from tests.support.stations import create_pg_database, drop_pg_database
+
+PEER = "beijing"
+T0 = "2026-01-01T00:00:00.000Z"
+T1 = "2026-01-01T00:00:01.000Z"
+T2 = "2026-01-01T00:00:02.000Z"
+T9 = "2026-01-01T09:00:00.000Z"
+R = TypeVar("R")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/store.db"
+        return
+    pg = create_pg_database()
+    try:
+        yield pg
+    finally:
+        drop_pg_database(pg)
+
+
+def run(url: str, scenario: Callable[[Store], Awaitable[R]]) -> R:
+    async def go() -> R:
+        store = await Store.open(url)
+        try:
+            return await scenario(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def record(seq: int, direction: Direction = Direction.OUTBOUND, **changes: object) -> MessageRecord:
+    entering = DeliveryEvent.COMMITTED if direction is Direction.OUTBOUND else DeliveryEvent.STORED
+    base = MessageRecord(
+        id=f"m{direction.value[0]}{seq:04d}",
+        direction=direction,
+        peer_id=PEER,
+        seq=seq,
+        kind=MessageKind.TEXT,
+        precedence=Precedence.FLASH,
+        ts=T0,
+        body='{"text": "hello", "lang": "en"}',
+        envelope=json.dumps({"prev": GENESIS_DIGEST}),
+        digest=f"{seq:064x}",
+        state=initial_state(direction, entering),
+        deadline=T1,
+        created_by="duty" if direction is Direction.OUTBOUND else None,
+        stored_at=T0,
+        sent_at=None,
+        delivered_at=None if direction is Direction.OUTBOUND else T0,
+        receipt_id=None,
+        ack_of=None,
+        acked_at=None,
+        acked_by=None,
+        ack_message_id=None,
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def insert(store: Store, *records: MessageRecord) -> None:
+    async with store.write() as tx:
+        await tx.link_chains(PEER)
+        await tx.insert_messages(records)
+
+
+async def state_of(store: Store, message_id: str) -> DeliveryState:
+    found = await store.message(message_id)
+    assert found is not None
+    return found.state
+
+
+def test_rows_come_back_typed(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        sent, received = record(1), record(1, Direction.INBOUND, kind=MessageKind.PHRASE)
+        await insert(store, sent, received)
+        assert await store.message(sent.id) == sent
+        inbox = await store.messages(Direction.INBOUND, 10, PEER, [MessageKind.PHRASE])
+        assert inbox == [received]
+        assert inbox[0].kind is MessageKind.PHRASE and inbox[0].state is DeliveryState.DELIVERED
+        assert await store.messages(Direction.INBOUND, 10, PEER, [MessageKind.TEXT]) == []
+        assert await store.answered_history(PEER, MessageKind.TEXT, 5) == [sent]
+        assert await store.kind_counts(PEER, MessageKind.TEXT, Direction.OUTBOUND) == (1, 0)
+        assert await store.chain(PEER, Direction.OUTBOUND) == [(1, GENESIS_DIGEST, sent.digest)]
+
+        link = await store.link_row(PEER)
+        assert link == LinkRecord(PEER, 1, GENESIS_DIGEST, 1, GENESIS_DIGEST, None, None, None, None, None)
+        assert await store.link_row("nowhere") is None
+
+        await store.raise_link_alarm(PEER, "degraded", "slow answers", T0)
+        await store.raise_link_alarm(PEER, "down", "no answer", T1)
+        assert await store.link_alarms() == [
+            LinkAlarm(2, PEER, "down", "no answer", T1, None),
+            LinkAlarm(1, PEER, "degraded", "slow answers", T0, T1),
+        ]
+
+        async with store.write() as tx:
+            assert await tx.insert_equivocation(PEER, 1, "a" * 64, "{}", "two digests", T0)
+            assert not await tx.insert_equivocation(PEER, 1, "a" * 64, "{}", "two digests", T0)
+            await tx.audit(T2, "duty", "send", {"message": sent.id})
+        [equivocation] = await store.equivocations()
+        assert (equivocation.peer_id, equivocation.seq, equivocation.detected_at) == (PEER, 1, T0)
+        [event] = await store.audit_log(1)
+        assert event == AuditEvent(event.id, T2, "duty", "send", json.dumps({"message": sent.id}))
+
+        # Both are unacknowledged FLASH messages past their deadline: escalated once, each.
+        overdue = await store.escalate_overdue(T9)
+        assert sorted(r.id for r in overdue) == sorted([sent.id, received.id])
+        assert all(isinstance(r, MessageRecord) and r.escalated_at is None for r in overdue)
+        assert await store.escalate_overdue(T9) == []
+        escalations = await store.escalations()
+        assert {(e.id, e.direction, e.precedence, e.escalated_at) for e in escalations} == {
+            (sent.id, Direction.OUTBOUND, Precedence.FLASH, T9),
+            (received.id, Direction.INBOUND, Precedence.FLASH, T9),
+        }
+
+    run(url, scenario)
+
+
+def test_delivery_states_move_as_the_transition_table_says(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        queued, receipted, answered = record(1), record(2), record(3)
+        await insert(store, queued, receipted, answered)
+        assert await store.first_unreceipted_seq(PEER) == (1, 3)
+
+        async with store.write() as tx:
+            await tx.mark_delivered(PEER, [2], "r1", T1, T0)
+            # The peer's acknowledgement of 3 overtakes its receipt.
+            assert await tx.mark_acknowledged(answered.id, Direction.OUTBOUND, "peer duty", T1, "ack3")
+            assert not await tx.mark_acknowledged(answered.id, Direction.OUTBOUND, "peer duty", T2, "ack3b")
+        assert await state_of(store, answered.id) is DeliveryState.ACKNOWLEDGED
+
+        # mark_sent moves only queued messages: the delivered and the acknowledged one stay.
+        await store.mark_sent(PEER, [1, 2, 3], T2)
+        states = [await state_of(store, m.id) for m in (queued, receipted, answered)]
+        assert states == [DeliveryState.SENT, DeliveryState.DELIVERED, DeliveryState.ACKNOWLEDGED]
+        assert (await store.message(receipted.id)).sent_at == T0  # type: ignore[union-attr]  # from the receipt
+
+        # A receipt after the acknowledgement is recorded, and the state stays acknowledged.
+        async with store.write() as tx:
+            await tx.mark_delivered(PEER, [1, 3], "r2", T2, T2)
+        late = await store.message(answered.id)
+        assert late is not None
+        assert (late.state, late.receipt_id, late.delivered_at) == (DeliveryState.ACKNOWLEDGED, "r2", T2)
+        first = await store.message(queued.id)
+        assert first is not None and (first.state, first.sent_at) == (DeliveryState.DELIVERED, T2)
+        assert await store.first_unreceipted_seq(PEER) == (0, 3)
+
+        # A second receipt for the same envelopes changes nothing.
+        async with store.write() as tx:
+            await tx.mark_delivered(PEER, [1], "r3", T9, T9)
+        assert (await store.message(queued.id)).receipt_id == "r2"  # type: ignore[union-attr]
+
+    run(url, scenario)
+
+
+def test_a_new_message_must_start_in_its_initial_state(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        with pytest.raises(LocalProtocolError):
+            await insert(store, record(1, state=DeliveryState.DELIVERED))
+        with pytest.raises(LocalProtocolError):
+            await insert(store, record(1, Direction.INBOUND, state=DeliveryState.QUEUED))
+        assert await store.messages(Direction.OUTBOUND, 10) == []
+
+    run(url, scenario)
+
+
+def test_commit_listeners_hear_commits_not_rollbacks(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        heard: list[int] = []
+        store.add_commit_listener(lambda: heard.append(len(heard)))
+        await insert(store, record(1))
+        assert heard == [0]
+        with pytest.raises(RuntimeError):
+            async with store.write() as tx:
+                await tx.audit(T0, "duty", "nothing", {})
+                raise RuntimeError("changed my mind")
+        assert heard == [0]
+        await store.mark_sent(PEER, [1], T1)  # a write of the store's own
+        assert heard == [0, 1]
+
+        def broken() -> None:
+            raise ValueError("a listener's bug")
+
+        store.add_commit_listener(broken)
+        await store.raise_link_alarm(PEER, "down", "no answer", T1)  # still committed, still reported
+        assert heard == [0, 1, 2]
+        assert len(await store.link_alarms()) == 1
+
+    run(url, scenario)
+
+
+def test_a_failing_statement_rolls_the_whole_transaction_back(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        await insert(store, record(1))
+        before = await store.counts()
+        audit_before = await store.audit_log()
+        with pytest.raises(Conflict):
+            async with store.write() as tx:
+                chains = await tx.link_chains(PEER)
+                await tx.save_link_chains(
+                    LinkChains(PEER, 9, "b" * 64, chains.in_next_seq, chains.in_last_digest)
+                )
+                await tx.audit(T1, "duty", "send", {})
+                await tx.insert_receipt("r1", PEER, "issued", "{}", T1)
+                await tx.insert_messages([record(2), record(1, id="other")])  # seq 1 is taken
+        assert await store.counts() == before
+        assert await store.audit_log() == audit_before
+        link = await store.link_row(PEER)
+        assert link is not None and (link.out_next_seq, link.out_last_digest) == (1, GENESIS_DIGEST)
+        assert await store.receipt("r1") is None
+        assert await store.message(record(2).id) is None
+
+    run(url, scenario)
