@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from redline.domain.clock import MockClock, settle
+from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
+from redline.domain.records import MessageRecord
 from redline.services.changes import ChangeFeed
 from redline.services.views import message_json, message_view, sort_for_watch
 
@@ -66,8 +68,8 @@ def test_a_commit_in_another_thread_reaches_the_loop() -> None:
     asyncio.run(scenario())
 
 
-def _row(kind: str, body: dict[str, Any], **values: Any) -> dict[str, Any]:
-    row = {
+def _row(kind: str, body: dict[str, Any], **values: Any) -> MessageRecord:
+    row: dict[str, Any] = {
         "id": "m1",
         "direction": "inbound",
         "peer_id": "beijing",
@@ -87,8 +89,14 @@ def _row(kind: str, body: dict[str, Any], **values: Any) -> dict[str, Any]:
         "ack_message_id": None,
         "escalated_at": None,
         "body": json.dumps(body),
+        "envelope": "{}",
+        "stored_at": "2026-01-01T00:00:01.000000Z",
+        "ack_of": None,
     }
-    return {**row, **values}
+    row.update(values)
+    row["direction"], row["kind"] = Direction(row["direction"]), MessageKind(row["kind"])
+    row["precedence"], row["state"] = Precedence(row["precedence"]), DeliveryState(row["state"])
+    return MessageRecord(**row)
 
 
 def test_one_view_serves_the_api_and_the_console() -> None:
