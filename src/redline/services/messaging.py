@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict, Forbidden, InputError, NotFound
-from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.kinds import ack
+from redline.services.kinds.base import OutboundDraft
+from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.ports import Row, StationStore
 
 
 class MessagingService:
-    def __init__(self, store: StationStore, outbox: Outbox, peers: PeerDirectory) -> None:
+    def __init__(
+        self, store: StationStore, outbox: Outbox, peers: PeerDirectory, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._store = store
         self._outbox = outbox
         self._peers = peers
+        self._clock = clock
 
     async def _verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(check_station_id(station_id, "to"))
@@ -85,16 +91,9 @@ class MessagingService:
                 f"message {message_id} was already acknowledged by {row['acked_by']} at {row['acked_at']}"
             )
         peer = await self._verified_peer(row["peer_id"])
-        return await self._outbox.submit(
-            OutboundDraft(
-                peer=peer,
-                kind=MessageKind.ACK,
-                precedence=Precedence(row["precedence"]),
-                body={},
-                created_by=operator.name,
-                acknowledges=message_id,
-            )
-        )
+        at = format_ts(self._clock.now())
+        draft = ack.acknowledgement(peer, Precedence(row["precedence"]), row["id"], operator.name, at)
+        return await self._outbox.submit(draft)
 
     async def get(self, message_id: str) -> Row:
         row = await self._store.message(check_message_id(message_id))
