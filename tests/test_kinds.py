@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -22,6 +22,7 @@ from redline.services.kinds import ack, service
 from redline.services.kinds.base import KindRegistry, OutboundDraft, Received, Sending
 from redline.services.kinds.registry import KINDS
 from redline.services.kinds.rows import as_row, message_record
+from redline.services.ports import WriteTransaction
 from redline.wire.envelope import Envelope
 
 PEER = PeerRecord(
@@ -57,6 +58,10 @@ class FakeTx:
         return record
 
 
+def as_tx(tx: FakeTx) -> WriteTransaction:
+    return cast(WriteTransaction, tx)
+
+
 def row(
     direction: str, kind: MessageKind, state: str = "delivered", acked_at: str | None = None
 ) -> dict[str, Any]:
@@ -83,12 +88,13 @@ def run(coro: Awaitable[Any]) -> Any:
 
 
 def sending(tx: FakeTx, kind: MessageKind, body: dict[str, Any], suspended: str | None = None) -> Sending:
-    async def make() -> Sending:
+    async def make() -> Sending:  # a draft needs a running loop
         draft = OutboundDraft(PEER, kind, Precedence.FLASH, body, "duty")
         chains = LinkChains("beijing", 1, "0" * 64, 1, "0" * 64, suspended)
-        return Sending(tx, draft, chains, "c" * 32, AT)  # type: ignore[arg-type]
+        return Sending(as_tx(tx), draft, chains, "c" * 32, AT)
 
-    return run(make())
+    made: Sending = run(make())
+    return made
 
 
 # -- the registry --------------------------------------------------------------------------------------
@@ -214,9 +220,9 @@ def received(kind: MessageKind, body: dict[str, Any]) -> Received:
 def test_a_peer_acknowledgement_marks_ours() -> None:
     tx = FakeTx({ID: row("outbound", MessageKind.TEXT)})
     body = {"ack_of": ID, "by": "duty", "at": "2026-03-01T11:59:00Z"}
-    run(KINDS[MessageKind.ACK].on_accept(tx, received(MessageKind.ACK, body)))  # type: ignore[arg-type]
+    run(KINDS[MessageKind.ACK].on_accept(as_tx(tx), received(MessageKind.ACK, body)))
     assert tx.calls == [("mark_acknowledged", (ID, "outbound", "beijing/duty", body["at"], OTHER_ID))]
-    run(KINDS[MessageKind.ACK].on_accept(tx, received(MessageKind.ACK, body)))  # type: ignore[arg-type]
+    run(KINDS[MessageKind.ACK].on_accept(as_tx(tx), received(MessageKind.ACK, body)))
     assert len(tx.calls) == 1, "a repeated acknowledgement changes nothing"
 
 
@@ -236,19 +242,21 @@ def test_an_acknowledgement_of_something_else_is_ignored(
     with caplog.at_level(logging.WARNING):
         run(
             KINDS[MessageKind.ACK].on_accept(
-                tx, received(MessageKind.ACK, {"ack_of": ID, "by": "d", "at": AT})
+                as_tx(tx), received(MessageKind.ACK, {"ack_of": ID, "by": "d", "at": AT})
             )
-        )  # type: ignore[arg-type]
+        )
     assert tx.calls == [] and "not a message needing acknowledgement" in caplog.text
 
 
 def test_a_link_test_reply_marks_our_test_answered() -> None:
     tx = FakeTx({ID: row("outbound", MessageKind.LINK_TEST, state="sent")})
     body = {"test_of": ID, "received_at": AT}
-    run(KINDS[MessageKind.LINK_TEST_REPLY].on_accept(tx, received(MessageKind.LINK_TEST_REPLY, body)))  # type: ignore[arg-type]
+    run(KINDS[MessageKind.LINK_TEST_REPLY].on_accept(as_tx(tx), received(MessageKind.LINK_TEST_REPLY, body)))
     assert tx.calls == [("mark_acknowledged", (ID, "outbound", "beijing", AT, OTHER_ID))]
     text = FakeTx({ID: row("outbound", MessageKind.TEXT)})
-    run(KINDS[MessageKind.LINK_TEST_REPLY].on_accept(text, received(MessageKind.LINK_TEST_REPLY, body)))  # type: ignore[arg-type]
+    run(
+        KINDS[MessageKind.LINK_TEST_REPLY].on_accept(as_tx(text), received(MessageKind.LINK_TEST_REPLY, body))
+    )
     assert text.calls == [], "a reply answers only a link test"
 
 
@@ -256,16 +264,16 @@ def test_a_link_test_stores_the_peers_scorecard() -> None:
     tx = FakeTx()
     spec = KINDS[MessageKind.LINK_TEST]
     body = {"nonce": "0" * 32, "interval": 60, "scorecard": {"b": 1, "a": 2}}
-    run(spec.on_accept(tx, received(MessageKind.LINK_TEST, body)))  # type: ignore[arg-type]
+    run(spec.on_accept(as_tx(tx), received(MessageKind.LINK_TEST, body)))
     assert tx.calls == [("set_peer_scorecard", ("beijing", '{"a": 2, "b": 1}'))]
-    run(spec.on_accept(tx, received(MessageKind.LINK_TEST, {**body, "scorecard": None})))  # type: ignore[arg-type]
+    run(spec.on_accept(as_tx(tx), received(MessageKind.LINK_TEST, {**body, "scorecard": None})))
     assert len(tx.calls) == 1
 
 
 def test_a_peer_service_message_is_recorded_and_audited() -> None:
     tx = FakeTx()
     body = {"action": "suspend", "by": "duty", "reason": "drill"}
-    run(KINDS[MessageKind.SERVICE].on_accept(tx, received(MessageKind.SERVICE, body)))  # type: ignore[arg-type]
+    run(KINDS[MessageKind.SERVICE].on_accept(as_tx(tx), received(MessageKind.SERVICE, body)))
     assert tx.calls == [
         ("set_suspension", ("beijing", AT, "beijing/duty", True)),
         (
@@ -275,14 +283,16 @@ def test_a_peer_service_message_is_recorded_and_audited() -> None:
     ]
     remind = FakeTx()
     body = {"action": "remind", "by": "system", "reason": "late", "message": ID}
-    run(KINDS[MessageKind.SERVICE].on_accept(remind, received(MessageKind.SERVICE, body)))  # type: ignore[arg-type]
+    run(KINDS[MessageKind.SERVICE].on_accept(as_tx(remind), received(MessageKind.SERVICE, body)))
     assert [name for name, _ in remind.calls] == ["audit"]
 
 
 def test_a_peer_cancellation_cancels_our_copy() -> None:
     tx = FakeTx()
     body = {"notice_id": "n1", "version": 3, "by": "duty", "reason": ""}
-    run(KINDS[MessageKind.NOTICE_CANCELLED].on_accept(tx, received(MessageKind.NOTICE_CANCELLED, body)))  # type: ignore[arg-type]
+    run(
+        KINDS[MessageKind.NOTICE_CANCELLED].on_accept(as_tx(tx), received(MessageKind.NOTICE_CANCELLED, body))
+    )
     assert tx.calls == [("cancel_notice", ("n1", "beijing", 3, AT, "beijing/duty"))]
 
 

@@ -447,6 +447,7 @@ def test_an_equivocation_is_answered_and_halts_the_sender() -> None:
 
 
 def test_the_sender_checks_what_an_answer_claims() -> None:
+    bad: object
     for bad in ([], {"gap": None}, {"receipts": {}}):
         with pytest.raises(ValueError):
             read_answer(bad)
