@@ -112,7 +112,7 @@ class InboundService:
             )
             plan = plan_batch(chain, [e.header for e, _ in parsed], {s: d for s, (d, _) in positions.items()})
             answer = plan_answer(plan, positions)
-            accepted = [Received(peer, *by_seq[h.seq], at) for h in plan.accepted]
+            accepted = [Received(peer, env, body, at) for env, body in (by_seq[h.seq] for h in plan.accepted)]
             receipts: list[dict[str, Any]] = []
             if accepted:
                 receipt = issue_receipt(
