@@ -20,6 +20,7 @@ from redline.services.ports import Row
 from redline.wire.envelope import Envelope
 
 _FIRST_EVENT = {Direction.OUTBOUND: DeliveryEvent.COMMITTED, Direction.INBOUND: DeliveryEvent.STORED}
+_COLUMNS = tuple(f.name for f in dataclasses.fields(MessageRecord))
 
 
 def message_record(
@@ -64,6 +65,6 @@ def message_record(
 def as_row(record: MessageRecord) -> Row:
     """Column name -> value, enums as their stored strings (until the store takes records)."""
     return {
-        f.name: value.value if isinstance(value := getattr(record, f.name), enum.Enum) else value
-        for f in dataclasses.fields(record)
+        name: value.value if isinstance(value := getattr(record, name), enum.Enum) else value
+        for name in _COLUMNS
     }
