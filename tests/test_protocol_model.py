@@ -1,19 +1,26 @@
 """The link protocol's state machines, driven through a network that loses, duplicates and reorders.
 
-The sender is the real :class:`OutboundCursor`; the receiver is the real
-:class:`InboundChain` fed through :func:`plan_batch`, with a dict standing in
-for its database. Requests and responses are whole messages that the network
-may deliver in any order, any number of times, or never. Honest traffic must
-never look like equivocation, the receiver must hold exactly 1..n in order,
-and once the network heals everything queued must be receipted exactly once.
+Both ends run the real protocol code: the sender is the real :class:`OutboundCursor`
+moved by :func:`read_answer` / :func:`misreceipted` / :func:`is_fresh` /
+:func:`apply_answer`; the receiver is the real :class:`InboundChain` fed through
+:func:`plan_batch`, answering with :func:`plan_answer` and :func:`answer_body` (the
+same calls ``services.inbound`` and ``services.delivery`` make), with dicts standing
+in for both databases and receipts reduced to (id, entries) because signatures are
+not the protocol's business. Answers cross the network as JSON text. Requests and
+answers may be delivered in any order, any number of times, or never. Honest traffic
+must never look like equivocation, a duplicate must be answered with its original
+receipt, the receiver must hold exactly 1..n in order, and once the network heals
+everything queued must be receipted exactly once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -29,7 +36,13 @@ from redline.protocol import (
     Gap,
     InboundChain,
     OutboundCursor,
+    answer_body,
+    apply_answer,
+    is_fresh,
+    misreceipted,
+    plan_answer,
     plan_batch,
+    read_answer,
 )
 
 
@@ -49,38 +62,55 @@ class Request:
     headers: tuple[EnvelopeHeader, ...]
 
 
-@dataclass(frozen=True)
-class Response:
-    receipts: tuple[tuple[int, str], ...]  # (seq, digest) for everything stored, new or duplicate
-    gap: int | None  # expected_seq
+Response = str  # the answer's JSON text, as it crosses the network
+
+
+def entries_of(receipt: dict[str, Any]) -> list[tuple[int, str]]:
+    return [(int(seq), str(digest)) for seq, digest in receipt["entries"]]
 
 
 class Receiver:
-    """The receiving station: the real InboundChain plus a dict for its message table."""
+    """The receiving station: the real InboundChain and answer assembly, dicts for its tables."""
 
     def __init__(self) -> None:
         self.chain = InboundChain()
-        self.stored: dict[int, str] = {}
+        self.stored: dict[int, tuple[str, str]] = {}  # seq -> (digest, receipt id), the message table
         self.stored_order: list[int] = []
+        self.receipts: dict[str, dict[str, Any]] = {}  # the receipt table
+
+    def digests(self) -> dict[int, str]:
+        return {seq: digest for seq, (digest, _) in self.stored.items()}
 
     def handle(self, request: Request) -> Response:
         # As redline.services.inbound does: look up every seq below next_seq before planning.
-        known = {h.seq: self.stored[h.seq] for h in request.headers if h.seq < self.chain.next_seq}
+        positions = {h.seq: self.stored[h.seq] for h in request.headers if h.seq < self.chain.next_seq}
         before = self.chain.next_seq
-        plan = plan_batch(self.chain, request.headers, known)
-        assert plan.equivocation is None, f"honest traffic classified as equivocation: {plan.equivocation}"
-        for h in plan.accepted:
-            assert h.seq not in self.stored, f"seq {h.seq} accepted twice"
-            self.stored[h.seq] = h.digest
-            self.stored_order.append(h.seq)
+        plan = plan_batch(self.chain, request.headers, {s: d for s, (d, _) in positions.items()})
+        answer = plan_answer(plan, positions)
+        assert answer.equivocation is None, f"honest traffic classified as equivocation: {answer}"
+        receipts: list[dict[str, Any]] = []
+        if answer.new_entries:
+            receipt_id = f"r{len(self.receipts) + 1}"
+            receipt = {"id": receipt_id, "entries": [list(e) for e in answer.new_entries]}
+            self.receipts[receipt_id] = receipt
+            receipts.append(receipt)
+            for seq, digest in answer.new_entries:
+                assert seq not in self.stored, f"seq {seq} accepted twice"
+                self.stored[seq] = (digest, receipt_id)
+                self.stored_order.append(seq)
+        assert [s for s, _ in answer.new_entries] == [h.seq for h in plan.accepted]
+        receipts.extend(self.receipts[r] for r in answer.earlier_receipts)
         assert self.chain.next_seq == before + len(plan.accepted)
-        if plan.gap is not None:
-            assert plan.gap.expected_seq == self.chain.next_seq, plan.gap
+        covered = {e for r in receipts for e in entries_of(r)}
+        for h in [*plan.accepted, *plan.duplicates]:
+            assert (h.seq, h.digest) in covered, f"seq {h.seq} answered without its receipt"
+        assert all(self.stored[s][0] == d for s, d in covered), "a receipt names what is not stored"
+        if answer.gap is not None:
+            assert answer.gap == self.chain.next_seq, answer
             event("receiver: gap")
         if plan.duplicates:
             event("receiver: duplicates")
-        receipts = tuple((h.seq, self.stored[h.seq]) for h in [*plan.accepted, *plan.duplicates])
-        return Response(receipts, plan.gap.expected_seq if plan.gap else None)
+        return json.dumps(answer_body(answer, receipts))
 
 
 class LinkMachine(RuleBasedStateMachine):
@@ -167,15 +197,23 @@ class LinkMachine(RuleBasedStateMachine):
             self._on_response(response)
 
     def _on_response(self, response: Response) -> None:
-        for seq, digest in response.receipts:
-            # DeliveryWorker refuses a receipt whose digest is not the envelope it sent.
-            assert self.queued[seq - 1].digest == digest, f"receipt for seq {seq} names another envelope"
-        self.cursor.on_receipted(seq for seq, _ in response.receipts)
-        self.receipted.update(seq for seq, _ in response.receipts)
-        if response.gap is not None:
-            if response.gap <= self.cursor.receipted_through:
-                event("sender: stale gap")
-            self.cursor.on_gap(response.gap)
+        # As DeliveryWorker does: read the answer, check every receipted digest is what we sent,
+        # record the receipts that are new (durably), then move the cursor.
+        answer = read_answer(json.loads(response))
+        sent = {h.seq: h.digest for h in self.queued}
+        receipts = [entries_of(r) for r in answer.receipts]
+        assert misreceipted((e for r in receipts for e in r), sent) is None, (
+            "a receipt names another envelope"
+        )
+        for entries in receipts:
+            if is_fresh(entries, self.cursor):
+                self.receipted.update(seq for seq, _ in entries)
+            else:
+                assert all(seq in self.receipted for seq, _ in entries), "a stale receipt was never recorded"
+        if answer.gap is not None and answer.gap <= self.cursor.receipted_through:
+            event("sender: stale gap")
+        halt = apply_answer(self.cursor, (seq for r in receipts for seq, _ in r), answer)
+        assert halt is None, f"honest traffic halted the link: {halt}"
 
     @precondition(lambda self: self.requests)
     @rule(i=st.integers(0, 10**6))
@@ -210,7 +248,7 @@ class LinkMachine(RuleBasedStateMachine):
             assert rounds <= 2 * len(self.queued) + 2, "the link does not converge on a reliable network"
         n = len(self.queued)
         assert self.receiver.stored_order == list(range(1, n + 1)), "not exactly-once, in-order delivery"
-        assert self.receiver.stored == {s: digest_of(s) for s in range(1, n + 1)}
+        assert self.receiver.digests() == {s: digest_of(s) for s in range(1, n + 1)}
         assert self.cursor.receipted_through == n and self.cursor.pending == 0
         assert self.receipted == set(range(1, n + 1))
         self._check_all()
@@ -228,7 +266,7 @@ class LinkMachine(RuleBasedStateMachine):
         assert receiver.stored_order == list(range(1, held + 1)), (
             f"receiver holds {receiver.stored_order}: duplicates, holes or disorder"
         )
-        assert receiver.stored == {s: digest_of(s) for s in range(1, held + 1)}
+        assert receiver.digests() == {s: digest_of(s) for s in range(1, held + 1)}
         assert receiver.chain.last_digest == (digest_of(held) if held else GENESIS_DIGEST)
         assert self.cursor.receipted_through <= held, (
             f"sender believes 1..{self.cursor.receipted_through} receipted; receiver holds 1..{held}"
@@ -366,3 +404,61 @@ def test_outbound_cursor_basics() -> None:
     assert cursor.next_batch(2) == range(4, 5)
     cursor.on_gap(9)
     assert cursor.next_batch(2) == range(4, 5), "a gap beyond what was queued is ignored"
+
+
+# -- answers ------------------------------------------------------------------------------------------
+
+
+def test_answer_to_a_batch_with_duplicates_and_a_gap() -> None:
+    chain, known = chain_holding(2)
+    positions = {1: (known[1], "r1"), 2: (known[2], "r2")}
+    plan = plan_batch(chain, [header(1), header(2), header(3), header(5)], known)
+    answer = plan_answer(plan, positions)
+    assert answer.new_entries == ((3, digest_of(3)),)
+    assert answer.earlier_receipts == ("r1", "r2"), "duplicates are answered with their original receipts"
+    assert answer.gap == 4 and answer.equivocation is None
+    body = answer_body(answer, [{"id": "r3"}, {"id": "r1"}, {"id": "r2"}])
+    assert body == {
+        "receipts": [{"id": "r3"}, {"id": "r1"}, {"id": "r2"}],
+        "gap": {"expected_seq": 4},
+        "equivocation": None,
+    }
+    read = read_answer(json.loads(json.dumps(body)))
+    assert read.gap == 4 and read.equivocation is None and len(read.receipts) == 3
+
+
+def test_one_receipt_for_many_duplicates_is_sent_once() -> None:
+    chain, known = chain_holding(3)
+    positions = {s: (known[s], "r1") for s in (1, 2, 3)}
+    answer = plan_answer(plan_batch(chain, [header(1), header(2), header(3)], known), positions)
+    assert answer.earlier_receipts == ("r1",) and answer.new_entries == ()
+
+
+def test_an_equivocation_is_answered_and_halts_the_sender() -> None:
+    chain, known = chain_holding(2)
+    forged = EnvelopeHeader(seq=2, prev=digest_of(1), digest="f" * 64)
+    answer = plan_answer(plan_batch(chain, [forged], known), {2: (known[2], "r1")})
+    assert answer.equivocation == (2, "seq 2 already holds another envelope")
+    body = answer_body(answer, [])
+    assert body["equivocation"] == {"seq": 2, "reason": "seq 2 already holds another envelope"}
+    cursor = OutboundCursor(highest_queued=2)
+    halt = apply_answer(cursor, [], read_answer(body))
+    assert halt is not None and "equivocation" in halt
+
+
+def test_the_sender_checks_what_an_answer_claims() -> None:
+    bad: object
+    for bad in ([], {"gap": None}, {"receipts": {}}):
+        with pytest.raises(ValueError):
+            read_answer(bad)
+    assert read_answer({"receipts": [], "gap": {"expected_seq": True}}).gap is None
+    assert read_answer({"receipts": [], "gap": "soon"}).gap is None
+    sent = {1: digest_of(1), 2: digest_of(2)}
+    assert misreceipted([(1, digest_of(1)), (2, digest_of(2))], sent) is None
+    assert misreceipted([(1, digest_of(1)), (2, "e" * 64)], sent) == (2, "e" * 64)
+    assert misreceipted([(3, digest_of(3))], sent) == (3, digest_of(3)), "a seq we never sent"
+    cursor = OutboundCursor(highest_queued=4)
+    assert is_fresh([(1, digest_of(1))], cursor)
+    assert apply_answer(cursor, [1, 2], read_answer({"receipts": [], "gap": {"expected_seq": 2}})) is None
+    assert cursor.receipted_through == 2 and not is_fresh([(2, digest_of(2))], cursor)
+    assert cursor.next_batch(4) == range(2, 5), "the gap rewinds the next batch"

@@ -24,15 +24,18 @@ from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, UnverifiedPeer
 from redline.services.accounts import AccountService
-from redline.services.assurance import SYSTEM_ACTOR, LinkTester
+from redline.services.assurance import LinkTester
 from redline.services.changes import ChangeFeed
 from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
-from redline.services.inbound import MAX_BODY_BYTES, Accepted, InboundService
+from redline.services.inbound import MAX_BODY_BYTES, InboundService
+from redline.services.kinds import service as service_kind
+from redline.services.kinds.base import Body, OutboundDraft
+from redline.services.kinds.registry import KINDS
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
-from redline.services.outbox import Committed, OutboundDraft, Outbox
+from redline.services.outbox import Committed, Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.queries import (
     ConsoleService,
@@ -60,8 +63,8 @@ class Station:
         self.me = me
         self.store = store
         self.transport = transport
-        self.outbox = Outbox(store, me, self._on_committed)
-        self.inbound = InboundService(store, me, self._on_inbound)
+        self.outbox = Outbox(store, me, self._on_committed, kinds=KINDS)
+        self.inbound = InboundService(store, me, kinds=KINDS, reactions=StationReactions(self))
         self.peers = PeerDirectory(store)
         self.messaging = MessagingService(store, self.outbox, self.peers)
         self.auth = TokenAuthenticator(store)
@@ -138,29 +141,6 @@ class Station:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _on_inbound(self, peer: PeerRecord, accepted: Accepted) -> None:
-        """React to what a peer's batch brought, after it is committed."""
-        worker = self.workers.get(peer.station_id)
-        if worker is not None:
-            worker.heard_from_peer()
-        for env, body in accepted:
-            if env.kind is MessageKind.LINK_TEST:
-                reply = OutboundDraft(
-                    peer=peer,
-                    kind=MessageKind.LINK_TEST_REPLY,
-                    precedence=env.precedence,
-                    body={"test_of": env.id, "received_at": format_ts(utc_now())},
-                    created_by=SYSTEM_ACTOR,
-                )
-                self._spawn(self.outbox.submit(reply), f"replying to link test {env.id}")
-            elif env.kind.is_notice:
-                self._spawn(
-                    self.deconfliction.on_peer_notice(peer.station_id, env.kind, body),
-                    f"checking {peer.station_id}'s notice for conflicts",
-                )
-            elif env.kind is MessageKind.LINK_TEST_REPLY and peer.station_id in self.testers:
-                self.testers[peer.station_id].on_reply(body["test_of"])
-
     def _on_transition(self, peer_id: str, transition: Transition) -> None:
         at = format_ts(utc_now())
         if self._services is not None:
@@ -182,19 +162,7 @@ class Station:
             if row.direction is not Direction.OUTBOUND or not row.kind.needs_human_ack or peer is None:
                 continue
             self.transport.avoid_current_path(peer)
-            reminder = OutboundDraft(
-                peer=peer,
-                kind=MessageKind.SERVICE,
-                precedence=row.precedence,
-                body={
-                    "action": "remind",
-                    "by": SYSTEM_ACTOR,
-                    "message": row.id,
-                    "reason": f"{row.precedence} message {row.id} of {row.ts} awaits "
-                    f"acknowledgement since {row.deadline}",
-                },
-                created_by=SYSTEM_ACTOR,
-            )
+            reminder = service_kind.reminder(peer, row)
             self._spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row.id}")
 
     async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
@@ -310,3 +278,29 @@ class _StationLinks:
     async def send_test(self, peer_id: str) -> str | None:
         tester = self._station.testers.get(peer_id)
         return await tester.send_test() if tester else None
+
+
+class StationReactions:
+    """The station parts message kinds react through (``redline.services.kinds.base.Reactions``)."""
+
+    def __init__(self, station: Station) -> None:
+        self._station = station
+
+    def heard_from(self, peer_id: str) -> None:
+        worker = self._station.workers.get(peer_id)
+        if worker is not None:
+            worker.heard_from_peer()
+
+    def submit(self, draft: OutboundDraft, what: str) -> None:
+        self._station._spawn(self._station.outbox.submit(draft), what)
+
+    def link_test_answered(self, peer_id: str, test_id: str) -> None:
+        tester = self._station.testers.get(peer_id)
+        if tester is not None:
+            tester.on_reply(test_id)
+
+    def notice_from_peer(self, peer_id: str, kind: MessageKind, body: Body) -> None:
+        self._station._spawn(
+            self._station.deconfliction.on_peer_notice(peer_id, kind, body),
+            f"checking {peer_id}'s notice for conflicts",
+        )

@@ -1,13 +1,17 @@
-"""What each message kind carries inside its sealed payload, checked field by field."""
+"""What each message kind carries inside its sealed payload, checked field by field.
+
+Each ``check_<kind>`` takes the decrypted payload object and returns it (possibly
+normalised) or raises ``InputError`` whose message starts with the offending field.
+The kind modules in :mod:`redline.services.kinds` name these checks.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from redline.domain.clock import parse_ts
-from redline.domain.messages import MessageKind, TextBody
+from redline.domain.messages import TextBody
 from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.phrases import PhraseBody
 from redline.errors import InputError
@@ -21,19 +25,25 @@ SERVICE_ACTIONS = ("suspend", "resume", "remind")  # remind: a message awaits ac
 
 def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
     if body.keys() != keys:
-        raise InputError(f"a {kind} payload holds exactly {', '.join(sorted(keys))}")
+        unexpected, missing = sorted(body.keys() - keys), sorted(keys - body.keys())
+        which = "; ".join(
+            f"{label} {', '.join(names)}"
+            for label, names in (("missing", missing), ("unexpected", unexpected))
+            if names
+        )
+        raise InputError(f"a {kind} payload holds exactly {', '.join(sorted(keys))} ({which})")
 
 
-def _text(body: dict[str, Any]) -> dict[str, Any]:
+def check_text(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"text", "lang"}, "text")
     return TextBody.parse(body["text"], body["lang"]).to_json()
 
 
-def _phrase(body: dict[str, Any]) -> dict[str, Any]:
+def check_phrase(body: dict[str, Any]) -> dict[str, Any]:
     return PhraseBody.parse(body).to_json()
 
 
-def _notice(body: dict[str, Any]) -> dict[str, Any]:
+def check_notice(body: dict[str, Any]) -> dict[str, Any]:
     # The notice itself is checked by redline.geo.parse_notice in services.inbound (geometry
     # needs pyproj and shapely, which this layer does not import).
     _exact(body, {"notice"}, "notice")
@@ -42,7 +52,7 @@ def _notice(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _notice_cancelled(body: dict[str, Any]) -> dict[str, Any]:
+def check_notice_cancelled(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"notice_id", "version", "by", "reason"}, "notice cancellation")
     if not isinstance(body["notice_id"], str) or not 1 <= len(body["notice_id"]) <= 64:
         raise InputError("notice_id: expected a notice id")
@@ -58,7 +68,7 @@ def _notice_cancelled(body: dict[str, Any]) -> dict[str, Any]:
 CONFLICT_ACTIONS = ("opened", "updated", "closed")
 
 
-def _conflict_alert(body: dict[str, Any]) -> dict[str, Any]:
+def check_conflict_alert(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"action", "pair", "conflict"}, "conflict alert")
     if body["action"] not in CONFLICT_ACTIONS:
         raise InputError(f"action: {body['action']!r} is not one of {', '.join(CONFLICT_ACTIONS)}")
@@ -70,7 +80,7 @@ def _conflict_alert(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _ack(body: dict[str, Any]) -> dict[str, Any]:
+def check_ack(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"ack_of", "by", "at"}, "ack")
     check_message_id(body["ack_of"], "ack_of")
     check_operator_name(body["by"])
@@ -78,7 +88,7 @@ def _ack(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _link_test(body: dict[str, Any]) -> dict[str, Any]:
+def check_link_test(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"nonce", "interval", "scorecard"}, "link test")
     if not isinstance(body["nonce"], str) or not _NONCE.fullmatch(body["nonce"]):
         raise InputError("nonce: expected 32 lowercase hex digits")
@@ -91,14 +101,14 @@ def _link_test(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _link_test_reply(body: dict[str, Any]) -> dict[str, Any]:
+def check_link_test_reply(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"test_of", "received_at"}, "link test reply")
     check_message_id(body["test_of"], "test_of")
     parse_ts(body["received_at"], "received_at")
     return body
 
 
-def _service(body: dict[str, Any]) -> dict[str, Any]:
+def check_service(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("action") == "remind":
         _exact(body, {"action", "by", "reason", "message"}, "service reminder")
         check_message_id(body["message"], "message")
@@ -110,22 +120,3 @@ def _service(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(body["reason"], str) or len(body["reason"]) > MAX_REASON:
         raise InputError(f"reason: expected text of at most {MAX_REASON} characters")
     return body
-
-
-_CHECKS: dict[MessageKind, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    MessageKind.TEXT: _text,
-    MessageKind.ACK: _ack,
-    MessageKind.LINK_TEST: _link_test,
-    MessageKind.LINK_TEST_REPLY: _link_test_reply,
-    MessageKind.SERVICE: _service,
-    MessageKind.PHRASE: _phrase,
-    MessageKind.NOTICE_FILED: _notice,
-    MessageKind.NOTICE_AMENDED: _notice,
-    MessageKind.NOTICE_CANCELLED: _notice_cancelled,
-    MessageKind.CONFLICT_ALERT: _conflict_alert,
-}
-
-
-def check_payload(kind: MessageKind, body: dict[str, Any]) -> dict[str, Any]:
-    """Validate a decrypted payload for its kind; raises InputError naming the field."""
-    return _CHECKS[kind](body)

@@ -6,6 +6,8 @@ before; it keeps an :class:`~redline.protocol.outbound.OutboundCursor` saying
 which envelopes the peer has receipted and what to (re)send next. The
 *receiver* keeps an :class:`~redline.protocol.inbound.InboundChain` and
 classifies every arriving header as accepted, duplicate, gap or equivocation.
+:mod:`~redline.protocol.answer` decides what the receiver answers a batch with
+(receipts, gap, equivocation) and what the sender makes of that answer.
 
 Bytes, signatures, sockets and databases are someone else's job: callers feed
 headers and digests in and act on the decisions that come out. This is what
@@ -13,6 +15,16 @@ lets ``tests/test_protocol_model.py`` drive both ends through loss,
 duplication and reordering without a socket. Standard library only.
 """
 
+from redline.protocol.answer import (
+    AnswerPlan,
+    ReadAnswer,
+    answer_body,
+    apply_answer,
+    is_fresh,
+    misreceipted,
+    plan_answer,
+    read_answer,
+)
 from redline.protocol.inbound import (
     GENESIS_DIGEST,
     Accept,
@@ -29,6 +41,7 @@ from redline.protocol.outbound import OutboundCursor
 __all__ = [
     "GENESIS_DIGEST",
     "Accept",
+    "AnswerPlan",
     "BatchPlan",
     "Duplicate",
     "EnvelopeHeader",
@@ -36,5 +49,12 @@ __all__ = [
     "Gap",
     "InboundChain",
     "OutboundCursor",
+    "ReadAnswer",
+    "answer_body",
+    "apply_answer",
+    "is_fresh",
+    "misreceipted",
+    "plan_answer",
     "plan_batch",
+    "read_answer",
 ]

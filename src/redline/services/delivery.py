@@ -27,7 +27,7 @@ from redline.crypto.keys import parse_signing_key
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.stations import PeerRecord
 from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, TransportError
-from redline.protocol import OutboundCursor
+from redline.protocol import OutboundCursor, apply_answer, is_fresh, misreceipted, read_answer
 from redline.services.ports import LinkTransport, StationStore
 from redline.services.station import StationIdentity
 from redline.wire.codec import digest_text
@@ -170,10 +170,8 @@ class DeliveryWorker:
 
     async def _record_answer(self, raw: bytes, dispatched: str, sent: dict[int, str]) -> None:
         try:
-            answer = json.loads(raw)
-            receipts = [parse_receipt(r) for r in answer["receipts"]]
-            gap = answer.get("gap")
-            equivocation = answer.get("equivocation")
+            answer = read_answer(json.loads(raw))
+            receipts = [parse_receipt(r) for r in answer.receipts]
         except (ValueError, KeyError, TypeError) as exc:
             raise BadReceipt(
                 f"{self.peer.station_id} answered with something that is not a batch answer: {exc}"
@@ -183,15 +181,13 @@ class DeliveryWorker:
             if receipt.by != self.peer.station_id or receipt.for_station != self._me.station_id:
                 raise BadReceipt(f"receipt {receipt.id} is by {receipt.by!r} for {receipt.for_station!r}")
         receipted = await self._store_receipts(receipts, dispatched, sent)
-        self.cursor.on_receipted(receipted)
+        halt = apply_answer(self.cursor, receipted, answer)
         for seq in receipted:
             self._cache.pop(seq, None)
-        if isinstance(gap, dict) and isinstance(gap.get("expected_seq"), int):
-            self.cursor.on_gap(gap["expected_seq"])
-        if equivocation:
+        if halt is not None:
             # Our own chain forked (e.g. a database restored from an old backup): sending more
             # would only repeat the fork. Stop this link until an administrator restarts it.
-            self.halted = f"{self.peer.station_id} reports an equivocation on our chain: {equivocation}"
+            self.halted = f"{self.peer.station_id} {halt}"
             log.error("delivery to %s halted: %s", self.peer.station_id, self.halted)
 
     async def _store_receipts(
@@ -207,13 +203,13 @@ class DeliveryWorker:
         if others:
             sent = {**sent, **await self._store.outbound_digests(self.peer.station_id, others)}
         for receipt in receipts:
-            for seq, digest in receipt.entries:
-                if sent.get(seq) != digest:
-                    raise BadReceipt(
-                        f"receipt {receipt.id} covers seq {seq} with digest {digest[:12]}…, "
-                        "which is not the envelope we sent there"
-                    )
-        fresh = [r for r in receipts if any(s > self.cursor.receipted_through for s, _ in r.entries)]
+            wrong = misreceipted(receipt.entries, sent)
+            if wrong is not None:
+                raise BadReceipt(
+                    f"receipt {receipt.id} covers seq {wrong[0]} with digest {wrong[1][:12]}…, "
+                    "which is not the envelope we sent there"
+                )
+        fresh = [r for r in receipts if is_fresh(r.entries, self.cursor)]
         if fresh:
             async with self._store.write() as tx:
                 for receipt in fresh:

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import Direction, MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
 from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict, Forbidden, InputError, NotFound
-from redline.services.outbox import OutboundDraft, Outbox
+from redline.services.kinds import ack
+from redline.services.kinds.base import OutboundDraft
+from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.ports import StationStore
 
 
 class MessagingService:
-    def __init__(self, store: StationStore, outbox: Outbox, peers: PeerDirectory) -> None:
+    def __init__(
+        self, store: StationStore, outbox: Outbox, peers: PeerDirectory, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._store = store
         self._outbox = outbox
         self._peers = peers
+        self._clock = clock
 
     async def _verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(check_station_id(station_id, "to"))
@@ -80,22 +86,17 @@ class MessagingService:
         if row.direction is not Direction.INBOUND:
             raise Conflict(f"message {message_id} was sent by this station; only the recipient acknowledges")
         if not row.kind.needs_human_ack:
-            raise Conflict(f"message {message_id} is a {row.kind} message, which needs no acknowledgement")
+            raise Conflict(
+                f"message {message_id} is a {row.kind.value} message, which needs no acknowledgement"
+            )
         if row.acked_at is not None:
             raise Conflict(
                 f"message {message_id} was already acknowledged by {row.acked_by} at {row.acked_at}"
             )
         peer = await self._verified_peer(row.peer_id)
-        return await self._outbox.submit(
-            OutboundDraft(
-                peer=peer,
-                kind=MessageKind.ACK,
-                precedence=row.precedence,
-                body={},
-                created_by=operator.name,
-                acknowledges=message_id,
-            )
-        )
+        at = format_ts(self._clock.now())
+        draft = ack.acknowledgement(peer, row.precedence, row.id, operator.name, at)
+        return await self._outbox.submit(draft)
 
     async def get(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))

@@ -1,10 +1,12 @@
 """Accepting outgoing messages: validate, then sign, seal and commit in groups.
 
 Callers ``submit`` a draft and wait. One writer task drains all waiting drafts
-into a single transaction: per peer it locks the link row, numbers the
-envelopes, chains them to the previous digest, signs and seals each, inserts
-them, and commits once. Only then do callers get their message ids (the API's
-201) and the delivery workers hear of the new envelopes. A crash before the
+into a single transaction: per peer it locks the link row, runs each draft's
+sender effect (its kind's ``on_send`` in :mod:`redline.services.kinds`, which may
+refuse that draft alone), numbers the envelopes, chains them to the previous
+digest, signs and seals each, inserts them, and commits once. Only then do
+callers get their message ids (the API's 201) and the delivery workers hear of
+the new envelopes. A crash before the
 commit loses nothing that was acknowledged to a caller; a crash after it
 leaves the envelopes in the outbox for the workers to send on restart.
 """
@@ -12,41 +14,30 @@ leaves the envelopes in the outbox for the workers to send on restart.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from redline.crypto.keys import parse_encryption_key
-from redline.domain.clock import format_ts, utc_now
-from redline.domain.delivery import DeliveryEvent, initial_state
-from redline.domain.messages import AckBody, Direction, MessageKind, Precedence
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, RedlineError, StoreError
+from redline.services.kinds.base import KindRegistry, OutboundDraft, Sending
+from redline.services.kinds.rows import message_record
 from redline.services.ports import StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.envelope import build_envelope
 
 log = logging.getLogger(__name__)
 MAX_GROUP = 512
-ROUTINE_LINK_KINDS = frozenset({MessageKind.LINK_TEST, MessageKind.LINK_TEST_REPLY})
 GATHER_YIELDS = 3
-
-
-@dataclass(slots=True)
-class OutboundDraft:
-    peer: PeerRecord
-    kind: MessageKind
-    precedence: Precedence
-    body: dict[str, Any]
-    created_by: str
-    acknowledges: str | None = None  # the inbound message this draft acknowledges
-    future: asyncio.Future[str] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+__all__ = ["Committed", "OutboundDraft", "Outbox"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +49,19 @@ class Committed:
 
 class Outbox:
     def __init__(
-        self, store: StationStore, me: StationIdentity, on_committed: Callable[[list[Committed]], None]
+        self,
+        store: StationStore,
+        me: StationIdentity,
+        on_committed: Callable[[list[Committed]], None],
+        *,
+        kinds: KindRegistry,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
         self._me = me
         self._on_committed = on_committed
+        self._kinds = kinds
+        self._clock = clock
         self._queue: asyncio.Queue[OutboundDraft] = asyncio.Queue()
         self._keys: dict[tuple[str, str], X25519PublicKey] = {}
         self._deadlines = me.config.deadlines()
@@ -126,32 +125,16 @@ class Outbox:
         chains = await tx.link_chains(peer_id)
         rows: list[MessageRecord] = []
         audit: list[tuple[str, str, str, dict[str, Any]]] = []
-        now = utc_now()
+        now = self._clock.now()
         ts = format_ts(now)
         for draft in drafts:
             message_id = uuid.uuid4().hex
-            if draft.kind.needs_human_ack and chains.suspended:
-                # Checked here, under the link row's lock, so no text slips past a suspension.
-                refused.append(
-                    (
-                        draft,
-                        Conflict(
-                            f"the link to {peer_id} is suspended {chains.suspended}; only link tests, "
-                            "acknowledgements and service messages flow until it is resumed"
-                        ),
-                    )
-                )
+            spec = self._kinds[draft.kind]
+            try:
+                await spec.on_send(Sending(tx, draft, chains, message_id, ts))
+            except Conflict as exc:
+                refused.append((draft, exc))
                 continue
-            if draft.acknowledges is not None:
-                if not await tx.mark_acknowledged(
-                    draft.acknowledges, Direction.INBOUND, draft.created_by, ts, message_id
-                ):
-                    refused.append((draft, Conflict(f"message {draft.acknowledges} is already acknowledged")))
-                    continue
-                draft.body = AckBody(ack_of=draft.acknowledges, by=draft.created_by, at=ts).to_json()
-            if draft.kind is MessageKind.SERVICE and draft.body["action"] in ("suspend", "resume"):
-                suspended_at = ts if draft.body["action"] == "suspend" else None
-                await tx.set_suspension(peer_id, suspended_at, draft.created_by, peers=False)
             envelope = build_envelope(
                 self._me.keys,
                 self._recipient_key(draft.peer),
@@ -166,52 +149,32 @@ class Outbox:
                 body=draft.body,
             )
             encoded = envelope.encode().decode("utf-8")
-            deadline = None
-            if draft.kind.needs_human_ack:
-                deadline = format_ts(now + self._deadlines[draft.precedence])
-            rows.append(
-                MessageRecord(
-                    id=message_id,
-                    direction=Direction.OUTBOUND,
-                    peer_id=peer_id,
-                    seq=envelope.seq,
-                    kind=draft.kind,
-                    precedence=draft.precedence,
-                    ts=ts,
-                    body=json.dumps(draft.body, ensure_ascii=False),
-                    envelope=encoded,
-                    digest=envelope.digest,
-                    state=initial_state(Direction.OUTBOUND, DeliveryEvent.COMMITTED),
-                    deadline=deadline,
-                    created_by=draft.created_by,
-                    stored_at=ts,
-                    sent_at=None,
-                    delivered_at=None,
-                    receipt_id=None,
-                    ack_of=draft.acknowledges,
-                    acked_at=None,
-                    acked_by=None,
-                    ack_message_id=None,
-                )
+            deadline = format_ts(now + self._deadlines[draft.precedence]) if spec.needs_human_ack else None
+            record = message_record(
+                envelope,
+                Direction.OUTBOUND,
+                draft.body,
+                stored_at=ts,
+                deadline=deadline,
+                answers=spec.answers(draft.body),
+                created_by=draft.created_by,
+                encoded=encoded,
             )
+            rows.append(record)
             chains.out_next_seq += 1
             chains.out_last_digest = envelope.digest
             done.append((draft, message_id))
             committed.append(Committed(peer_id, envelope.seq, encoded))
-            if draft.kind in ROUTINE_LINK_KINDS:
-                continue  # machine traffic: it is in the transcript, and would drown people's actions
-            detail: dict[str, Any] = {
-                "message": message_id,
-                "peer": peer_id,
-                "precedence": draft.precedence.value,
-                "kind": draft.kind.value,
-            }
-            action = "send"
-            if draft.acknowledges:
-                detail["acknowledges"], action = draft.acknowledges, "acknowledge"
-            elif draft.kind is MessageKind.SERVICE:
-                detail["reason"], action = draft.body["reason"], str(draft.body["action"])
-            audit.append((ts, draft.created_by, action, detail))
-        await tx.insert_messages(rows)
+            if spec.audited:  # routine machine traffic is in the transcript; it would drown people's actions
+                action, extra = spec.sent_audit(draft.body)
+                detail: dict[str, Any] = {
+                    "message": message_id,
+                    "peer": peer_id,
+                    "precedence": draft.precedence.value,
+                    "kind": draft.kind.value,
+                    **extra,
+                }
+                audit.append((ts, draft.created_by, action, detail))
+        await tx.insert_messages(rows)  # rows as dicts until the store takes MessageRecord
         await tx.audit_many(audit)
         await tx.save_link_chains(chains)

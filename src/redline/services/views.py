@@ -4,7 +4,7 @@
 every kind has are read once here; what depends on the kind (text and its
 language, a phrase rendered from the catalogue, a service action, a conflict
 alert, the notice or message another kind refers to) comes from
-``_kind_fields`` alone, the one place a new message kind adds its view.
+the kind's module in ``services.kinds`` (its ``api_fields`` and ``console_fields``).
 ``message_json`` is the API's rendering of a view; the console's templates
 read the view's attributes. The state shown is the stored delivery state seen
 at ``now`` (a message past its deadline without acknowledgement is overdue).
@@ -19,8 +19,9 @@ from typing import Any
 
 from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence, visible_state
-from redline.domain.phrases import LANGS, PhraseBody, Presentation, load_catalogue
+from redline.domain.phrases import Presentation
 from redline.domain.records import MessageRecord
+from redline.services.kinds.registry import KINDS
 from redline.services.ports import Row
 
 PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
@@ -39,29 +40,17 @@ class KindFields:
 
 
 def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFields:
-    """The per-kind part of a message's view (the message kinds registry takes this over)."""
-    if kind is MessageKind.TEXT:
-        return KindFields({"text": body["text"], "lang": body["lang"]}, text=body["text"], lang=body["lang"])
-    if kind is MessageKind.PHRASE:
-        catalogue = load_catalogue()
-        phrase = PhraseBody.parse(body, catalogue)
-        shown = {code: catalogue.present(phrase, code) for code in LANGS}
-        api = {
-            **body,
-            "text": {code: p.text for code, p in shown.items()},  # None where our catalogue cannot render it
-            "catalogue_mismatch": shown["en"].version_mismatch,
-        }
-        mine = shown[lang] if lang in shown else catalogue.present(phrase, lang)
-        return KindFields({"phrase": api}, phrase=mine)
-    if kind is MessageKind.SERVICE:
-        line = f"{body['action']}: {body['reason']}" if body.get("reason") else body["action"]
-        api = {"action": body["action"], "reason": body["reason"], "by": body["by"]}
-        return KindFields(api, service=line)
-    if kind is MessageKind.CONFLICT_ALERT:
-        return KindFields({"conflict": body}, conflict=body)
-    if kind.is_notice:
-        return KindFields({"notice": body["notice"]["id"] if "notice" in body else body["notice_id"]})
-    return KindFields({"answers": body.get("ack_of") or body.get("test_of")})
+    """The per-kind part of a message's view, from the kind's module (``services.kinds``)."""
+    spec = KINDS[kind]
+    shown = spec.console_fields(body, lang)
+    return KindFields(
+        spec.api_fields(body),
+        text=shown.text,
+        lang=shown.lang,
+        phrase=shown.phrase,
+        service=shown.service,
+        conflict=shown.conflict,
+    )
 
 
 @dataclass(slots=True)
