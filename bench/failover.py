@@ -101,7 +101,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="redline-failover-") as tmp:
         # beijing's card lists a forwarder first (the path the benchmark cuts), its own link second.
         primary = free_port()
-        paths = Placement(endpoints=lambda link: [f"https://127.0.0.1:{primary}", f"https://127.0.0.1:{link}"])
+        paths = Placement(
+            endpoints=lambda link: [f"https://127.0.0.1:{primary}", f"https://127.0.0.1:{link}"]
+        )
         try:
             with two_stations(Path(tmp), start=False, placements={"beijing": paths}) as (w, b):
                 forwarder = TcpForwarder(primary, b.link_port)

@@ -219,9 +219,9 @@ class Placement:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-async def _init(root: Path, station_id: str, database_url: str, interval: float, at: Placement) -> tuple[
-    StationIdentity, int, int
-]:
+async def _init(
+    root: Path, station_id: str, database_url: str, interval: float, at: Placement
+) -> tuple[StationIdentity, int, int]:
     api_port, link_port = at.api_port or free_port(), at.link_port or free_port()
     me = await init_station(
         root / station_id,
