@@ -73,7 +73,7 @@ def doc_for(path: str) -> str:
     return "console.md"
 
 
-def test_the_route_collector_sees_every_kind_of_route():
+def test_the_route_collector_sees_every_kind_of_route() -> None:
     paths = {p for _m, p in ROUTES}
     for known in ("/api/v1/health", "/api/v1/links/{peer}", "/api/v1/notices", "/link/v1/ping", "/login"):
         assert known in paths, f"no ROUTES list under redline.web declares {known}: is the collector broken?"
@@ -81,20 +81,20 @@ def test_the_route_collector_sees_every_kind_of_route():
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(ROUTES), ids=lambda v: str(v))
-def test_every_route_is_documented(method: str, path: str):
+def test_every_route_is_documented(method: str, path: str) -> None:
     name = doc_for(path)
     row = f"| {method} | `{path}"
     assert row in (DOCS / name).read_text(), f"docs/{name} lacks a row for the route: {row}…"
 
 
-def test_the_openapi_document_has_every_api_route():
+def test_the_openapi_document_has_every_api_route() -> None:
     paths = OPENAPI["paths"]
     api = sorted((m, p) for m, p in ROUTES if p.startswith("/api/"))
     missing = [f"{m} {p}" for m, p in api if m.lower() not in paths.get(p, {})]
     assert not missing, f"src/redline/web/openapi.py lacks {missing}"
 
 
-def test_every_openapi_operation_is_a_route():
+def test_every_openapi_operation_is_a_route() -> None:
     methods = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
     operations = {(m.upper(), p) for p, item in OPENAPI["paths"].items() for m in item if m in methods}
     assert operations, "the OpenAPI document has no operations"
@@ -102,7 +102,7 @@ def test_every_openapi_operation_is_a_route():
     assert not unknown, f"src/redline/web/openapi.py describes routes that do not exist: {unknown}"
 
 
-def test_every_cli_command_is_documented():
+def test_every_cli_command_is_documented() -> None:
     text = (DOCS / "cli.md").read_text()
     commands = _commands(build_parser())
     assert len(commands) >= 8
@@ -110,7 +110,7 @@ def test_every_cli_command_is_documented():
     assert not missing, f"docs/cli.md does not document {missing}"
 
 
-def test_every_station_json_setting_is_documented(tmp_path: Path):
+def test_every_station_json_setting_is_documented(tmp_path: Path) -> None:
     me = asyncio.run(init_station(tmp_path / "s", "washington", "Washington"))
     written = set(json.loads((tmp_path / "s" / "station.json").read_text()))
     config = load_identity(tmp_path / "s").config
@@ -123,6 +123,6 @@ def test_every_station_json_setting_is_documented(tmp_path: Path):
     assert not missing, f"docs/cli.md's `station.json` section does not document {missing}"
 
 
-def test_readme_opens_with_the_two_commands():
+def test_readme_opens_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text().split("\n## ", 1)[0]
     assert "make demo" in head and "make test" in head

@@ -27,9 +27,10 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
+from typing_extensions import TypeVar
 
 from redline.domain.stations import Role
 from redline.services import operators, pairing
@@ -54,7 +55,8 @@ class UnmarkedSlowTest(UserWarning):
 
 
 T = TypeVar("T")
-S = TypeVar("S", bound="StationProcess")
+# The station class two_stations makes; StationProcess unless told (PEP 696 default).
+S = TypeVar("S", bound="StationProcess", default="StationProcess")
 
 
 def free_port() -> int:
