@@ -342,7 +342,7 @@ def add_operator(station: StationProcess, name: str, role: Role) -> str:
     return asyncio.run(go())
 
 
-def wait_until_links_up(a: StationProcess, b: StationProcess, timeout: float = 30.0) -> None:
+def wait_until_links_up(a: StationProcess, b: StationProcess, timeout: float = 60.0) -> None:
     """Both sides have had their start-up link test answered: the link is quiet from here on."""
 
     def up(station: StationProcess, peer: str) -> bool:
