@@ -345,12 +345,24 @@ def add_operator(station: StationProcess, name: str, role: Role) -> str:
 def wait_until_links_up(a: StationProcess, b: StationProcess, timeout: float = 60.0) -> None:
     """Both sides have had their start-up link test answered: the link is quiet from here on."""
 
-    def up(station: StationProcess, peer: str) -> bool:
+    def link(station: StationProcess, peer: str) -> dict[str, Any]:
         with station.client() as c:
             r = c.get(f"/links/{peer}")
-        return r.status_code == 200 and r.json()["state"] == "up" and r.json()["queue_depth"] == 0
+        return dict(r.json()) if r.status_code == 200 else {"status": r.status_code, "body": r.text}
 
-    wait_for(lambda: up(a, b.station_id) and up(b, a.station_id), timeout=timeout, what="links up both ways")
+    def up(link: dict[str, Any]) -> bool:
+        return link.get("state") == "up" and link.get("queue_depth") == 0
+
+    try:
+        wait_for(
+            lambda: up(link(a, b.station_id)) and up(link(b, a.station_id)),
+            timeout,
+            what="links up both ways",
+        )
+    except AssertionError as late:
+        seen = {s.station_id: link(s, p.station_id) for s, p in ((a, b), (b, a))}
+        logs = {s.station_id: s.log_path.read_text(errors="replace")[-2000:] for s in (a, b)}
+        raise AssertionError(f"{late}\nlinks: {seen}\nlogs: {logs}") from None
 
 
 def make_pair(
