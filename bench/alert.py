@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.stations import StationProcess, make_pair, wait_until_links_up
+from tests.support.stations import StationProcess, two_stations
 
 from figures import report
 
@@ -95,18 +95,12 @@ def main() -> int:
     parser.add_argument("--json", help="write the figures to this file as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="redline-alert-") as tmp:
-        w, b = make_pair(Path(tmp))
         try:
-            w.start()
-            b.start()
-            wait_until_links_up(w, b)
-            to_w, to_b = measure(w, b, args.rounds)
+            with two_stations(Path(tmp), links_up=True) as (w, b):
+                to_w, to_b = measure(w, b, args.rounds)
         except (RuntimeError, httpx.HTTPError) as exc:
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
-        finally:
-            w.stop()
-            b.stop()
     report(
         {
             "alert_to_washington_s": round(statistics.median(to_w), 4),

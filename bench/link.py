@@ -34,12 +34,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select
-from tests.support.stations import (
-    StationProcess,
-    create_pg_database,
-    drop_pg_database,
-    make_pair,
-)
+from tests.support.stations import StationProcess, two_stations
 
 from figures import report
 from redline.store import schema
@@ -148,23 +143,10 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="redline-bench-") as tmp:
         root = Path(tmp)
-        if args.backend == "sqlite":
-            urls = (f"sqlite:///{root}/washington.db", f"sqlite:///{root}/beijing.db")
-        else:
-            urls = (create_pg_database(), create_pg_database())
-        w, b = make_pair(root, urls)
-        try:
-            w.start()
-            b.start()
+        with two_stations(root, args.backend) as (w, _b):
             asyncio.run(measure_latency(w, 20))  # warm up: connections, caches
             latencies = asyncio.run(measure_latency(w, args.messages))
             throughput, burst = measure_throughput(w, args.seconds, args.senders, root)
-        finally:
-            w.stop()
-            b.stop()
-            if args.backend == "postgres":
-                for url in urls:
-                    drop_pg_database(url)
 
     figures = {
         "backend": args.backend,

@@ -1,82 +1,86 @@
-"""Fixtures: real station pairs on loopback, on SQLite files and on PostgreSQL."""
+"""Fixtures: real station pairs on loopback, on SQLite files and on PostgreSQL; the browser suite's
+demo stations and Chromium.
+
+Every pair comes from :func:`tests.support.stations.two_stations`. The ``backend`` fixture runs a
+test once per database; its PostgreSQL run carries the ``postgres`` marker, and every test that
+starts subprocess stations through these fixtures is marked ``slow`` here (see
+``pytest_collection_modifyitems``), so ``-m "not slow"`` and ``-m "not postgres"`` select what
+they say. Playwright is imported inside the browser fixtures only: the rest of the suite runs
+without it.
+"""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.sync_api import Browser
 
-from tests.support.browser import chromium, live_demo
-from tests.support.stations import (
-    StationProcess,
-    create_pg_database,
-    drop_pg_database,
-    make_pair,
-    wait_until_links_up,
-)
+from tests.support import stations
+from tests.support.console import console_info
+from tests.support.stations import StationProcess, _database_urls, two_stations
 
-BACKENDS = ["sqlite", "postgres"]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+# Fixtures that start `redline serve` subprocesses: a test using any of them is ``slow``.
+STATION_FIXTURES = {"station_pair", "unstarted_pair", "demo"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)  # before the fixtures (the test's stations) are set up
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    stations.RUNNING_TEST = (item.nodeid, item.get_closest_marker("slow") is not None)
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    stations.RUNNING_TEST = None
 
 
 def database_urls(backend: str, root: Path) -> tuple[str, str]:
-    if backend == "sqlite":
-        return (f"sqlite:///{root}/washington.db", f"sqlite:///{root}/beijing.db")
-    return (create_pg_database(), create_pg_database())
+    """Deprecated: tests/test_escalation.py (owned elsewhere) still calls it; use two_stations."""
+    return _database_urls(backend, root)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@contextlib.contextmanager
-def pair_on(
-    backend: str, tmp_path: Path, *, verify: bool = True, start: bool = True
-) -> Iterator[tuple[StationProcess, StationProcess]]:
-    """washington and beijing on ``backend``; stopped, and their databases dropped, afterwards."""
-    urls = database_urls(backend, tmp_path)
-    w, b = make_pair(tmp_path, urls, verify=verify)
-    try:
-        if start:
-            w.start()
-            b.start()
-        yield w, b
-    finally:
-        w.stop()
-        b.stop()
-        if backend == "postgres":
-            for url in urls:
-                drop_pg_database(url)
 
 
 @pytest.fixture
 def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """washington and beijing, paired, verified, running, and past their start-up link tests."""
-    with pair_on(backend, tmp_path) as (w, b):
-        wait_until_links_up(w, b)
-        yield w, b
+    with two_stations(tmp_path, backend, links_up=True) as pair:
+        yield pair
 
 
 @pytest.fixture
 def unstarted_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """Like station_pair, but the test starts (and kills) the processes itself."""
-    with pair_on(backend, tmp_path, start=False) as pair:
+    with two_stations(tmp_path, backend, start=False) as pair:
         yield pair
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A live `redline demo` (two stations, console logins, API tokens), one per test module."""
-    with live_demo(tmp_path_factory.mktemp("demo")) as stations:
-        yield stations
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """Two running stations with an operator ``duty`` who can log in to each console, one pair per
+    test module; by station id, the fields `redline demo --info` gives (`console_url`, `api_url`,
+    `token`, `logins`)."""
+    with two_stations(tmp_path_factory.mktemp("demo"), links_up=True) as pair:
+        yield {s.station_id: console_info(s) for s in pair}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium under Playwright, one per test module."""
+    from tests.support.browser import chromium
+
     with chromium() as b:
         yield b

@@ -11,7 +11,6 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -341,6 +340,7 @@ def _alive(pid: int) -> bool:
     return fields[0] != "Z"
 
 
+@pytest.mark.slow
 def test_demo_runs_two_stations_that_talk_and_stops_on_sigint(tmp_path):
     info_file = tmp_path / "demo.json"
     log = (tmp_path / "demo.log").open("wb")
@@ -415,6 +415,5 @@ def test_demo_runs_two_stations_that_talk_and_stops_on_sigint(tmp_path):
                     os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             demo.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while any(_alive(p) for p in children) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        with contextlib.suppress(AssertionError):  # cleaning up after a failure: report that one
+            wait_for(lambda: not any(_alive(p) for p in children), timeout=10, what="the stations to exit")

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
+
 from redline.cli.main import main
-from tests.conftest import pair_on
-from tests.support.stations import StationProcess, free_port, wait_for, wait_until_links_up
+from tests.support.stations import StationProcess, free_port, two_stations, wait_for
 
 Result = subprocess.CompletedProcess[str]
 
@@ -135,10 +136,10 @@ def open_pairs(station: StationProcess) -> set[tuple[str, str]]:
     return {(c["notice_a"], c["notice_b"]) for c in api_get(station, "/conflicts")["conflicts"]}
 
 
+@pytest.mark.slow
 def test_notice_commands_against_two_stations(tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    with pair_on("sqlite", tmp_path) as (w, b):
-        wait_until_links_up(w, b)
+    with two_stations(tmp_path, "sqlite", links_up=True) as (w, b):
 
         # Washington files from a file, Beijing an overlapping notice from standard input.
         first = tmp_path / "blue-falcon.json"

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import SHOTS, WAIT_MS
 from tests.support.browser import login as shared_login
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def login(browser: Browser, station: dict[str, Any], name: str = "duty") -> Page:

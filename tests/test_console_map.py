@@ -27,7 +27,7 @@ from tests.support.browser import login as shared_login
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def api(station: dict[str, Any], method: str, path: str, body: object = None) -> tuple[int, Any]:

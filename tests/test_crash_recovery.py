@@ -39,7 +39,7 @@ from tests.support.checker import (
 )
 from tests.support.stations import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 DELIVERY_TIMEOUT = 60.0
 
@@ -79,7 +79,7 @@ def test_sender_killed_mid_stream_loses_and_duplicates_nothing(unstarted_pair):
         wait_for(lambda: accepted_count(senders) >= 100, timeout=30, what="100 messages accepted")
         w.kill9()
         at_kill = accepted_count(senders)
-        time.sleep(0.5)  # the senders' POSTs fail while washington is down
+        time.sleep(0.5)  # the scenario: washington stays down a while, and the senders' POSTs fail
         w.start()
         wait_for(lambda: accepted_count(senders) > at_kill, timeout=20, what="washington accepting again")
         wait_senders_finished(senders, timeout=45)

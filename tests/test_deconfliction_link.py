@@ -15,11 +15,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from redline.geo import parse_notice
 from redline.geo.index import ConflictIndex
-from tests.conftest import pair_on
 from tests.support.console import ConsoleClient, create_account
-from tests.support.stations import StationProcess, wait_for, wait_until_links_up
+from tests.support.stations import StationProcess, two_stations, wait_for, wait_until_links_up
 
 BURST = 25
 
@@ -95,9 +96,9 @@ def alerts(station: StationProcess) -> list[dict[str, Any]]:
     return list(r.json()["messages"])
 
 
+@pytest.mark.slow
 def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp_path: Path) -> None:
-    with pair_on(backend, tmp_path) as (w, b):
-        wait_until_links_up(w, b)
+    with two_stations(tmp_path, backend, links_up=True) as (w, b):
         ids: dict[str, list[str]] = {"w": [], "b": []}
         threads = [
             threading.Thread(target=burst, args=(w, 1, ids["w"])),
@@ -191,9 +192,9 @@ def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp
         assert wait_for(lambda: open_conflicts(b) == remaining, timeout=30, what="the re-check after restart")
 
 
+@pytest.mark.slow
 def test_the_conflict_says_which_activity_gives_way_by_priority(tmp_path: Path) -> None:
-    with pair_on("sqlite", tmp_path) as (w, b):
-        wait_until_links_up(w, b)
+    with two_stations(tmp_path, "sqlite", links_up=True) as (w, b):
         exercise = file(w, notice(150.0, 15.0, 20_000, priority=10))
         survey = file(b, notice(150.1, 15.0, 20_000, priority=2))
 

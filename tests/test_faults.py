@@ -44,7 +44,7 @@ from tests.support.fault_proxy import NO_FAULTS, FaultProxy, Faults
 from tests.support.netns import LINK_PORT, PROXY_PORT, LinkNet, NetnsStation, NetnsUnavailable, netns_pair
 from tests.support.stations import wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 DELIVERY_TIMEOUT = 90.0  # after a fault ends: backoff cap 5 s, HTTP timeout 10 s, TCP retransmission
 
@@ -252,7 +252,7 @@ def test_kill_9_each_side_during_a_burst_of_2000_each_way(tmp_path: Path):
             backlog()
             w.kill9()
             b.kill9()
-            time.sleep(0.5)
+            time.sleep(0.5)  # the scenario: both sides stay down a moment before the restart
             w.start()
             b.start()
             wait_senders_finished(everyone, timeout=90)

@@ -243,7 +243,7 @@ def test_locales_do_not_bleed_between_interleaved_async_renders() -> None:
     template = env.get_template("slow.html")
 
     async def pause() -> str:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the scenario: yield mid-render so the two renders interleave
         return "-"
 
     async def one(lang: str) -> str:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import pair_on
-from tests.support.stations import wait_for, wait_until_links_up
+import pytest
+
+from tests.support.stations import two_stations, wait_for
 from tests.test_delivery import get
 
 
+@pytest.mark.slow
 def test_a_phrase_travels_as_code_and_parameters_and_is_acknowledged(tmp_path: Path) -> None:
-    with pair_on("sqlite", tmp_path) as (w, b):
-        wait_until_links_up(w, b)
+    with two_stations(tmp_path, links_up=True) as (w, b):
         with w.client() as c:
             bad = c.post(
                 "/messages",

@@ -29,8 +29,7 @@ from redline.services.station import init_station, load_identity
 from redline.store.station import Store
 from redline.wire.envelope import Envelope, build_envelope
 from redline.wire.receipt import parse_receipt, verify_receipt
-from tests.conftest import pair_on
-from tests.support.stations import StationProcess, wait_for
+from tests.support.stations import StationProcess, two_stations, wait_for
 
 GENESIS = "0" * 64
 TIMEOUT = 20.0
@@ -450,7 +449,7 @@ def test_operator_api_refusals_change_nothing(station_pair):
 @pytest.fixture
 def unverified_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """washington and beijing with cards exchanged but not verified, both running."""
-    with pair_on(backend, tmp_path, verify=False) as pair:
+    with two_stations(tmp_path, backend, verify=False) as pair:
         yield pair
 
 
@@ -467,6 +466,7 @@ def verify(station: StationProcess, peer_id: str) -> None:
     asyncio.run(go())
 
 
+@pytest.mark.slow
 def test_unverified_peer_gets_no_traffic_until_verified(unverified_pair):
     w, b = unverified_pair
     before = counts(w, b)

@@ -1,14 +1,10 @@
-"""Browser tests' shared parts: a live `redline demo`, Debian's Chromium under Playwright, logging in."""
+"""Browser tests' shared parts: Debian's Chromium under Playwright, and logging in to a console.
+
+The stations come from the ``demo`` fixture (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,28 +26,6 @@ ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 WAIT_MS = 20_000
-
-
-@contextlib.contextmanager
-def live_demo(base: Path) -> Iterator[dict[str, dict[str, Any]]]:
-    """`redline demo` as a newcomer runs it: two stations, paired, with API tokens and console logins."""
-    info = base / "info.json"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "redline", "demo", "--data-dir", str(base / "data"), "--info", str(info)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not info.exists():
-            assert proc.poll() is None, f"demo exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-            assert time.monotonic() < deadline, "demo did not start in 60 s"
-            time.sleep(0.2)
-        yield {s["id"]: s for s in json.loads(info.read_text())["stations"]}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 @contextlib.contextmanager

@@ -106,7 +106,7 @@ class Sender:
                     )
                 except httpx.HTTPError as exc:
                     self.failures.append(f"{text}: {type(exc).__name__}: {exc}")
-                    time.sleep(0.02)
+                    time.sleep(0.02)  # a client's pause before retrying: part of the load, not a wait
                     continue
                 if r.status_code == 201:
                     message_id = str(r.json()["id"])
@@ -114,7 +114,7 @@ class Sender:
                     self.texts[message_id] = text
                 else:
                     self.failures.append(f"{text}: HTTP {r.status_code} {r.text[:200]}")
-                    time.sleep(0.02)
+                    time.sleep(0.02)  # as above
 
     def join(self, timeout: float) -> None:
         assert self.thread is not None
@@ -295,7 +295,8 @@ def _total_messages(station: StationProcess) -> int:
 def take_snapshot(w: StationProcess, b: StationProcess, attempts: int = 5) -> Snapshot:
     """Read everything, and again if either station stored a message meanwhile (e.g. a link test)."""
     pairs = ((w, b), (b, w))
-    for _ in range(attempts):
+
+    def quiet_snapshot() -> Snapshot | None:
         before = [_total_messages(s) for s in (w, b)]
         rows = {
             (s.station_id, d): read_rows(s, d, peer.station_id)
@@ -307,10 +308,10 @@ def take_snapshot(w: StationProcess, b: StationProcess, attempts: int = 5) -> Sn
             s.station_id: api_get(s, "/messages", box="outbox", peer=peer.station_id, limit=1000)["messages"]
             for s, peer in pairs
         }
-        if [_total_messages(s) for s in (w, b)] == before:
-            return Snapshot(rows, transcripts, pages)
-        time.sleep(1.0)
-    raise AssertionError(f"the link did not stay quiet for one snapshot in {attempts} attempts")
+        quiet = [_total_messages(s) for s in (w, b)] == before
+        return Snapshot(rows, transcripts, pages) if quiet else None
+
+    return wait_for(quiet_snapshot, 2.0 * attempts, interval=1.0, what="a quiet link to snapshot")
 
 
 @dataclass

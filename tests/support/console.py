@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from tests.support.stations import StationProcess
+from tests.support.stations import StationProcess, wait_for
 
 BODY_CSRF = re.compile(r'<body data-csrf="([^"]*)"')
 FORM_CSRF = re.compile(r'<input type="hidden" name="csrf" value="([^"]*)">')
@@ -69,9 +69,8 @@ class Account:
         assert self.totp is not None, f"{self.name} has no second factor"
         current = int(time.time() // 30)
         step = current if self.last_step is None else max(current, self.last_step + 1)
-        while step > current + 1:  # used up the step ahead as well: wait for the clock
-            time.sleep(0.5)
-            current = int(time.time() // 30)
+        if step > current + 1:  # used up the step ahead as well: wait for the clock
+            wait_for(lambda: int(time.time() // 30) + 1 >= step, timeout=31, what="the next TOTP time step")
         self.last_step = step
         return str(self.totp.generate_otp(step))
 
@@ -236,3 +235,19 @@ def api_audit(station: StationProcess, token: str) -> list[dict[str, Any]]:
         r = c.get("/audit")
     assert r.status_code == 200, r.text
     return list(r.json()["events"])
+
+
+DUTY_PASSWORD = "duty-officer-correct horse battery"
+
+
+def console_info(station: StationProcess) -> dict[str, Any]:
+    """What `redline demo --info` says of a station, for the browser tests: its URLs, the API token
+    of operator ``duty``, and ``duty``'s console login (its password set with the CLI)."""
+    redline_cli(station, "operator", "password", "duty", "--password-stdin", stdin=DUTY_PASSWORD + "\n")
+    return {
+        "id": station.station_id,
+        "api_url": station.api_url,
+        "console_url": station.console_url,
+        "token": station.token,
+        "logins": [{"name": "duty", "role": "operator", "password": DUTY_PASSWORD}],
+    }

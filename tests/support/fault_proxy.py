@@ -243,7 +243,7 @@ class FaultProxy:
         mode = self.faults.pick(self._rng)
         self.stats[mode] += 1
         if mode == "delay":
-            await asyncio.sleep(self._rng.uniform(*self.faults.delay_s))
+            await asyncio.sleep(self._rng.uniform(*self.faults.delay_s))  # the injected fault: a slow request
             return await self._forward(request)
         if mode == "duplicate":
             if self._rng.random() < 0.5:
@@ -268,7 +268,7 @@ class FaultProxy:
         return answer
 
     async def _release_later(self, request: _Request, forwarded_at_hold: int) -> None:
-        await asyncio.sleep(self._rng.uniform(*self.faults.hold_s))
+        await asyncio.sleep(self._rng.uniform(*self.faults.hold_s))  # the fault: held back, then reordered
         if self._forwarded > forwarded_at_hold:
             self.stats["reordered"] += 1  # newer requests went to the receiver before this one
         self.stats["held_released"] += 1

@@ -80,7 +80,7 @@ class TcpForwarder:
             with contextlib.suppress(ConnectionError, OSError):
                 while True:
                     due, data = await chunks.get()
-                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))  # the path's latency, by design
                     if not data:
                         break
                     writer.write(data)

@@ -1,16 +1,13 @@
 """Two real stations on loopback, testing their link every second, and the HTTP calls the link
 tests make: shared by tests/test_link_assurance.py and tests/test_link_paths.py.
 
-Stations here test every second (``make_pair(test_interval=1.0)``): an unanswered test is missed
+Stations here test every second (``two_stations(test_interval=1.0)``): an unanswered test is missed
 after 1 s, one miss makes the link degraded, three make it down.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,74 +15,14 @@ from typing import Any
 import httpx
 
 from redline.domain.stations import Role
-from redline.services import operators
-from redline.services.station import init_station
-from redline.store.station import Store
-from tests.support import stations as support
-from tests.support.stations import (
-    StationProcess,
-    create_pg_database,
-    drop_pg_database,
-    free_port,
-    make_pair,
-    wait_for,
-)
+from tests.support.stations import Placement, StationProcess, add_operator, two_stations, wait_for
 
 INTERVAL = 1.0
 SUPERVISOR = "chief"
 
 
-def _urls(backend: str, root: Path) -> tuple[str, str]:
-    if backend == "sqlite":
-        return (f"sqlite:///{root}/washington.db", f"sqlite:///{root}/beijing.db")
-    return (create_pg_database(), create_pg_database())
-
-
 def add_supervisor(station: StationProcess) -> str:
-    async def go() -> str:
-        store = await Store.open(station.database_url)
-        try:
-            return await operators.add_operator(store, SUPERVISOR, Role.SUPERVISOR)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
-
-
-def _pair_with_endpoints(
-    root: Path, urls: tuple[str, str], beijing_endpoints: list[str], beijing_link_port: int
-) -> tuple[StationProcess, StationProcess]:
-    """Like make_pair, but beijing's card advertises ``beijing_endpoints`` (in order of preference)."""
-
-    async def go() -> tuple[StationProcess, StationProcess]:
-        wa, wl, ba = free_port(), free_port(), free_port()
-        w = await init_station(
-            root / "washington",
-            "washington",
-            "Washington",
-            urls[0],
-            api_port=wa,
-            link_port=wl,
-            link_test_interval=INTERVAL,
-        )
-        b = await init_station(
-            root / "beijing",
-            "beijing",
-            "Beijing",
-            urls[1],
-            api_port=ba,
-            link_port=beijing_link_port,
-            endpoints=beijing_endpoints,
-            link_test_interval=INTERVAL,
-        )
-        wt = await support._pair(w, b, True)
-        bt = await support._pair(b, w, True)
-        return (
-            StationProcess("washington", w.files.root, urls[0], wa, wl, wt),
-            StationProcess("beijing", b.files.root, urls[1], ba, beijing_link_port, bt),
-        )
-
-    return asyncio.run(go())
+    return add_operator(station, SUPERVISOR, Role.SUPERVISOR)
 
 
 @contextlib.contextmanager
@@ -98,28 +35,18 @@ def running_pair(
     beijing_first: bool = False,
 ) -> Iterator[tuple[StationProcess, StationProcess, str]]:
     """washington and beijing testing every second, running; yields them and a supervisor token
-    for washington."""
-    urls = _urls(backend, root)
-    try:
-        if beijing_endpoints is None:
-            w, b = make_pair(root, urls, test_interval=INTERVAL)
-        else:
-            assert beijing_link_port is not None
-            w, b = _pair_with_endpoints(root, urls, beijing_endpoints, beijing_link_port)
+    for washington. ``beijing_endpoints`` (with ``beijing_link_port``) is what beijing's card
+    advertises, in order of preference."""
+    placements = {}
+    if beijing_endpoints is not None:
+        assert beijing_link_port is not None
+        listed = beijing_endpoints
+        placements["beijing"] = Placement(link_port=beijing_link_port, endpoints=lambda _port: listed)
+    with two_stations(root, backend, start=False, test_interval=INTERVAL, placements=placements) as (w, b):
         chief = add_supervisor(w)
-        try:
-            for s in (b, w) if beijing_first else (w, b):
-                s.start()
-            yield w, b, chief
-        finally:
-            for s in (w, b):
-                if s.proc is not None and s.proc.poll() is None:
-                    os.kill(s.proc.pid, signal.SIGCONT)  # never leave a stopped process behind
-                s.stop()
-    finally:
-        if backend == "postgres":
-            for url in urls:
-                drop_pg_database(url)
+        for s in (b, w) if beijing_first else (w, b):
+            s.start()
+        yield w, b, chief
 
 
 def get(station: StationProcess, path: str, token: str | None = None, **params: Any) -> Any:

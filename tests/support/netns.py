@@ -36,14 +36,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from redline.services.station import init_station
-from tests.support.stations import StationProcess, _pair
+from tests.support.stations import Placement, StationProcess, two_stations, wait_for
 
 CLONE_NEWNET = 0x40000000
 INNER_API_PORT = 8080  # inside a fresh namespace every port is free
@@ -287,13 +285,14 @@ class LinkNet:
         self._wait_link_up()
 
     def _wait_link_up(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def up() -> bool:
             out = sh("ip", "-n", self.w.ns, "-br", "link", "show", self.w.ifname)
-            if " UP " in out or "LOWER_UP" in out:
-                return
-            time.sleep(0.05)
-        raise NetnsUnavailable(f"veth {self.w.ifname} did not come up: {out.strip()}")
+            return " UP " in out or "LOWER_UP" in out
+
+        try:
+            wait_for(up, timeout, what=f"veth {self.w.ifname} to come up")
+        except AssertionError as late:
+            raise NetnsUnavailable(str(late)) from None
 
     def teardown(self) -> None:
         """Delete both namespaces (their veth, nft tables and qdiscs go with them). Idempotent."""
@@ -393,60 +392,40 @@ class NetnsStation(StationProcess):
         return ["ip", "netns", "exec", self.netns]
 
 
-def make_netns_pair(root: Path, net: LinkNet, proxied: bool = False) -> tuple[NetnsStation, NetnsStation]:
-    """washington in ``net.w.ns`` and beijing in ``net.b.ns``, SQLite, paired and verified; not started.
-
-    Each station's link listens on its veth address. With ``proxied`` each card advertises
-    ``https://<addr>:PROXY_PORT`` instead, where the test runs a :class:`FaultProxy` in front
-    of that station's link (so each side's delivery worker talks to the proxy).
-    """
-
-    async def go() -> tuple[NetnsStation, NetnsStation]:
-        made = []
-        for s, name in ((net.w, "Washington"), (net.b, "Beijing")):
-            port = PROXY_PORT if proxied else LINK_PORT
-            me = await init_station(
-                root / s.station_id,
-                s.station_id,
-                name,
-                f"sqlite:///{root}/{s.station_id}.db",
-                api_port=INNER_API_PORT,
-                link_port=LINK_PORT,
-                api_host="127.0.0.1",
-                link_host=s.addr,
-                endpoints=[f"https://{s.addr}:{port}"],
-            )
-            made.append(me)
-        w, b = made
-        wt = await _pair(w, b, True)
-        bt = await _pair(b, w, True)
-        return (
-            NetnsStation("washington", w.files.root, w.config.database_url, 0, LINK_PORT, wt, netns=net.w.ns),
-            NetnsStation("beijing", b.files.root, b.config.database_url, 0, LINK_PORT, bt, netns=net.b.ns),
-        )
-
-    return asyncio.run(go())
+def _advertising(endpoint: str) -> Callable[[int], list[str]]:
+    return lambda _link_port: [endpoint]
 
 
 @contextlib.contextmanager
 def netns_pair(root: Path, proxied: bool = False) -> Iterator[tuple[LinkNet, NetnsStation, NetnsStation]]:
-    """Namespaces, veth, two stations with API forwarders (not started); everything torn down on exit."""
-    stations: list[NetnsStation] = []
-    with LinkNet() as net:
+    """Namespaces, veth, two stations with API forwarders (not started); everything torn down on exit.
+
+    washington runs in ``net.w.ns`` and beijing in ``net.b.ns``, on SQLite, paired and verified.
+    Each station's link listens on its veth address. With ``proxied`` each card advertises
+    ``https://<addr>:PROXY_PORT`` instead, where the test runs a :class:`FaultProxy` in front
+    of that station's link (so each side's delivery worker talks to the proxy).
+    """
+    link_net = LinkNet()
+    port = PROXY_PORT if proxied else LINK_PORT
+    placements = {
+        s.station_id: Placement(
+            api_port=INNER_API_PORT,
+            link_port=LINK_PORT,
+            link_host=s.addr,
+            endpoints=_advertising(f"https://{s.addr}:{port}"),
+            extra={"netns": s.ns},
+        )
+        for s in link_net.sides
+    }
+    forwarders: list[NetnsForwarder] = []
+    with link_net as net:
         try:
-            w, b = make_netns_pair(root, net, proxied)
-            for st in (w, b):
-                st.forwarder = NetnsForwarder(st.netns, INNER_API_PORT).start()
-                st.api_port = st.forwarder.port
-                stations.append(st)
-            yield net, w, b
+            with two_stations(root, start=False, placements=placements, station_type=NetnsStation) as (w, b):
+                for st in (w, b):
+                    st.forwarder = NetnsForwarder(st.netns, INNER_API_PORT).start()
+                    forwarders.append(st.forwarder)
+                    st.api_port = st.forwarder.port
+                yield net, w, b
         finally:
-            for st in stations:
-                with contextlib.suppress(Exception):
-                    st.stop()
-                if st.proc is not None and st.proc.poll() is None:  # stop() gave up: our PID, kill it
-                    st.proc.kill()
-                    st.proc.wait(5)
-            for st in stations:
-                if st.forwarder is not None:
-                    st.forwarder.stop()
+            for forwarder in forwarders:
+                forwarder.stop()
