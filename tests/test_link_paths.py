@@ -2,7 +2,7 @@
 second and failback once the first comes back, and answers that overtake their receipts on a slow
 return path. Paths are made with tests/support/forwarder.py's TcpForwarder.
 
-Stations here test every second (``make_pair(test_interval=1.0)``): an unanswered test is missed
+Stations here test every second (``two_stations(test_interval=1.0)``): an unanswered test is missed
 after 1 s, one miss makes the link degraded, three make it down.
 """
 
@@ -11,6 +11,8 @@ from __future__ import annotations
 import collections
 import time
 from typing import Any
+
+import pytest
 
 from tests.support.forwarder import TcpForwarder
 from tests.support.links import (
@@ -25,6 +27,8 @@ from tests.support.links import (
     wait_up,
 )
 from tests.support.stations import free_port, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.faults]  # real stations; TCP forwarders cut their paths
 
 # --- 1. failover and failback -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import nats
@@ -15,14 +16,10 @@ import pytest
 
 from redline.services.station import load_identity
 from redline.transport.relay import station_fingerprint
-from tests.support.stations import StationProcess, free_port, make_pair, wait_for
+from tests.support.stations import Placement, StationProcess, free_port, two_stations, wait_for
 
 RELAY = "nats://127.0.0.1:4222"
-
-
-def _relay_pair(root: Path) -> tuple[StationProcess, StationProcess]:
-    """beijing's card: a dead HTTPS endpoint first, then the relay. washington: plain HTTPS."""
-    return make_pair(root, beijing_endpoints=lambda _link: [f"https://127.0.0.1:{free_port()}", RELAY])
+pytestmark = pytest.mark.slow
 
 
 def _send(w: StationProcess, text: str) -> str:
@@ -38,13 +35,11 @@ def _states(w: StationProcess, ids: list[str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def relay_pair(tmp_path: Path):
-    w, b = _relay_pair(tmp_path)
-    try:
-        yield w, b
-    finally:
-        w.stop()
-        b.stop()
+def relay_pair(tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
+    """beijing's card: a dead HTTPS endpoint first, then the relay. washington: plain HTTPS."""
+    beijing = Placement(endpoints=lambda _link: [f"https://127.0.0.1:{free_port()}", RELAY])
+    with two_stations(tmp_path, start=False, placements={"beijing": beijing}) as pair:
+        yield pair
 
 
 def test_messages_travel_through_the_relay_when_https_fails(relay_pair):
