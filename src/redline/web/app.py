@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.applications import Starlette
 
 from redline.errors import RedlineError
@@ -14,9 +16,10 @@ from redline.web.console.live import ChangeFeed
 from redline.web.errors import redline_error_handler, unexpected_error_handler
 
 
-def _app(station: Station, routes: list[object]) -> Starlette:
+def _app(station: Station, routes: list[object], lifespan: Any = None) -> Starlette:
     app = Starlette(
         routes=routes,  # type: ignore[arg-type]
+        lifespan=lifespan,
         exception_handlers={RedlineError: redline_error_handler, Exception: unexpected_error_handler},
     )
     app.state.station = station
@@ -25,7 +28,8 @@ def _app(station: Station, routes: list[object]) -> Starlette:
 
 def create_api_app(station: Station) -> Starlette:
     """The operator API under /api/v1 and the console at /, on one server."""
-    app = _app(station, [*api.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES])
+    routes: list[object] = [*api.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES]
+    app = _app(station, routes, station.lifespan)  # the station runs while this app is served
     app.state.console_store = ConsoleStore(station.store)
     app.state.accounts = AccountService(app.state.console_store)
     app.state.feed = ChangeFeed(station, app.state.console_store)
