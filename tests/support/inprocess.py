@@ -140,9 +140,7 @@ class InProcessPair:
         return result
 
 
-async def eventually(
-    check: Callable[[], Awaitable[T]], what: str, timeout: float = 10.0
-) -> T:
+async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = 10.0) -> T:
     """Poll ``check`` until it returns something truthy (work in threads, such as SQLite, takes real
     time); fail after ``timeout`` real seconds."""
     deadline = time.monotonic() + timeout

@@ -27,7 +27,9 @@ INTERVAL = 1.0
 async def _visible(pair: InProcessPair, station: Station, mid: str) -> str:
     row = await station.messaging.get(mid)
     deadline = parse_ts(row["deadline"], "deadline") if row["deadline"] else None
-    return visible_state(DeliveryState(row["state"]), MessageKind(row["kind"]), deadline, pair.clock.now()).value
+    return visible_state(
+        DeliveryState(row["state"]), MessageKind(row["kind"]), deadline, pair.clock.now()
+    ).value
 
 
 async def _escalated(station: Station, mid: str) -> list[dict]:
