@@ -230,6 +230,7 @@ class Station:
         task = self._tasks.create_task(guarded(), name=what)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        task.add_done_callback(lambda _task: coro.close())  # cancelled before it started: no warning
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         """Run ``coro`` in the station's task group; a failure is logged, never fatal.
