@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck pytest services netfaults bench clean
+.PHONY: setup demo test lint typecheck pytest unit services netfaults bench clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ netfaults:
 
 pytest: setup services netfaults
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The fast tests: two stations in one process on a mock clock, no sockets, no subprocesses (under 60 s).
+unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from redline.domain.stations import Role
+from redline.runtime import stored
 from redline.services import operators, pairing
 from redline.services.accounts import AccountService
 from redline.services.station import StationIdentity, init_station, load_identity
@@ -58,8 +59,7 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
             )
     infos = []
     for me, other in (identities, identities[::-1]):
-        store = await Store.open(me.config.database_url)
-        try:
+        async with stored(me) as store:
             if await store.peer(other.station_id) is None:
                 await pairing.add_peer(store, me, other.card())
             code = pairing.code_for(me, (await pairing.peer_or_fail(store, other.station_id)))
@@ -73,8 +73,6 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
                 with os.fdopen(fd, "w") as f:
                     f.write(token + "\n")
             logins = await _demo_logins(store, me.files.root)
-        finally:
-            await store.close()
         cfg = me.config
         infos.append(
             {

@@ -16,6 +16,7 @@ from redline import __version__
 from redline.cli import notices
 from redline.domain.stations import Role
 from redline.errors import InputError, RedlineError
+from redline.runtime import station_store
 from redline.services import operators, pairing
 from redline.services.accounts import AccountService
 from redline.services.station import init_station, load_identity
@@ -30,12 +31,9 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 async def _with_store(args: argparse.Namespace, action: Callable[[Any, Store], Awaitable[int]]) -> int:
-    me = load_identity(_data_dir(args))
-    store = await Store.open(me.config.database_url)
-    try:
+    """Run ``action`` on the station's store, opened by the same wiring as ``redline serve``."""
+    async with station_store(_data_dir(args)) as (me, store):
         return await action(me, store)
-    finally:
-        await store.close()
 
 
 async def cmd_init(args: argparse.Namespace) -> int:

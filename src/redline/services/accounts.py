@@ -17,7 +17,6 @@ import asyncio
 import functools
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +24,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from redline.domain.clock import format_ts, parse_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Account, OperatorRecord
 from redline.errors import AuthError, InputError, LockedOut, NotFound
@@ -76,8 +75,9 @@ class Session:
 
 
 class AccountService:
-    def __init__(self, store: AccountStore) -> None:
+    def __init__(self, store: AccountStore, clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
+        self._clock = clock
         self._touched: dict[str, float] = {}
 
     async def _account(self, name: str) -> Account:
@@ -89,7 +89,7 @@ class AccountService:
     async def set_password(self, name: str, password: object, actor: str) -> None:
         account = await self._account(name)
         digest = _hasher.hash(check_password(password))
-        at = format_ts(utc_now())
+        at = format_ts(self._clock.now())
         await self.store.update_account(
             account.name, at, actor, "password_set", password_hash=digest, failed_logins=0, locked_until=None
         )
@@ -100,7 +100,12 @@ class AccountService:
         account = await self._account(name)
         secret = pyotp.random_base32()
         await self.store.update_account(
-            account.name, format_ts(utc_now()), actor, "totp_enroll", totp_secret=secret, totp_last_step=None
+            account.name,
+            format_ts(self._clock.now()),
+            actor,
+            "totp_enroll",
+            totp_secret=secret,
+            totp_last_step=None,
         )
         return pyotp.TOTP(secret).provisioning_uri(name=account.name, issuer_name="Redline")
 
@@ -109,13 +114,13 @@ class AccountService:
             raise InputError(f"language: {language!r} is not one of {', '.join(LANGUAGES)}")
         assert isinstance(language, str)
         await self.store.update_account(
-            operator.name, format_ts(utc_now()), operator.name, "settings", language=language
+            operator.name, format_ts(self._clock.now()), operator.name, "settings", language=language
         )
         return language
 
     async def login(self, name: object, password: object, code: object) -> tuple[str, Session]:
         """Check a login; return the new session's cookie token and the session."""
-        now = utc_now()
+        now = self._clock.now()
         at = format_ts(now)
         if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
             raise AuthError("enter your user name and password")
@@ -161,13 +166,12 @@ class AccountService:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    @staticmethod
-    def _totp_step(account: Account, code: object) -> int | None:
+    def _totp_step(self, account: Account, code: object) -> int | None:
         """The time step the code belongs to, if it is valid and not used before; else None."""
         if not isinstance(code, str) or not code.strip().isdigit() or account.totp_secret is None:
             return None
         totp = pyotp.TOTP(account.totp_secret)
-        current = totp.timecode(utc_now())
+        current = totp.timecode(self._clock.now())
         for step in (current, current - 1, current + 1):
             if secrets.compare_digest(totp.generate_otp(step), code.strip()):
                 if account.totp_last_step is not None and step <= account.totp_last_step:
@@ -184,12 +188,12 @@ class AccountService:
         if found is None:
             return None
         row, account = found
-        now = utc_now()
+        now = self._clock.now()
         idle = now - parse_ts(row["seen_at"], "seen_at")
         if parse_ts(row["expires_at"], "expires_at") <= now or idle.total_seconds() > IDLE_SECONDS:
             await self.store.end_session(token_hash, format_ts(now), account.name, "expired")
             return None
-        mono = time.monotonic()
+        mono = self._clock.monotonic()
         if mono - self._touched.get(token_hash, 0.0) > TOUCH_SECONDS:
             self._touched[token_hash] = mono
             await self.store.touch_session(token_hash, format_ts(now))
@@ -199,5 +203,5 @@ class AccountService:
     async def logout(self, session: Session) -> None:
         self._touched.pop(session.token_hash, None)
         await self.store.end_session(
-            session.token_hash, format_ts(utc_now()), session.operator.name, "logout"
+            session.token_hash, format_ts(self._clock.now()), session.operator.name, "logout"
         )

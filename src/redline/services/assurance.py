@@ -21,16 +21,14 @@ disagreeing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import secrets
 import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
-from redline.domain.clock import format_ts, parse_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.link_health import LinkHealth, LinkState, Transition, answer_timeout
 from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.phrases import load_catalogue
@@ -49,7 +47,9 @@ def _ms_between(start: str, end: str) -> float:
     return (parse_ts(end, "end") - parse_ts(start, "start")).total_seconds() * 1000
 
 
-async def scorecard(store: StationStore, peer_id: str, ack_deadlines: dict[str, float]) -> dict[str, Any]:
+async def scorecard(
+    store: StationStore, peer_id: str, ack_deadlines: dict[str, float], clock: Clock = SYSTEM_CLOCK
+) -> dict[str, Any]:
     """This station's view of one link: tests sent and answered, round trips, time to acknowledge,
     and the acknowledgement deadlines it applies (which both sides must agree on)."""
     sent, answered = await store.kind_counts(peer_id, MessageKind.LINK_TEST, Direction.OUTBOUND)
@@ -57,7 +57,7 @@ async def scorecard(store: StationStore, peer_id: str, ack_deadlines: dict[str, 
     tests = await store.answered_history(peer_id, MessageKind.LINK_TEST, HISTORY)
     rtts = [_ms_between(r.ts, r.acked_at) for r in tests if r.acked_at]
     texts = await store.answered_history(peer_id, MessageKind.TEXT, HISTORY)
-    now = format_ts(utc_now())
+    now = format_ts(clock.now())
     by_precedence: dict[str, Any] = {}
     for precedence in Precedence:
         rows = [r for r in texts if r.precedence is precedence]
@@ -94,8 +94,10 @@ class LinkTester:
         interval: float,
         on_transition: Callable[[str, Transition], None],
         ack_deadlines: dict[str, float],
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._outbox = outbox
         self._me_id = me_id
         self.peer = peer
@@ -114,7 +116,7 @@ class LinkTester:
         body = {
             "nonce": secrets.token_hex(16),
             "interval": max(1, round(self.interval)),
-            "scorecard": await scorecard(self._store, self.peer.station_id, self._ack_deadlines),
+            "scorecard": await scorecard(self._store, self.peer.station_id, self._ack_deadlines, self._clock),
         }
         test_id = await self._outbox.submit(
             OutboundDraft(
@@ -125,13 +127,13 @@ class LinkTester:
                 created_by=SYSTEM_ACTOR,
             )
         )
-        self.health.test_sent(test_id, time.monotonic())
-        self.last_sent_at = format_ts(utc_now())
+        self.health.test_sent(test_id, self._clock.monotonic())
+        self.last_sent_at = format_ts(self._clock.now())
         return test_id
 
     def on_reply(self, test_id: str) -> None:
-        self.last_answered_at = format_ts(utc_now())
-        self._report(self.health.test_answered(test_id, time.monotonic()))
+        self.last_answered_at = format_ts(self._clock.now())
+        self._report(self.health.test_answered(test_id, self._clock.monotonic()))
 
     def _report(self, transition: Transition | None) -> None:
         if transition is not None:
@@ -139,18 +141,19 @@ class LinkTester:
 
     async def run(self) -> None:
         # A test at start-up tells the peer at once that we are back (it cuts its backoff short).
-        next_test = time.time()
+        # Slots are aligned to wall-clock time, so both sides agree on them without talking.
+        next_test = self._clock.now().timestamp()
         tick = min(1.0, answer_timeout(self.interval) / 4)
         while True:
-            now = time.time()
+            now = self._clock.now().timestamp()
             if now >= next_test:
                 next_test = self._next_slot(now)
                 try:
                     await self.send_test()
                 except Exception:  # a failed test is a missed test, never a dead tester
                     log.exception("link test to %s could not be queued", self.peer.station_id)
-            self._report(self.health.tick(time.monotonic()))
-            await asyncio.sleep(min(tick, max(0.0, next_test - time.time())))
+            self._report(self.health.tick(self._clock.monotonic()))
+            await self._clock.sleep(min(tick, max(0.0, next_test - self._clock.now().timestamp())))
 
     def status(self) -> dict[str, Any]:
         health = self.health

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict as StateConflict
@@ -101,8 +101,16 @@ def pair_of(conflict: Conflict) -> str:
 
 
 class Deconfliction:
-    def __init__(self, store: NoticeStorePort, outbox: Outbox, peers: PeerDirectory, me_id: str) -> None:
+    def __init__(
+        self,
+        store: NoticeStorePort,
+        outbox: Outbox,
+        peers: PeerDirectory,
+        me_id: str,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self._store = store
+        self._clock = clock
         self._outbox = outbox
         self._peers = peers
         self._me = me_id
@@ -131,7 +139,7 @@ class Deconfliction:
     async def run(self) -> None:
         await self.start()
         while True:
-            await asyncio.sleep(EXPIRY_SCAN_SECONDS)
+            await self._clock.sleep(EXPIRY_SCAN_SECONDS)
             try:
                 await self.expire_past()
             except Exception:
@@ -139,7 +147,7 @@ class Deconfliction:
 
     async def expire_past(self) -> list[str]:
         """Notices whose window has ended leave the index and close their conflicts (no alert)."""
-        now = utc_now()
+        now = self._clock.now()
         async with self._lock:
             live = await self._store.notices(states=("active", "amended"))
             gone = [r["id"] for r in live if r["ends_at"] is not None and r["ends_at"] < format_ts(now)]
@@ -215,7 +223,7 @@ class Deconfliction:
         self, notice: Notice, by: str, action: str, previously_shared: bool, reason: str = ""
     ) -> Notice:
         async with self._lock:
-            at = format_ts(utc_now())
+            at = format_ts(self._clock.now())
             await self._store.save(notice_row(notice, at, by), by, action)
             if notice.state is not NoticeState.DRAFT:
                 await self._share(notice, notice.state.value, previously_shared, by, reason)
@@ -275,7 +283,7 @@ class Deconfliction:
         await self._reconcile(current, await self._store.open_conflicts(involving=notice.id), alert=True)
 
     async def _reconcile(self, current: list[Conflict], stored_open: list[Row], alert: bool) -> None:
-        at = format_ts(utc_now())
+        at = format_ts(self._clock.now())
         stored = {r["pair"]: r for r in stored_open}
         upserts: list[dict[str, Any]] = []
         alerts: list[tuple[str, Conflict | None, str]] = []

@@ -16,7 +16,6 @@ holds with the original receipt.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -24,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from redline.crypto.keys import parse_signing_key
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
 from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, TransportError
 from redline.protocol import OutboundCursor, apply_answer, is_fresh, misreceipted, read_answer
@@ -54,9 +53,15 @@ class Backoff:
 
 class DeliveryWorker:
     def __init__(
-        self, store: StationStore, me: StationIdentity, peer: PeerRecord, transport: LinkTransport
+        self,
+        store: StationStore,
+        me: StationIdentity,
+        peer: PeerRecord,
+        transport: LinkTransport,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
+        self._clock = clock
         self._me = me
         self.peer = peer
         self._transport = transport
@@ -92,8 +97,7 @@ class DeliveryWorker:
             if not batch:
                 self._wake.clear()
                 if not self.cursor.next_batch(MAX_BATCH):
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                    await self._clock.wait(self._wake, 5.0)
                 continue
             try:
                 await self._send(batch)
@@ -118,13 +122,12 @@ class DeliveryWorker:
     async def _back_off(self, delay: float) -> None:
         """Sleep ``delay``, unless the peer is heard from meanwhile: then retry at once."""
         self._heard.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._heard.wait(), timeout=delay)
+        await self._clock.wait(self._heard, delay)
 
     async def record_late_answer(self, raw: bytes) -> None:
         """An answer that arrived after its request gave up (through a relay): its receipts still count."""
         try:
-            await self._record_answer(raw, format_ts(utc_now()), {})
+            await self._record_answer(raw, format_ts(self._clock.now()), {})
         except RedlineError as exc:
             log.warning("late answer from %s not recorded: %s", self.peer.station_id, exc.message)
 
@@ -148,7 +151,7 @@ class DeliveryWorker:
             keep += 1
         batch, envelopes = range(batch.start, batch.start + keep), envelopes[:keep]
         body = ('{"envelopes":[' + ",".join(e for e in envelopes if e) + "]}").encode("utf-8")
-        dispatched = format_ts(utc_now())
+        dispatched = format_ts(self._clock.now())
         answered = asyncio.Event()
         marker = asyncio.create_task(self._mark_sent_if_slow(list(batch), dispatched, answered))
         try:
@@ -163,9 +166,7 @@ class DeliveryWorker:
     async def _mark_sent_if_slow(self, seqs: list[int], dispatched: str, answered: asyncio.Event) -> None:
         """Show "sent" only while a transmission is outstanding; a prompt receipt goes straight to
         "delivered" (with sent_at set), sparing a commit per batch on the fast path."""
-        try:
-            await asyncio.wait_for(answered.wait(), timeout=SENT_MARK_AFTER)
-        except TimeoutError:
+        if not await self._clock.wait(answered, SENT_MARK_AFTER):
             await self._store.mark_sent(self.peer.station_id, seqs, dispatched)
 
     async def _record_answer(self, raw: bytes, dispatched: str, sent: dict[int, str]) -> None:
@@ -197,7 +198,7 @@ class DeliveryWorker:
 
         ``sent`` holds the digests of the batch just sent, so the usual receipt needs no query.
         """
-        at = format_ts(utc_now())
+        at = format_ts(self._clock.now())
         receipts = list(receipts)
         others = {s for r in receipts for s, _ in r.entries if s not in sent}
         if others:

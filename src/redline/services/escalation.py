@@ -12,11 +12,10 @@ use when there is one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
 from redline.services.ports import StationStore
@@ -31,13 +30,15 @@ class Escalator:
         store: StationStore,
         on_escalated: Callable[[list[MessageRecord]], None] = lambda _rows: None,
         scan_seconds: float = SCAN_SECONDS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
         self._on_escalated = on_escalated
         self._scan_seconds = scan_seconds
+        self._clock = clock
 
     async def scan(self) -> int:
-        rows = await self._store.escalate_overdue(format_ts(utc_now()))
+        rows = await self._store.escalate_overdue(format_ts(self._clock.now()))
         for row in rows:
             whose = "the peer has" if row.direction is Direction.OUTBOUND else "this station has"
             log.warning(
@@ -59,4 +60,4 @@ class Escalator:
                 await self.scan()
             except Exception:
                 log.exception("escalation scan failed")
-            await asyncio.sleep(self._scan_seconds)
+            await self._clock.sleep(self._scan_seconds)

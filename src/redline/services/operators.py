@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import OperatorRecord, Role
 from redline.errors import AuthError
@@ -25,26 +24,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def add_operator(store: StationStore, name: str, role: Role) -> str:
+async def add_operator(store: StationStore, name: str, role: Role, clock: Clock = SYSTEM_CLOCK) -> str:
     """Create an account; return its token (the only time it is visible)."""
     check_operator_name(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await store.add_operator(name, role, hash_token(token), format_ts(utc_now()))
+    await store.add_operator(name, role, hash_token(token), format_ts(clock.now()))
     return token
 
 
 class TokenAuthenticator:
     """Resolves bearer tokens, caching answers briefly so each request costs no query."""
 
-    def __init__(self, store: StationStore) -> None:
+    def __init__(self, store: StationStore, clock: Clock = SYSTEM_CLOCK) -> None:
         self._store = store
+        self._clock = clock
         self._cache: dict[str, tuple[float, OperatorRecord]] = {}
 
     async def authenticate(self, header: str | None) -> OperatorRecord:
         if not header or not header.startswith("Bearer "):
             raise AuthError("missing credentials: send 'Authorization: Bearer TOKEN'")
         token_hash = hash_token(header[len("Bearer ") :].strip())
-        now = time.monotonic()
+        now = self._clock.monotonic()
         cached = self._cache.get(token_hash)
         if cached and cached[0] > now:
             return cached[1]

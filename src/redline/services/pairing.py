@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, NotFound
 from redline.services.ports import StationStore
@@ -24,7 +24,9 @@ def read_card(raw: bytes) -> ContactCard:
     return parse_card(data)
 
 
-async def add_peer(store: StationStore, me: StationIdentity, card: ContactCard) -> PeerRecord:
+async def add_peer(
+    store: StationStore, me: StationIdentity, card: ContactCard, clock: Clock = SYSTEM_CLOCK
+) -> PeerRecord:
     """Import a peer's card, unverified. Re-importing an unverified peer replaces its card."""
     if card.station == me.station_id:
         raise InputError(f"contact card: station {card.station!r} is this station itself")
@@ -37,7 +39,7 @@ async def add_peer(store: StationStore, me: StationIdentity, card: ContactCard) 
         "tls_certificate": card.tls_certificate,
         "endpoints": json.dumps(list(card.endpoints)),
         "card": json.dumps(card.to_json(), sort_keys=True),
-        "added_at": format_ts(utc_now()),
+        "added_at": format_ts(clock.now()),
         "verified_at": None,
     }
     existing = await store.peer(card.station)
@@ -61,23 +63,27 @@ async def peer_or_fail(store: StationStore, station_id: str) -> PeerRecord:
     return peer
 
 
-def code_for(me: StationIdentity, peer: PeerRecord) -> str:
-    return verification_code(me.card(), parse_card(json.loads(peer.card)))
+def code_for(me: StationIdentity, peer: PeerRecord, clock: Clock = SYSTEM_CLOCK) -> str:
+    return verification_code(me.card(clock), parse_card(json.loads(peer.card)))
 
 
 async def verify_peer(
-    store: StationStore, me: StationIdentity, station_id: str, confirm_code: str
+    store: StationStore,
+    me: StationIdentity,
+    station_id: str,
+    confirm_code: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> PeerRecord:
     """Mark a peer verified if ``confirm_code`` equals the code both administrators read."""
     peer = await peer_or_fail(store, station_id)
-    expected = code_for(me, peer)
+    expected = code_for(me, peer, clock)
     if "".join(confirm_code.split()) != "".join(expected.split()):
         raise InputError(
             f"verification code does not match for {station_id!r}: do not pair; "
             "re-exchange cards over a channel you trust"
         )
     if not peer.verified:
-        await store.mark_peer_verified(station_id, format_ts(utc_now()))
+        await store.mark_peer_verified(station_id, format_ts(clock.now()))
     verified = await store.peer(station_id)
     assert verified is not None
     return verified

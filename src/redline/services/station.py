@@ -12,7 +12,7 @@ from typing import Any
 
 from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys
 from redline.crypto.tls import make_self_signed_certificate
-from redline.domain.clock import format_ts, utc_now
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
@@ -109,14 +109,14 @@ class StationIdentity:
     def station_id(self) -> str:
         return self.config.station_id
 
-    def card(self) -> ContactCard:
+    def card(self, clock: Clock = SYSTEM_CLOCK) -> ContactCard:
         return make_card(
             self.keys,
             self.config.station_id,
             self.config.name,
             self.tls_certificate,
             self.config.endpoints,
-            format_ts(utc_now()),
+            format_ts(clock.now()),
         )
 
 

@@ -1,0 +1,111 @@
+"""The running station seen through the ports its services and web layer need.
+
+:class:`StationReactions` is what message kinds react through after a commit
+(``services.kinds.base.Reactions``); :class:`StationLinks` is the live state
+of delivery workers, link testers and paths (``services.queries.LinkStatus``);
+:func:`build_services` assembles the :class:`StationServices` bundle web
+handlers get instead of the station or its store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from redline.domain.messages import MessageKind
+from redline.domain.stations import PeerRecord
+from redline.services.accounts import AccountService
+from redline.services.changes import ChangeFeed
+from redline.services.kinds.base import Body, OutboundDraft
+from redline.services.queries import (
+    ConsoleService,
+    LinkCommands,
+    LinkQueries,
+    MessageQueries,
+    NoticeQueries,
+    StationInfo,
+    StationServices,
+)
+from redline.store.console import ConsoleStore
+
+if TYPE_CHECKING:
+    from redline.runtime.station import Station
+
+
+class StationReactions:
+    """The station parts message kinds react through (``redline.services.kinds.base.Reactions``)."""
+
+    def __init__(self, station: Station) -> None:
+        self._station = station
+
+    def heard_from(self, peer_id: str) -> None:
+        worker = self._station.workers.get(peer_id)
+        if worker is not None:
+            worker.heard_from_peer()
+
+    def submit(self, draft: OutboundDraft, what: str) -> None:
+        self._station.spawn(self._station.outbox.submit(draft), what)
+
+    def link_test_answered(self, peer_id: str, test_id: str) -> None:
+        tester = self._station.testers.get(peer_id)
+        if tester is not None:
+            tester.on_reply(test_id)
+
+    def notice_from_peer(self, peer_id: str, kind: MessageKind, body: Body) -> None:
+        self._station.spawn(
+            self._station.deconfliction.on_peer_notice(peer_id, kind, body),
+            f"checking {peer_id}'s notice for conflicts",
+        )
+
+
+class StationLinks:
+    """The running station's links, as ``services.queries.LinkStatus``."""
+
+    def __init__(self, station: Station) -> None:
+        self._station = station
+
+    def tests(self, peer_id: str) -> dict[str, Any] | None:
+        tester = self._station.testers.get(peer_id)
+        return tester.status() if tester else None
+
+    def delivery(self, peer_id: str) -> dict[str, Any] | None:
+        worker = self._station.workers.get(peer_id)
+        return worker.status() if worker else None
+
+    def queue_depth(self, peer_id: str) -> int | None:
+        worker = self._station.workers.get(peer_id)
+        return worker.cursor.pending if worker else None
+
+    def paths(self, peer: PeerRecord) -> list[dict[str, Any]]:
+        return self._station.transport.path_status(peer)
+
+    async def send_test(self, peer_id: str) -> str | None:
+        tester = self._station.testers.get(peer_id)
+        return await tester.send_test() if tester else None
+
+
+def build_services(station: Station) -> StationServices:
+    """Every service the web layer uses, over the station's store, outbox and clock."""
+    clock, me = station.clock, station.me
+    changes = ChangeFeed(clock)
+    changes.listen_to(station.store)
+    console = ConsoleStore(station.store)
+    status = StationLinks(station)
+    links = LinkQueries(station.store, station.peers, status, me.station_id, me.config.ack_deadlines)
+    return StationServices(
+        station=StationInfo(
+            station_id=me.station_id,
+            name=me.config.name,
+            deadlines={p.value: str(d) for p, d in me.config.deadlines().items()},
+        ),
+        auth=station.auth,
+        accounts=AccountService(console, clock),
+        messaging=station.messaging,
+        messages=MessageQueries(station.store, console, me.station_id, clock),
+        links=links,
+        link_commands=LinkCommands(links, station.store, station.outbox, status),
+        deconfliction=station.deconfliction,
+        notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
+        console=ConsoleService(console, station.store, clock),
+        changes=changes,
+        clock=clock,
+    )

@@ -1,0 +1,217 @@
+"""Two stations in one process: washington and beijing, paired, on temporary SQLite, on a mock clock.
+
+The fast counterpart of :mod:`tests.support.stations`. Both stations are
+initialised and paired with the services ``redline init``, ``peer add``,
+``peer verify`` and ``operator add`` use, opened with the same wiring as
+``redline serve`` (:meth:`redline.runtime.Station.open`) and run with
+:meth:`~redline.runtime.Station.running`, in the test's event loop. They are
+joined by :class:`MemoryLink`, an in-memory ``LinkTransport`` that hands a
+batch to the other station exactly as ``web/link.py`` does after the TLS
+handshake: the sender is found from its certificate, the body size checked,
+and the batch given to the receiver's inbound service; its answer comes back
+as bytes. Nothing listens on a socket.
+
+Time belongs to the test: both stations share one
+:class:`~redline.domain.clock.MockClock`, which starts at the machine's time
+(messages the outbox stamps with the machine's clock stay comparable) and
+moves only when the test calls ``await pair.clock.advance(seconds)``.
+Work that does not wait for time (commits, deliveries, receipts) runs on its
+own; :func:`eventually` waits for its outcome without sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from redline.domain.clock import MockClock, utc_now
+from redline.domain.stations import OperatorRecord, PeerRecord, Role
+from redline.errors import PayloadTooLarge, RedlineError, RemoteProtocolError, StoreError, TransportError
+from redline.runtime import Station, stored
+from redline.services import operators, pairing
+from redline.services.inbound import MAX_BODY_BYTES
+from redline.services.station import StationIdentity, init_station, load_identity
+from redline.transport.paths import AnswerHandler, Inbox
+
+T = TypeVar("T")
+STATIONS = (("washington", "Washington"), ("beijing", "Beijing"))
+QUIET_TEST_INTERVAL = 3600.0  # link tests at start-up, then not again unless the test moves the clock
+
+
+@dataclass
+class MemoryLink:
+    """A ``LinkTransport`` over a dict of running stations; ``cut`` makes it fail like a dead network."""
+
+    me: StationIdentity
+    network: dict[str, Station]
+    cut: bool = False
+    batches: int = 0
+    _der: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._der = ssl.PEM_cert_to_DER_cert(self.me.tls_certificate)
+
+    async def deliver(self, peer: PeerRecord, body: bytes) -> bytes:
+        target = self.network.get(peer.station_id)
+        if self.cut or target is None:
+            raise TransportError(f"no path to {peer.station_id} answered: memory link cut")
+        self.batches += 1
+        try:
+            # What web/link.py does once TLS has shown the client's certificate.
+            sender = target.peer_for_certificate(self._der)
+            if len(body) > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"request body is more than {MAX_BODY_BYTES} bytes")
+            answer = await target.inbound.receive(sender, body)
+        except StoreError as exc:
+            raise TransportError(f"{peer.station_id}: {exc.message}") from None
+        except RedlineError as exc:
+            raise RemoteProtocolError(f"{peer.station_id} refused the batch: {exc.message}") from None
+        return json.dumps(answer.body).encode()
+
+    def inboxes(self, own_endpoints: Iterable[str]) -> list[Inbox]:
+        return []  # the in-process harness has no relay
+
+    def route_late_answers(self, handler: AnswerHandler) -> None:
+        pass  # answers never arrive late in memory
+
+    def avoid_current_path(self, peer: PeerRecord) -> None:
+        pass  # one path only
+
+    def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]:
+        return [{"url": f"memory://{peer.station_id}", "state": "down" if self.cut else "up"}]
+
+    async def close(self) -> None:
+        pass
+
+
+@dataclass
+class InProcessPair:
+    washington: Station
+    beijing: Station
+    clock: MockClock
+    operators: dict[str, OperatorRecord]  # station id -> its "duty" operator
+    links: dict[str, MemoryLink]  # station id -> the link it sends over
+
+    def __iter__(self) -> Any:
+        return iter((self.washington, self.beijing))
+
+    def duty(self, station: Station) -> OperatorRecord:
+        return self.operators[station.me.station_id]
+
+    def silence(self, silent: bool = True) -> None:
+        """Cut (or restore) the link both ways, as if the network between the stations died."""
+        for link in self.links.values():
+            link.cut = silent
+
+    async def advance_to(self, moment: datetime) -> None:
+        """Move the shared clock forward to ``moment`` (no-op if it is there already)."""
+        await self.clock.advance(max(0.0, (moment - self.clock.now()).total_seconds()))
+
+    async def advance_until(
+        self, check: Callable[[], Awaitable[T]], what: str, step: float = 0.25, limit: float = 120.0
+    ) -> tuple[T, float]:
+        """Move the clock ``step`` at a time until ``check`` returns something truthy; return it and
+        the mock seconds that took. Between steps the stations finish what the step started (their
+        SQLite work runs in threads), so mock time never races ahead of work it should wait for."""
+        moved = 0.0
+        while True:
+            found = await self._after_work_settles(check)
+            if found:
+                return found, moved
+            if moved >= limit:
+                raise AssertionError(f"{what}: not seen after {limit} mock seconds (last: {found!r})")
+            await self.clock.advance(step)
+            moved += step
+
+    async def _after_work_settles(self, check: Callable[[], Awaitable[T]]) -> T:
+        # Work a clock step wakes (a scan, a test, a retry) reaches the database within a few
+        # loop turns and a thread hop: look a few times before the next step.
+        result = await check()
+        for _ in range(4):
+            if result:
+                break
+            await asyncio.sleep(0.002)
+            result = await check()
+        return result
+
+
+async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: float = 10.0) -> T:
+    """Poll ``check`` until it returns something truthy (work in threads, such as SQLite, takes real
+    time); fail after ``timeout`` real seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+async def _initialise(root: Path, test_interval: float, ack_deadlines: dict[str, float] | None) -> list[Path]:
+    identities = [
+        await init_station(root / sid, sid, name, link_test_interval=test_interval) for sid, name in STATIONS
+    ]
+    for me in identities:
+        if ack_deadlines is not None:
+            config = json.loads(me.files.config.read_text())
+            config["ack_deadlines"] = ack_deadlines
+            me.files.config.write_text(json.dumps(config))
+    for me, other in (identities, identities[::-1]):
+        async with stored(me) as store:
+            await pairing.add_peer(store, me, other.card())
+            peer = await pairing.peer_or_fail(store, other.station_id)
+            await pairing.verify_peer(store, me, other.station_id, pairing.code_for(me, peer))
+    return [me.files.root for me in identities]
+
+
+async def _duty_operator(station: Station) -> OperatorRecord:
+    token = await operators.add_operator(station.store, "duty", Role.SUPERVISOR, station.clock)
+    return await station.auth.authenticate(f"Bearer {token}")
+
+
+@asynccontextmanager
+async def inprocess_pair(
+    root: Path,
+    *,
+    test_interval: float = QUIET_TEST_INTERVAL,
+    ack_deadlines: dict[str, float] | None = None,
+    links_up: bool = True,
+) -> AsyncIterator[InProcessPair]:
+    """washington and beijing, running in this event loop; by default past their start-up link tests."""
+    clock = MockClock(start=utc_now())
+    directories = await _initialise(root, test_interval, ack_deadlines)
+    network: dict[str, Station] = {}
+    links: dict[str, MemoryLink] = {}
+    async with AsyncExitStack() as stack:
+        for directory in directories:
+            me = load_identity(directory)
+            links[me.station_id] = MemoryLink(me, network)
+            station = await stack.enter_async_context(
+                Station.open(directory, clock=clock, transport=links[me.station_id])
+            )
+            network[me.station_id] = station
+        w, b = network["washington"], network["beijing"]
+        duty = {s.me.station_id: await _duty_operator(s) for s in (w, b)}
+        await stack.enter_async_context(w.running())
+        await stack.enter_async_context(b.running())
+        pair = InProcessPair(w, b, clock, duty, links)
+        if links_up:
+            await eventually(lambda: _both_up(pair), "links up on both sides")
+        yield pair
+
+
+async def _both_up(pair: InProcessPair) -> bool:
+    w, b = pair.washington, pair.beijing
+    return all(
+        s.testers[p].status()["state"] == "up" and s.workers[p].cursor.pending == 0
+        for s, p in ((w, "beijing"), (b, "washington"))
+    )

@@ -1,0 +1,67 @@
+"""Messages between two in-process stations: text and phrases delivered, acknowledged, receipted."""
+
+from __future__ import annotations
+
+import pytest
+
+from redline.domain.messages import Direction, MessageKind
+from redline.errors import Conflict
+from redline.runtime import Station
+from tests.support.inprocess import InProcessPair, eventually
+
+pytestmark = pytest.mark.anyio
+
+
+async def _state(station: Station, message_id: str) -> str:
+    return str((await station.messaging.get(message_id)).state)
+
+
+async def _delivered(station: Station, message_id: str) -> bool:
+    return await _state(station, message_id) == "delivered"
+
+
+async def test_a_text_is_delivered_and_an_acknowledgement_lands_on_both_sides(pair: InProcessPair):
+    w, b = pair
+    mid = await w.messaging.send_text(pair.duty(w), "beijing", "FLASH", "Respond now.", "en")
+    await eventually(lambda: _delivered(w, mid), "delivered at washington")
+    inbound = await b.messaging.get(mid)
+    assert inbound.direction == "inbound" and inbound.peer_id == "washington"
+    assert inbound.precedence == "FLASH" and inbound.acked_at is None
+
+    ack_id = await b.messaging.acknowledge(pair.duty(b), mid)
+    assert ack_id != mid
+
+    async def acknowledged() -> bool:
+        sent, received = [await s.messaging.get(mid) for s in (w, b)]
+        return sent.state == received.state == "acknowledged" and sent.acked_by == "beijing/duty"
+
+    await eventually(acknowledged, "the acknowledgement on both sides")
+    with pytest.raises(Conflict, match="already acknowledged"):
+        await b.messaging.acknowledge(pair.duty(b), mid)
+    with pytest.raises(Conflict, match="only the recipient"):
+        await w.messaging.acknowledge(pair.duty(w), mid)
+
+
+async def test_a_phrase_travels_as_code_and_parameters(pair: InProcessPair):
+    w, b = pair
+    mid = await w.messaging.send_phrase(pair.duty(w), "beijing", "PRIORITY", "REQ-01", {"minutes": 15})
+
+    async def arrived() -> bool:
+        rows = await b.store.messages(Direction.INBOUND, 50, "washington", [MessageKind.PHRASE])
+        return any(r.id == mid for r in rows)
+
+    await eventually(arrived, "the phrase at beijing")
+    await eventually(lambda: _delivered(w, mid), "the phrase receipted at washington")
+
+
+async def test_a_burst_arrives_in_order_with_every_message_receipted(pair: InProcessPair):
+    w, b = pair
+    ids = [await w.messaging.send_text(pair.duty(w), "beijing", "ROUTINE", f"n{i}", "en") for i in range(30)]
+
+    async def all_delivered() -> bool:
+        return all([await _state(w, m) == "delivered" for m in ids])
+
+    await eventually(all_delivered, "30 messages delivered")
+    rows = {r.id: r for r in await b.store.messages(Direction.INBOUND, 100, "washington", [MessageKind.TEXT])}
+    seqs = [rows[m].seq for m in ids]
+    assert seqs == list(range(seqs[0], seqs[0] + len(ids)))  # in the order sent, none missing
