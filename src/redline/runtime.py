@@ -194,7 +194,9 @@ class Station:
         self._by_station = {p.station_id: p for p in verified.values()}
         for peer in verified.values():
             if peer.station_id not in self.workers:
-                self.workers[peer.station_id] = DeliveryWorker(self.store, self.me, peer, self.transport)
+                self.workers[peer.station_id] = DeliveryWorker(
+                    self.store, self.me, peer, self.transport, self.clock
+                )
                 self.testers[peer.station_id] = LinkTester(
                     self.store,
                     self.outbox,
