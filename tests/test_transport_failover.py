@@ -14,8 +14,15 @@ from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 from redline.transport.failover import FailoverTransport
 from redline.transport.mounts import Mounts, station_mounts
-from redline.transport.paths import HOLD_DOWN_FIRST, HOLD_DOWN_MAX, AnswerHandler, BatchHandler, PathState
-from redline.transport.relay import INBOX_RETRY_SECONDS, RelayInbox
+from redline.transport.paths import (
+    HOLD_DOWN_FIRST,
+    HOLD_DOWN_MAX,
+    AnswerHandler,
+    BatchHandler,
+    PathState,
+    Spawner,
+)
+from redline.transport.relay import INBOX_RETRY_SECONDS, NatsRelayTransport, RelayInbox
 from redline.wire.card import ENDPOINT_SCHEMES
 
 PRIMARY, SECONDARY, RELAY = "https://127.0.0.1:1001", "https://127.0.0.1:1002", "nats://127.0.0.1:4222"
@@ -64,12 +71,13 @@ class FakeRelay(FakePaths):
     def __init__(self) -> None:
         super().__init__()
         self.late: AnswerHandler | None = None
+        self.spawn: Spawner | None = None
 
     def inbox(self, url: str) -> Any:
         return ("inbox", url)
 
-    def route_late_answers(self, handler: AnswerHandler) -> None:
-        self.late = handler
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
+        self.late, self.spawn = handler, spawn
 
 
 def _failover(*schemes: str) -> tuple[FailoverTransport, FakePaths, MockClock]:
@@ -293,8 +301,35 @@ def test_only_a_relay_among_a_stations_own_endpoints_needs_an_inbox_and_gets_lat
     async def late(peer_id: str, answer: bytes) -> None:
         pass
 
-    transport.route_late_answers(late)
-    assert relay.late is late
+    def spawn(work: Any, what: str) -> None:
+        work.close()
+
+    transport.route_late_answers(late, spawn)
+    assert relay.late is late and relay.spawn is spawn
+
+
+def test_a_relay_starts_no_task_of_its_own():
+    """Its answer consumer goes to the station's task group; unwired, delivery fails clearly."""
+    relay = NatsRelayTransport("washington", "f" * 40)
+    started: list[str] = []
+
+    def spawn(work: Any, what: str) -> None:
+        work.close()
+        started.append(what)
+
+    with pytest.raises(TransportError, match="not wired to a running station"):
+        relay._spawn(_idle(), "answers from relay nats://x")
+    relay.route_late_answers(_late_answer, spawn)
+    relay._spawn(_idle(), "answers from relay nats://x")
+    assert started == ["answers from relay nats://x"]
+
+
+async def _idle() -> None:
+    pass
+
+
+async def _late_answer(peer_id: str, answer: bytes) -> None:
+    pass
 
 
 # --- the relay inbox -----------------------------------------------------------------------------------

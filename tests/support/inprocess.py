@@ -39,7 +39,7 @@ from redline.runtime import Station, stored
 from redline.services import operators, pairing
 from redline.services.inbound import MAX_BODY_BYTES
 from redline.services.station import StationIdentity, init_station, load_identity
-from redline.transport.paths import AnswerHandler, Inbox
+from redline.transport.paths import AnswerHandler, Inbox, Spawner
 
 T = TypeVar("T")
 STATIONS = (("washington", "Washington"), ("beijing", "Beijing"))
@@ -79,7 +79,7 @@ class MemoryLink:
     def inboxes(self, own_endpoints: Iterable[str]) -> list[Inbox]:
         return []  # the in-process harness has no relay
 
-    def route_late_answers(self, handler: AnswerHandler) -> None:
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
         pass  # answers never arrive late in memory
 
     def avoid_current_path(self, peer: PeerRecord) -> None:

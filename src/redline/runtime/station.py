@@ -37,7 +37,7 @@ from redline.services.queries import LinkEndpoint, StationServices
 from redline.services.station import StationIdentity, load_identity
 from redline.store.notices import NoticeStore
 from redline.store.station import Store
-from redline.transport.paths import AnswerHandler, Inbox
+from redline.transport.paths import AnswerHandler, Inbox, Spawner
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_SECONDS = 2.0
@@ -50,7 +50,7 @@ class StationTransport(LinkTransport, Protocol):
     def avoid_current_path(self, peer: PeerRecord) -> None: ...
     def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]: ...
     def inboxes(self, own_endpoints: Iterable[str]) -> list[Inbox]: ...
-    def route_late_answers(self, handler: AnswerHandler) -> None: ...
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None: ...
 
 
 class _Opening:
@@ -101,7 +101,7 @@ class Station:
         self._services: StationServices | None = None
         self.started = asyncio.Event()  # set while the background work runs
         self.failed = asyncio.Event()  # set when a piece of essential background work died
-        transport.route_late_answers(self._relay_answer)
+        transport.route_late_answers(self._relay_answer, self.spawn)
 
     @classmethod
     def open(

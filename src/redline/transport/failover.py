@@ -24,7 +24,7 @@ from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 from redline.transport.mounts import Mounts
-from redline.transport.paths import HOLD_DOWN_FIRST, AnswerHandler, Inbox, PathState
+from redline.transport.paths import HOLD_DOWN_FIRST, AnswerHandler, Inbox, PathState, Spawner
 
 
 class FailoverTransport:
@@ -83,9 +83,10 @@ class FailoverTransport:
         """The inboxes this station must run for its own endpoints (relays it takes batches from)."""
         return self.mounts.inboxes(own_endpoints)
 
-    def route_late_answers(self, handler: AnswerHandler) -> None:
-        """Answers that arrive after their delivery stopped waiting (through a relay) go to ``handler``."""
-        self.mounts.route_late_answers(handler)
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
+        """Answers that arrive after their delivery stopped waiting (through a relay) go to ``handler``;
+        the consumers that take them run in the station's task group through ``spawn``."""
+        self.mounts.route_late_answers(handler, spawn)
 
     async def close(self) -> None:
         await self.mounts.close()

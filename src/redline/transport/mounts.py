@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.errors import TransportError
 from redline.transport.https import HttpsPathTransport
-from redline.transport.paths import AnswerHandler, Inbox, PathTransport, StoreAndForward
+from redline.transport.paths import AnswerHandler, Inbox, PathTransport, Spawner, StoreAndForward
 from redline.transport.relay import NatsRelayTransport, station_fingerprint
 
 
@@ -57,10 +57,10 @@ class Mounts:
                 found.append(transport.inbox(url))
         return found
 
-    def route_late_answers(self, handler: AnswerHandler) -> None:
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
         for transport in self._transports.values():
             if isinstance(transport, StoreAndForward):
-                transport.route_late_answers(handler)
+                transport.route_late_answers(handler, spawn)
 
     async def close(self) -> None:
         for transport in self._transports.values():

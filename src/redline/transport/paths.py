@@ -25,7 +25,7 @@ after their sender stopped waiting.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -38,6 +38,8 @@ BatchHandler = Callable[[str, bytes], Awaitable[bytes]]
 """Takes (sender station id, request body) of a batch that came to this station; returns the answer."""
 AnswerHandler = Callable[[str, bytes], Awaitable[None]]
 """Takes (peer station id, answer body) of an answer that came after its delivery gave up waiting."""
+Spawner = Callable[[Coroutine[Any, Any, None], str], None]
+"""Starts (work, what it is) in the station's task group: a transport never starts a task of its own."""
 
 
 class PathTransport(Protocol):
@@ -62,7 +64,9 @@ class StoreAndForward(Protocol):
     """A path transport through a relay, which also carries batches to this station."""
 
     def inbox(self, url: str) -> Inbox: ...
-    def route_late_answers(self, handler: AnswerHandler) -> None: ...
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
+        """Send late answers to ``handler``; run the relay's answer consumers with ``spawn``."""
+        ...
 
 
 @dataclass(slots=True)

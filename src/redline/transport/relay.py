@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import nats
@@ -44,7 +44,7 @@ from nats.js.errors import Error as JetStreamError
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
-from redline.transport.paths import AnswerHandler, BatchHandler
+from redline.transport.paths import AnswerHandler, BatchHandler, Spawner
 
 log = logging.getLogger(__name__)
 STREAM = "REDLINE"
@@ -61,15 +61,15 @@ def station_fingerprint(signing_key: str) -> str:
 class NatsRelay:
     """One connection to one relay server, for sending, receiving, or both."""
 
-    def __init__(self, url: str, me_id: str, my_fingerprint: str) -> None:
+    def __init__(self, url: str, me_id: str, my_fingerprint: str, spawn: Spawner) -> None:
         self.url = url
+        self._spawn = spawn
         self._me_id = me_id
         self._fp = my_fingerprint
         self._nc: Any = None
         self._js: Any = None
         self._connect_lock = asyncio.Lock()
         self._waiting: dict[str, asyncio.Future[bytes]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self.on_late_answer: AnswerHandler | None = None
 
     async def connect(self) -> Any:
@@ -101,8 +101,8 @@ class NatsRelay:
             answers = self._consume(
                 f"redline.v1.{self._fp}.answers", f"rl-{self._fp}-answers", self._take_answer
             )
-            task = asyncio.get_running_loop().create_task(_logged(answers, f"relay {self.url}: answers"))
-            self._tasks.add(task)
+            # The consumer of answers lives in the station's task group, which ends it.
+            self._spawn(_logged(answers, f"relay {self.url}: answers"), f"answers from relay {self.url}")
             return js
 
     async def _drop(self) -> None:
@@ -186,12 +186,6 @@ class NatsRelay:
             ) from None
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
         await self._drop()
 
 
@@ -224,10 +218,17 @@ class NatsRelayTransport:
         self._clock = clock
         self._relays: dict[str, NatsRelay] = {}
         self._on_late_answer: AnswerHandler | None = None
+        self._spawner: Spawner | None = None
+
+    def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        if self._spawner is None:
+            work.close()
+            raise TransportError(f"{what}: the relay transport is not wired to a running station")
+        self._spawner(work, what)
 
     def _relay(self, url: str) -> NatsRelay:
         if url not in self._relays:
-            self._relays[url] = NatsRelay(url, self._me_id, self._fp)
+            self._relays[url] = NatsRelay(url, self._me_id, self._fp, self._spawn)
             self._relays[url].on_late_answer = self._late_answer
         return self._relays[url]
 
@@ -235,8 +236,8 @@ class NatsRelayTransport:
         if self._on_late_answer is not None:
             await self._on_late_answer(peer_id, answer)
 
-    def route_late_answers(self, handler: AnswerHandler) -> None:
-        self._on_late_answer = handler
+    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
+        self._on_late_answer, self._spawner = handler, spawn
 
     def inbox(self, url: str) -> RelayInbox:
         return RelayInbox(self._relay(url), self._clock)
