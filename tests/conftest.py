@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import stations
 from tests.support.console import console_info
-from tests.support.stations import StationProcess, _database_urls, two_stations
+from tests.support.stations import StationProcess, two_stations
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -42,11 +42,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     stations.RUNNING_TEST = None
-
-
-def database_urls(backend: str, root: Path) -> tuple[str, str]:
-    """Deprecated: tests/test_escalation.py (owned elsewhere) still calls it; use two_stations."""
-    return _database_urls(backend, root)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

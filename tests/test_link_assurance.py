@@ -3,7 +3,7 @@ shared scorecards, suspension by a supervisor, and suspensions that cross while 
 cut. Failover/failback between a peer's endpoints, and answers that overtake their receipts, are in
 tests/test_link_paths.py; the running pair and HTTP helpers are in tests/support/links.py.
 
-Stations here test every second (``make_pair(test_interval=1.0)``): an unanswered test is missed
+Stations here test every second (``two_stations(test_interval=1.0)``): an unanswered test is missed
 after 1 s, one miss makes the link degraded, three make it down. The same for a silent peer, on a mock
 clock and in one process, is in tests/unit/test_inprocess_time.py.
 """
@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.forwarder import TcpForwarder
 from tests.support.links import (
@@ -39,6 +40,8 @@ TEST_KINDS = ("link_test", "link_test_reply")
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+pytestmark = pytest.mark.slow  # real stations as subprocesses
 
 
 def card(station: StationProcess, peer: str) -> dict[str, Any]:
@@ -173,6 +176,7 @@ def test_link_tests_flow_both_ways_with_scorecards_shared_and_out_of_the_operato
 # tests/unit/test_inprocess_time.py; here a real process is killed and restarted.)
 
 
+@pytest.mark.faults  # kill -9
 def test_a_killed_peer_goes_down_and_comes_back_up_after_restart(tmp_path):
     with running_pair(tmp_path) as (w, b, _):
         wait_up(w, "beijing")
@@ -288,6 +292,7 @@ def test_a_supervisor_suspends_and_resumes_the_link(tmp_path, backend):
 # --- 4. crossing suspensions ---------------------------------------------------------------------------
 
 
+@pytest.mark.faults  # TCP forwarders cut to make the suspensions cross
 def test_crossing_suspensions_leave_both_sides_in_the_same_state(tmp_path):
     """While washington cannot reach beijing, washington's supervisor suspends and resumes the link and
     beijing's supervisor suspends it. Once both directions are back and every service message has

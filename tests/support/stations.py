@@ -363,19 +363,3 @@ def wait_until_links_up(a: StationProcess, b: StationProcess, timeout: float = 6
         seen = {s.station_id: link(s, p.station_id) for s, p in ((a, b), (b, a))}
         logs = {s.station_id: s.log_path.read_text(errors="replace")[-2000:] for s in (a, b)}
         raise AssertionError(f"{late}\nlinks: {seen}\nlogs: {logs}") from None
-
-
-def make_pair(
-    root: Path,
-    database_urls: tuple[str | None, str | None] = (None, None),
-    verify: bool = True,
-    *,
-    test_interval: float = QUIET_TEST_INTERVAL,
-    beijing_endpoints: Callable[[int], list[str]] | None = None,
-) -> tuple[StationProcess, StationProcess]:
-    """Deprecated: use :func:`two_stations`. Kept only until tests/test_relay.py and
-    tests/test_escalation.py (owned elsewhere) move over; it prepares the pair the same way but
-    leaves stopping the stations and dropping databases to the caller."""
-    urls = tuple(u or f"sqlite:///{root}/{sid}.db" for u, sid in zip(database_urls, NAMES, strict=True))
-    placements = {"beijing": Placement(endpoints=beijing_endpoints)}
-    return _prepare(root, (urls[0], urls[1]), verify, test_interval, placements, StationProcess)
