@@ -26,7 +26,8 @@ from starlette.routing import BaseRoute, Mount, Route
 
 import redline.web
 from redline.cli.main import build_parser
-from redline.services.station import init_station, load_identity
+from redline.runtime import init_station
+from redline.services.station import load_identity
 from redline.web.openapi import OPENAPI
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,8 +24,9 @@ from redline.crypto.tls import client_context, make_self_signed_certificate
 from redline.domain.clock import format_ts, utc_now
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.stations import Role
+from redline.runtime import init_station
 from redline.services import operators, pairing
-from redline.services.station import init_station, load_identity
+from redline.services.station import load_identity
 from redline.store.station import Store
 from redline.wire.envelope import Envelope, build_envelope
 from redline.wire.receipt import parse_receipt, verify_receipt

@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 from redline.domain.clock import MockClock, utc_now
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
 from redline.errors import PayloadTooLarge, RedlineError, RemoteProtocolError, StoreError, TransportError
-from redline.runtime import Station, stored
+from redline.runtime import Station, init_station, stored
 from redline.services import operators, pairing
 from redline.services.inbound import MAX_BODY_BYTES
-from redline.services.station import StationIdentity, init_station, load_identity
+from redline.services.station import StationIdentity, load_identity
 from redline.transport.paths import AnswerHandler, Inbox, Spawner
 
 T = TypeVar("T")

@@ -33,8 +33,9 @@ import httpx
 from typing_extensions import TypeVar
 
 from redline.domain.stations import Role
+from redline.runtime import init_station
 from redline.services import operators, pairing
-from redline.services.station import StationIdentity, init_station
+from redline.services.station import StationIdentity
 from redline.store.station import Store
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from redline.domain.stations import Role
-from redline.runtime import stored
+from redline.runtime import init_station, stored
 from redline.services import operators, pairing
 from redline.services.accounts import AccountService
-from redline.services.station import StationIdentity, init_station, load_identity
+from redline.services.station import StationIdentity, load_identity
 from redline.store.console import ConsoleStore
 from redline.store.station import Store
 

@@ -16,10 +16,10 @@ from redline import __version__
 from redline.cli import notices
 from redline.domain.stations import Role
 from redline.errors import InputError, RedlineError
-from redline.runtime import station_store
+from redline.runtime import init_station, station_store
 from redline.services import operators, pairing
 from redline.services.accounts import AccountService
-from redline.services.station import init_station, load_identity
+from redline.services.station import load_identity
 from redline.store.console import ConsoleStore
 from redline.store.station import Store
 

@@ -24,7 +24,7 @@ every task, so nothing outlives the station.
 - :mod:`.opening`: opening a data directory's store and transport.
 """
 
-from redline.runtime.opening import open_store, station_store, stored
+from redline.runtime.opening import init_station, open_store, station_store, stored
 from redline.runtime.station import Station, StationTransport
 
-__all__ = ["Station", "StationTransport", "open_store", "station_store", "stored"]
+__all__ = ["Station", "StationTransport", "init_station", "open_store", "station_store", "stored"]

@@ -12,7 +12,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from redline.domain.clock import Clock
+from redline.services import station as station_files
 from redline.services.station import StationIdentity, load_identity
+from redline.store.engine import driver_url
 from redline.store.station import Store
 from redline.transport.failover import FailoverTransport
 from redline.transport.mounts import station_mounts
@@ -39,6 +41,47 @@ async def station_store(data_dir: Path) -> AsyncIterator[tuple[StationIdentity, 
     me = load_identity(data_dir)
     async with stored(me) as store:
         yield me, store
+
+
+class _SqlDatabaseSetup:
+    """``redline init``'s database: the URL checked by the store's engine, the schema by Alembic."""
+
+    def check_url(self, url: str) -> None:
+        driver_url(url)
+
+    async def create(self, url: str) -> None:
+        store = await Store.open(url)
+        await store.close()
+
+
+async def init_station(
+    data_dir: Path,
+    station_id: str,
+    name: str,
+    database_url: str | None = None,
+    *,
+    api_port: int = 8080,
+    link_port: int = 8443,
+    endpoints: list[str] | None = None,
+    api_host: str = "127.0.0.1",
+    link_host: str = "127.0.0.1",
+    link_test_interval: float = 3600.0,
+) -> StationIdentity:
+    """``redline init``: keys, certificate, configuration and database of a new station
+    (``services.station.init_station``, with this module creating the database)."""
+    return await station_files.init_station(
+        data_dir,
+        station_id,
+        name,
+        database_url,
+        database=_SqlDatabaseSetup(),
+        api_port=api_port,
+        link_port=link_port,
+        endpoints=endpoints,
+        api_host=api_host,
+        link_host=link_host,
+        link_test_interval=link_test_interval,
+    )
 
 
 def link_transport(me: StationIdentity, clock: Clock) -> FailoverTransport:

@@ -8,7 +8,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys
 from redline.crypto.tls import make_self_signed_certificate
@@ -16,8 +16,6 @@ from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
-from redline.store.engine import driver_url
-from redline.store.station import Store
 from redline.wire.card import ContactCard, check_endpoint, make_card
 
 CONFIG_FILE = "station.json"
@@ -141,12 +139,25 @@ def load_identity(data_dir: Path) -> StationIdentity:
     return StationIdentity(files, config, keys, cert)
 
 
+class DatabaseSetup(Protocol):
+    """How ``redline init`` checks a database URL and creates the schema (``runtime.opening``)."""
+
+    def check_url(self, url: str) -> None:
+        """Raise ``InputError`` naming what is wrong with ``url``."""
+        ...
+
+    async def create(self, url: str) -> None:
+        """Create (or migrate) the schema at ``url``; raise ``StoreError`` if the database refuses."""
+        ...
+
+
 async def init_station(
     data_dir: Path,
     station_id: str,
     name: str,
     database_url: str | None = None,
     *,
+    database: DatabaseSetup,
     api_port: int = 8080,
     link_port: int = 8443,
     endpoints: list[str] | None = None,
@@ -168,7 +179,7 @@ async def init_station(
     if files.config.exists():
         raise InputError(f"{files.config} already exists; this directory holds a station already")
     url = database_url or f"sqlite:///{(data_dir / 'redline.db').resolve()}"
-    driver_url(url)  # validate before anything is written
+    database.check_url(url)  # validate before anything is written
     chosen = [check_endpoint(e) for e in (endpoints or [f"https://{_url_host(link_host)}:{link_port}"])]
     data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
@@ -176,8 +187,7 @@ async def init_station(
     keys.save(files.keys)
     cert = make_self_signed_certificate(station_id, keys.tls)
     files.tls_cert.write_bytes(cert)
-    store = await Store.open(url)  # creates the schema; refuse to leave a half-made station
-    await store.close()
+    await database.create(url)  # refuse to leave a half-made station
     config = StationConfig(
         station_id=station_id,
         name=name,
