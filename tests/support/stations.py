@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +46,11 @@ QUIET_TEST_INTERVAL = 7 * 24 * 3600.0
 NAMES = {"washington": "Washington", "beijing": "Beijing"}
 
 # Set by tests/conftest.py for each test: does it carry the `slow` marker? A test that starts a
-# subprocess station without it gets an UnmarkedSlowTest warning (so `-m "not slow"` stays honest).
+# subprocess station without it fails with UnmarkedSlowTest (so `-m "not slow"` stays honest).
 RUNNING_TEST: tuple[str, bool] | None = None
 
 
-class UnmarkedSlowTest(UserWarning):
+class UnmarkedSlowTest(AssertionError):
     """A test started a subprocess station but is not marked ``slow``."""
 
 
@@ -144,7 +143,7 @@ class StationProcess:
     def start(self, timeout: float = 30.0) -> None:
         assert not self.running(), "already running"
         if RUNNING_TEST is not None and not RUNNING_TEST[1]:
-            warnings.warn(f"{RUNNING_TEST[0]} starts subprocess stations: mark it slow", UnmarkedSlowTest, 2)
+            raise UnmarkedSlowTest(f"{RUNNING_TEST[0]} starts subprocess stations: mark it slow")
         serve = [sys.executable, "-m", "redline", "serve", "--data-dir", str(self.data_dir)]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
