@@ -4,17 +4,21 @@ The fast counterpart of :mod:`tests.support.stations`. Both stations are
 initialised and paired with the services ``redline init``, ``peer add``,
 ``peer verify`` and ``operator add`` use, opened with the same wiring as
 ``redline serve`` (:meth:`redline.runtime.Station.open`) and run with
-:meth:`~redline.runtime.Station.running`, in the test's event loop. They are
-joined by :class:`MemoryLink`, an in-memory ``LinkTransport`` that hands a
-batch to the other station exactly as ``web/link.py`` does after the TLS
-handshake: the sender is found from its certificate, the body size checked,
-and the batch given to the receiver's inbound service; its answer comes back
-as bytes. Nothing listens on a socket.
+:meth:`~redline.runtime.Station.running`, in the test's event loop.
+
+They are joined by the real link path minus the sockets: each station's
+transport is a ``FailoverTransport`` (path state, hold-down, failover) whose
+``https`` scheme is mounted on a ``MemoryPathTransport``, which hands each
+batch to the other station's real link app (``web.app.create_link_app``)
+through ``httpx.ASGITransport``, with the sender's certificate where mutual
+TLS would put it. So a delivery crosses ``web/link.py`` (certificate to peer,
+body limit) and ``services/inbound.py`` exactly as in production, and nothing
+listens on a socket. :meth:`InProcessPair.silence` takes both link apps off
+the network, as if it died.
 
 Time belongs to the test: both stations share one
 :class:`~redline.domain.clock.MockClock`, which starts at the machine's time
-(messages the outbox stamps with the machine's clock stay comparable) and
-moves only when the test calls ``await pair.clock.advance(seconds)``.
+and moves only when the test calls ``await pair.clock.advance(seconds)``.
 Work that does not wait for time (commits, deliveries, receipts) runs on its
 own; :func:`eventually` waits for its outcome without sleeping a fixed time.
 """
@@ -25,71 +29,27 @@ import asyncio
 import json
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from redline.domain.clock import MockClock, utc_now
-from redline.domain.stations import OperatorRecord, PeerRecord, Role
-from redline.errors import PayloadTooLarge, RedlineError, RemoteProtocolError, StoreError, TransportError
+from redline.domain.stations import OperatorRecord, Role
 from redline.runtime import Station, init_station, stored
 from redline.services import operators, pairing
-from redline.services.inbound import MAX_BODY_BYTES
-from redline.services.station import StationIdentity, load_identity
-from redline.transport.paths import AnswerHandler, Inbox, Spawner
+from redline.services.station import load_identity
+from redline.transport.failover import FailoverTransport
+from redline.transport.memory import MemoryPathTransport
+from redline.transport.mounts import Mounts
+from redline.web.app import create_link_app
 
 T = TypeVar("T")
 STATIONS = (("washington", "Washington"), ("beijing", "Beijing"))
-QUIET_TEST_INTERVAL = 3600.0  # link tests at start-up, then not again unless the test moves the clock
-
-
-@dataclass
-class MemoryLink:
-    """A ``LinkTransport`` over a dict of running stations; ``cut`` makes it fail like a dead network."""
-
-    me: StationIdentity
-    network: dict[str, Station]
-    cut: bool = False
-    batches: int = 0
-    _der: bytes = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._der = ssl.PEM_cert_to_DER_cert(self.me.tls_certificate)
-
-    async def deliver(self, peer: PeerRecord, body: bytes) -> bytes:
-        target = self.network.get(peer.station_id)
-        if self.cut or target is None:
-            raise TransportError(f"no path to {peer.station_id} answered: memory link cut")
-        self.batches += 1
-        try:
-            # What web/link.py does once TLS has shown the client's certificate.
-            sender = target.peer_for_certificate(self._der)
-            if len(body) > MAX_BODY_BYTES:
-                raise PayloadTooLarge(f"request body is more than {MAX_BODY_BYTES} bytes")
-            answer = await target.inbound.receive(sender, body)
-        except StoreError as exc:
-            raise TransportError(f"{peer.station_id}: {exc.message}") from None
-        except RedlineError as exc:
-            raise RemoteProtocolError(f"{peer.station_id} refused the batch: {exc.message}") from None
-        return json.dumps(answer.body).encode()
-
-    def inboxes(self, own_endpoints: Iterable[str]) -> list[Inbox]:
-        return []  # the in-process harness has no relay
-
-    def route_late_answers(self, handler: AnswerHandler, spawn: Spawner) -> None:
-        pass  # answers never arrive late in memory
-
-    def avoid_current_path(self, peer: PeerRecord) -> None:
-        pass  # one path only
-
-    def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]:
-        return [{"url": f"memory://{peer.station_id}", "state": "down" if self.cut else "up"}]
-
-    async def close(self) -> None:
-        pass
+QUIET_TEST_INTERVAL = 3600.0
+MEMORY_PORTS = (18443, 28443)  # link tests at start-up, then not again unless the test moves the clock
 
 
 @dataclass
@@ -98,7 +58,9 @@ class InProcessPair:
     beijing: Station
     clock: MockClock
     operators: dict[str, OperatorRecord]  # station id -> its "duty" operator
-    links: dict[str, MemoryLink]  # station id -> the link it sends over
+    links: dict[str, FailoverTransport]  # station id -> the transport it sends over
+    network: MemoryPathTransport  # the registry of link apps both transports deliver to
+    apps: dict[str, tuple[str, Any]]  # station id -> (its card's endpoint, its link app)
 
     def __iter__(self) -> Any:
         return iter((self.washington, self.beijing))
@@ -108,8 +70,11 @@ class InProcessPair:
 
     def silence(self, silent: bool = True) -> None:
         """Cut (or restore) the link both ways, as if the network between the stations died."""
-        for link in self.links.values():
-            link.cut = silent
+        for url, app in self.apps.values():
+            if silent:
+                self.network.unregister(url)
+            else:
+                self.network.register(url, app)
 
     async def advance_to(self, moment: datetime) -> None:
         """Move the shared clock forward to ``moment`` (no-op if it is there already)."""
@@ -157,8 +122,10 @@ async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout: floa
 
 
 async def _initialise(root: Path, test_interval: float, ack_deadlines: dict[str, float] | None) -> list[Path]:
+    # Distinct link ports only so the two cards' endpoints differ: nothing ever listens on them.
     identities = [
-        await init_station(root / sid, sid, name, link_test_interval=test_interval) for sid, name in STATIONS
+        await init_station(root / sid, sid, name, link_port=port, link_test_interval=test_interval)
+        for (sid, name), port in zip(STATIONS, MEMORY_PORTS, strict=True)
     ]
     for me in identities:
         if ack_deadlines is not None:
@@ -189,21 +156,26 @@ async def inprocess_pair(
     """washington and beijing, running in this event loop; by default past their start-up link tests."""
     clock = MockClock(start=utc_now())
     directories = await _initialise(root, test_interval, ack_deadlines)
-    network: dict[str, Station] = {}
-    links: dict[str, MemoryLink] = {}
+    network = MemoryPathTransport(None)
+    stations: dict[str, Station] = {}
+    links: dict[str, FailoverTransport] = {}
+    apps: dict[str, tuple[str, Any]] = {}
     async with AsyncExitStack() as stack:
         for directory in directories:
             me = load_identity(directory)
-            links[me.station_id] = MemoryLink(me, network)
+            der = ssl.PEM_cert_to_DER_cert(me.tls_certificate)
+            links[me.station_id] = FailoverTransport(Mounts({"https": network.for_station(der)}), clock)
             station = await stack.enter_async_context(
                 Station.open(directory, clock=clock, transport=links[me.station_id])
             )
-            network[me.station_id] = station
-        w, b = network["washington"], network["beijing"]
+            stations[me.station_id] = station
+            apps[me.station_id] = (me.config.endpoints[0], create_link_app(station.link_endpoint()))
+            network.register(*apps[me.station_id])
+        w, b = stations["washington"], stations["beijing"]
         duty = {s.me.station_id: await _duty_operator(s) for s in (w, b)}
         await stack.enter_async_context(w.running())
         await stack.enter_async_context(b.running())
-        pair = InProcessPair(w, b, clock, duty, links)
+        pair = InProcessPair(w, b, clock, duty, links, network, apps)
         if links_up:
             await eventually(lambda: _both_up(pair), "links up on both sides")
         yield pair

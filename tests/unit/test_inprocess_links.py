@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from redline.domain.stations import Role
 from redline.errors import Conflict, Forbidden
 from redline.runtime import Station
 from redline.services.assurance import change_suspension
+from redline.services.deconfliction import EXPIRY_SCAN_SECONDS
 from redline.web.app import create_api_app
 from tests.support.inprocess import InProcessPair, eventually, inprocess_pair
 
@@ -157,3 +159,34 @@ async def test_the_api_apps_lifespan_runs_the_station(tmp_path):
 
 async def _never_started() -> None:
     raise AssertionError("a coroutine spawned outside the lifespan ran")
+
+
+async def test_notices_expire_on_the_clock_and_their_conflict_closes_on_both_sides(pair: InProcessPair):
+    w, b = pair
+    await eventually(lambda: _ready(w, b), "deconfliction loaded")
+    now = pair.clock.now()
+
+    def window(minutes: int) -> dict[str, str]:
+        stamp = "%Y-%m-%dT%H:%M:%SZ"
+        start, end = now + timedelta(minutes=1), now + timedelta(minutes=minutes)
+        return {"start": start.strftime(stamp), "end": end.strftime(stamp)}
+
+    ours = await w.deconfliction.file(pair.duty(w), {**_notice(30.0, 40.0, 20_000), "window": window(60)})
+    theirs = await b.deconfliction.file(pair.duty(b), {**_notice(30.1, 40.0, 20_000), "window": window(90)})
+
+    async def open_on(station: Station) -> int:
+        return len(await station.notices.open_conflicts())
+
+    async def both_open() -> bool:
+        return await open_on(w) == await open_on(b) == 1
+
+    await eventually(both_open, "the conflict on both stations")
+
+    async def ours_expired_everywhere() -> bool:
+        states = [(await s.notices.notice(ours.id) or {}).get("state") for s in (w, b)]
+        return states == ["expired", "expired"] and await open_on(w) == await open_on(b) == 0
+
+    _, waited = await pair.advance_until(ours_expired_everywhere, "expiry of our notice", step=30, limit=7200)
+    # The window ended 60 min after filing; the expiry scan runs every EXPIRY_SCAN_SECONDS.
+    assert 59 * 60 <= waited <= 60 * 60 + 2 * EXPIRY_SCAN_SECONDS
+    assert (await w.notices.notice(theirs.id) or {}).get("state") == "active"  # 30 minutes to go
