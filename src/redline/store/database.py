@@ -102,7 +102,17 @@ class Database:
                         raise
                     # The commit waits for fsync: let the loop serve requests meanwhile (they
                     # queue up for the next group commit). The write lock keeps the connection ours.
-                    await asyncio.to_thread(transaction.commit)
+                    commit = asyncio.ensure_future(asyncio.to_thread(transaction.commit))
+                    try:
+                        await asyncio.shield(commit)
+                    except asyncio.CancelledError:
+                        # Cancelled (the station is stopping) while the commit runs in its thread:
+                        # never close the connection under it. Let it finish, tell the listeners
+                        # if it committed, then let the cancellation through.
+                        await asyncio.wait({commit})
+                        if not commit.cancelled() and commit.exception() is None:
+                            self._committed()
+                        raise
         self._committed()
 
     def _committed(self) -> None:
