@@ -33,11 +33,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select
+
 from tests.support.stations import StationProcess, two_stations
 
 from figures import report
-from redline.store import schema
+from redline.domain.messages import Direction
 
 
 def _ts(value: str) -> datetime:
@@ -75,12 +75,7 @@ async def _outbound_counts(station: StationProcess) -> tuple[int, int]:
     a message the peer already answered (a link-test reply) shows "acknowledged", not "delivered"."""
     store = await station.open_store()
     try:
-        rows = await store._all(
-            select(func.count(), func.count(schema.messages.c.receipt_id)).where(
-                schema.messages.c.direction == "outbound"
-            )
-        )
-        return int(rows[0][0]), int(rows[0][1])
+        return await store.receipt_counts(Direction.OUTBOUND)
     finally:
         await store.close()
 

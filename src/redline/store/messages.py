@@ -265,6 +265,13 @@ class MessageReads:
         )
         return [message_record(r) for r in rows]
 
+    async def receipt_counts(self, direction: Direction) -> tuple[int, int]:
+        """(messages in ``direction`` on every link, of which receipted): how far delivery has come."""
+        rows = await self.database.fetch(
+            select(func.count(), func.count(m.receipt_id)).where(m.direction == direction.value)
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
     async def kind_counts(self, peer_id: str, kind: MessageKind, direction: Direction) -> tuple[int, int]:
         """(messages of ``kind``, of which answered) on the link with ``peer_id``."""
         rows = await self.database.fetch(
