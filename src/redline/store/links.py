@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from redline.domain.records import LinkRecord
 from redline.domain.stations import LinkChains
+from redline.errors import StoreError
 from redline.protocol import GENESIS_DIGEST
 from redline.store import schema as t
 from redline.store.database import Database, Executor
@@ -38,21 +40,30 @@ class LinkWrites:
     postgres: bool
 
     async def link_chains(self, peer_id: str) -> LinkChains:
+        """The link's row, locked for this transaction (created at genesis on first use)."""
         query = select(t.links).where(t.links.c.peer_id == peer_id)
         if self.postgres:
             query = query.with_for_update()
         row = (await self.conn.execute(query)).first()
         if row is None:
+            # Two transactions can both find no row (a link test going out while the peer's first
+            # batch comes in): a plain INSERT would fail one of them. Insert if still missing, then
+            # read it locked; PostgreSQL makes the second wait for the first and then see its row.
+            dialect_insert = postgresql.insert if self.postgres else sqlite.insert
             await self.conn.execute(
-                insert(t.links).values(
+                dialect_insert(t.links)
+                .values(
                     peer_id=peer_id,
                     out_next_seq=1,
                     out_last_digest=GENESIS_DIGEST,
                     in_next_seq=1,
                     in_last_digest=GENESIS_DIGEST,
                 )
+                .on_conflict_do_nothing(index_elements=["peer_id"])
             )
-            return LinkChains(peer_id, 1, GENESIS_DIGEST, 1, GENESIS_DIGEST)
+            row = (await self.conn.execute(query)).first()
+            if row is None:
+                raise StoreError(f"the link row of {peer_id} vanished while it was being created")
         suspended = None
         if row.suspended_at or row.peer_suspended_at:
             at, by = (
