@@ -41,6 +41,7 @@ from redline.services.ports import StationStore
 log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system"
 HISTORY = 1000
+RETRY_UNQUEUED_SECONDS = 5.0  # a test the outbox could not store is tried again this soon
 
 
 def _ms_between(start: str, end: str) -> float:
@@ -152,6 +153,8 @@ class LinkTester:
                     await self.send_test()
                 except Exception:  # a failed test is a missed test, never a dead tester
                     log.exception("link test to %s could not be queued", self.peer.station_id)
+                    # Not stored, so not sent: try again soon rather than a whole interval later.
+                    next_test = min(next_test, now + RETRY_UNQUEUED_SECONDS)
             self._report(self.health.tick(self._clock.monotonic()))
             await self._clock.sleep(min(tick, max(0.0, next_test - self._clock.now().timestamp())))
 
