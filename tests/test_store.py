@@ -14,10 +14,21 @@ import pytest
 
 from redline.domain.delivery import DeliveryEvent, initial_state
 from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
-from redline.domain.records import AuditEvent, LinkAlarm, LinkRecord, MessageRecord
-from redline.domain.stations import LinkChains
+from redline.domain.records import (
+    AuditEvent,
+    ConflictRecord,
+    LinkAlarm,
+    LinkRecord,
+    MessageRecord,
+    NoticeRecord,
+    SessionRecord,
+    TranslationRecord,
+)
+from redline.domain.stations import LinkChains, PeerRecord, Role
 from redline.errors import Conflict, LocalProtocolError
 from redline.protocol import GENESIS_DIGEST
+from redline.store.console import ConsoleStore
+from redline.store.notices import NoticeStore
 from redline.store.station import Store
 from tests.support.stations import create_pg_database, drop_pg_database
 
@@ -232,5 +243,103 @@ def test_a_failing_statement_rolls_the_whole_transaction_back(url: str) -> None:
         assert link is not None and (link.out_next_seq, link.out_last_digest) == (1, GENESIS_DIGEST)
         assert await store.receipt("r1") is None
         assert await store.message(record(2).id) is None
+
+    run(url, scenario)
+
+
+def notice(version: int = 1, **changes: object) -> NoticeRecord:
+    base = NoticeRecord(
+        id="n1",
+        party=PEER,
+        version=version,
+        state="active",
+        activity="air_operations",
+        starts_at=T1,
+        ends_at=T9,
+        body=json.dumps({"id": "n1", "text": "exercise"}),
+        shared=False,
+        updated_at=T0,
+        updated_by="duty",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_notices_and_conflicts_come_back_typed(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        notices = NoticeStore(store)
+        first = notice(ends_at=None)
+        assert await notices.save(first, "duty", "notice_file")
+        assert await notices.notice("n1") == first
+        assert await notices.notice("nowhere") is None
+        assert not await notices.save(notice(state="amended"), "duty", "notice_amend")  # same version
+        assert await notices.unshared(PEER) == [first]
+        await notices.mark_shared("n1", 1)
+        assert await notices.unshared(PEER) == []
+        assert await notices.notices(in_force_at=T2) == [replace(first, shared=True)]
+
+        # A peer's later version replaces the whole row, in the envelope's transaction.
+        amended = notice(2, state="amended", shared=True, updated_at=T2, updated_by=PEER)
+        async with store.write() as tx:
+            assert await tx.upsert_notice(amended)
+            assert not await tx.upsert_notice(notice(1, updated_at=T9))
+        assert await notices.notices(party=PEER, states=["amended"]) == [amended]
+        assert await notices.notices(in_force_at="2026-01-02T00:00:00.000Z") == []
+        [event] = await store.audit_log(1)
+        assert json.loads(event.detail) == {"notice": "n1", "version": 1, "state": "active"}
+
+        detail = {"key": "n1@2~n2@1", "notice_a": "n1", "notice_b": "n2", "overlap": True}
+        await notices.record_conflicts([detail], [], T1)
+        [found] = await notices.open_conflicts(involving="n2")
+        assert json.loads(found.detail) == detail
+        assert found == ConflictRecord("n1~n2", "n1@2~n2@1", "n1", "n2", "open", found.detail, T1, T1, None)
+        assert await notices.open_conflicts(involving="n3") == []
+        await notices.record_conflicts([], ["n1~n2"], T2)
+        assert await notices.open_conflicts() == []
+        assert await notices.conflicts("closed") == [
+            replace(found, state="closed", updated_at=T2, closed_at=T2)
+        ]
+
+    run(url, scenario)
+
+
+def test_sessions_translations_and_peers_come_back_typed(url: str) -> None:
+    async def scenario(store: Store) -> None:
+        console = ConsoleStore(store)
+        await store.add_operator("li", Role.OPERATOR, "a" * 64, T0)
+        account = await console.account("li")
+        assert account is not None
+        assert await console.start_session(account, "b" * 64, "csrf", T0, T9, None)
+        session = SessionRecord("b" * 64, account.id, "csrf", T0, T0, T9)
+        assert await console.session("b" * 64) == (session, account)
+        await console.touch_session("b" * 64, T1)
+        assert await console.session("b" * 64) == (replace(session, seen_at=T1), account)
+        assert await console.session("c" * 64) is None
+
+        await console.save_translation("m1", "hello", "en", "li", T1)
+        translation = TranslationRecord("m1", "hello", "en", "li", T1, None, None)
+        assert await console.translation("m1") == translation
+        assert await console.certify_translation("m1", T1, "wang", T2)
+        certified = replace(translation, certified_by="wang", certified_at=T2)
+        assert await console.translations(["m1", "m2"]) == {"m1": certified}
+        assert await console.translation("m2") is None and await console.translations([]) == {}
+
+        peer = PeerRecord(
+            station_id=PEER,
+            name="Beijing",
+            signing_key="k" * 64,
+            encryption_key="e" * 64,
+            tls_fingerprint="f" * 64,
+            tls_certificate="CERT",
+            endpoints=("https://a:1", "https://b:2"),
+            card="{}",
+            added_at=T0,
+            verified_at=None,
+        )
+        await store.add_peer(peer)
+        assert await store.peer(PEER) == peer
+        with pytest.raises(Conflict):
+            await store.add_peer(peer)
+        await store.replace_unverified_peer(replace(peer, name="Beijing 2", endpoints=("https://c:3",)))
+        assert await store.peers() == [replace(peer, name="Beijing 2", endpoints=("https://c:3",))]
 
     run(url, scenario)

@@ -112,7 +112,7 @@ async def test_overlapping_notices_raise_one_conflict_and_an_alert_on_each_side(
     far = await b.deconfliction.file(pair.duty(b), _notice(10.0, 50.0, 1_000))
 
     async def conflicts(station: Station) -> set[tuple[str, str]]:
-        return {(c["notice_a"], c["notice_b"]) for c in await station.notices.open_conflicts()}
+        return {(c.notice_a, c.notice_b) for c in await station.notices.open_conflicts()}
 
     async def same_conflict_both_sides() -> bool:
         here, there = await conflicts(w), await conflicts(b)
@@ -183,10 +183,15 @@ async def test_notices_expire_on_the_clock_and_their_conflict_closes_on_both_sid
     await eventually(both_open, "the conflict on both stations")
 
     async def ours_expired_everywhere() -> bool:
-        states = [(await s.notices.notice(ours.id) or {}).get("state") for s in (w, b)]
+        states = [await _notice_state(s, ours.id) for s in (w, b)]
         return states == ["expired", "expired"] and await open_on(w) == await open_on(b) == 0
 
     _, waited = await pair.advance_until(ours_expired_everywhere, "expiry of our notice", step=30, limit=7200)
     # The window ended 60 min after filing; the expiry scan runs every EXPIRY_SCAN_SECONDS.
     assert 59 * 60 <= waited <= 60 * 60 + 2 * EXPIRY_SCAN_SECONDS
-    assert (await w.notices.notice(theirs.id) or {}).get("state") == "active"  # 30 minutes to go
+    assert await _notice_state(w, theirs.id) == "active"  # 30 minutes to go
+
+
+async def _notice_state(station: Station, notice_id: str) -> str | None:
+    stored = await station.notices.notice(notice_id)
+    return None if stored is None else stored.state

@@ -2,12 +2,14 @@
 
 The store builds these from its tables; nothing above the store looks a
 column up by name. Timestamps stay the UTC strings that travel on the wire
-(see :mod:`redline.domain.clock`).
+(see :mod:`redline.domain.clock`). What stays a dict is JSON, named for
+what it is (:data:`ConflictDetail`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
 
@@ -98,3 +100,65 @@ class AuditEvent:
     actor: str
     action: str
     detail: str  # JSON object
+
+
+# A conflict as JSON: ``redline.geo.conflicts.Conflict.to_json()`` plus the parties and
+# priorities deconfliction adds. It is stored whole (``ConflictRecord.detail``) and shown as is.
+ConflictDetail = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """An activity notice, ours or a peer's, at the latest version we hold."""
+
+    id: str
+    party: str
+    version: int
+    state: str  # draft, active, amended, cancelled or expired (redline.geo.NoticeState)
+    activity: str
+    starts_at: str
+    ends_at: str | None  # None: permanent
+    body: str  # the notice's JSON (redline.geo); state and version are the record's
+    shared: bool  # our notice: this version is in the peers' outboxes
+    updated_at: str
+    updated_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """A pair of notices that conflict or did; ``key`` names the versions last checked."""
+
+    pair: str  # "notice_a~notice_b"
+    key: str
+    notice_a: str
+    notice_b: str
+    state: str  # open or closed
+    detail: str  # the ConflictDetail, as JSON
+    opened_at: str
+    updated_at: str
+    closed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A console login; only the SHA-256 of the cookie's token is stored."""
+
+    token_hash: str
+    operator_id: int
+    csrf_token: str
+    created_at: str
+    seen_at: str
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationRecord:
+    """A receiving operator's translation of a free-text message, and who certified it."""
+
+    message_id: str
+    text: str
+    lang: str
+    translated_by: str
+    translated_at: str
+    certified_by: str | None
+    certified_at: str | None

@@ -189,8 +189,8 @@ class AccountService:
             return None
         row, account = found
         now = self._clock.now()
-        idle = now - parse_ts(row["seen_at"], "seen_at")
-        if parse_ts(row["expires_at"], "expires_at") <= now or idle.total_seconds() > IDLE_SECONDS:
+        idle = now - parse_ts(row.seen_at, "seen_at")
+        if parse_ts(row.expires_at, "expires_at") <= now or idle.total_seconds() > IDLE_SECONDS:
             await self.store.end_session(token_hash, format_ts(now), account.name, "expired")
             return None
         mono = self._clock.monotonic()
@@ -198,7 +198,7 @@ class AccountService:
             self._touched[token_hash] = mono
             await self.store.touch_session(token_hash, format_ts(now))
         operator = OperatorRecord(account.id, account.name, account.role)
-        return Session(token_hash, operator, row["csrf_token"], account.language)
+        return Session(token_hash, operator, row.csrf_token, account.language)
 
     async def logout(self, session: Session) -> None:
         self._touched.pop(session.token_hash, None)

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import MessageKind, Precedence
+from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict as StateConflict
 from redline.errors import Forbidden, InputError, NotFound
@@ -32,7 +33,6 @@ from redline.geo.conflicts import Conflict
 from redline.geo.index import ConflictIndex
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
-from redline.services.ports import Row
 
 log = logging.getLogger(__name__)
 NOTICE_PRECEDENCE = Precedence.PRIORITY
@@ -42,43 +42,43 @@ SERVER_FIELDS = ("id", "party", "version")
 
 
 class NoticeStorePort(Protocol):
-    async def save(self, row: Row, actor: str, action: str) -> bool: ...
+    async def save(self, record: NoticeRecord, actor: str, action: str) -> bool: ...
     async def mark_shared(self, notice_id: str, version: int) -> None: ...
-    async def notice(self, notice_id: str) -> Row | None: ...
+    async def notice(self, notice_id: str) -> NoticeRecord | None: ...
     async def notices(
         self,
         party: str | None = None,
         states: Sequence[str] | None = None,
         limit: int | None = None,
         in_force_at: str | None = None,
-    ) -> list[Row]: ...
-    async def unshared(self, party: str) -> list[Row]: ...
+    ) -> list[NoticeRecord]: ...
+    async def unshared(self, party: str) -> list[NoticeRecord]: ...
     async def expire(self, ids: Sequence[str], at: str) -> None: ...
-    async def open_conflicts(self, involving: str | None = None) -> list[Row]: ...
+    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]: ...
     async def record_conflicts(
-        self, upserts: Sequence[dict[str, Any]], closes: Sequence[str], at: str
+        self, upserts: Sequence[ConflictDetail], closes: Sequence[str], at: str
     ) -> None: ...
 
 
-def notice_row(notice: Notice, at: str, by: str, shared: bool = False) -> Row:
-    return {
-        "id": notice.id,
-        "party": notice.party,
-        "version": notice.version,
-        "state": notice.state.value,
-        "activity": notice.activity.value,
-        "starts_at": format_ts(notice.window.start),
-        "ends_at": format_ts(notice.window.end) if notice.window.end else None,
-        "body": json.dumps(notice.to_json(), sort_keys=True, separators=(",", ":")),
-        "shared": int(shared),
-        "updated_at": at,
-        "updated_by": by,
-    }
+def notice_record(notice: Notice, at: str, by: str, shared: bool = False) -> NoticeRecord:
+    return NoticeRecord(
+        id=notice.id,
+        party=notice.party,
+        version=notice.version,
+        state=notice.state.value,
+        activity=notice.activity.value,
+        starts_at=format_ts(notice.window.start),
+        ends_at=format_ts(notice.window.end) if notice.window.end else None,
+        body=json.dumps(notice.to_json(), sort_keys=True, separators=(",", ":")),
+        shared=shared,
+        updated_at=at,
+        updated_by=by,
+    )
 
 
-def stored_notice(row: Row) -> Notice:
-    """The notice as stored; state and version come from the row (a cancellation changes only them)."""
-    return parse_notice({**json.loads(row["body"]), "state": row["state"], "version": row["version"]})
+def stored_notice(record: NoticeRecord) -> Notice:
+    """The notice as stored; state and version come from the record (a cancellation changes only them)."""
+    return parse_notice({**json.loads(record.body), "state": record.state, "version": record.version})
 
 
 def check_peer_notice(kind: MessageKind, sender: str, body: dict[str, Any]) -> Notice | None:
@@ -132,7 +132,7 @@ class Deconfliction:
             current = self.index.recheck()
             await self._reconcile(current, await self._store.open_conflicts(), alert=True)
             for row in await self._store.unshared(self._me):
-                await self._share(stored_notice(row), row["state"], previously_shared=row["version"] > 1)
+                await self._share(stored_notice(row), row.state, previously_shared=row.version > 1)
             log.info("deconfliction: %d live notices, %d open conflicts", len(live), len(current))
         self.ready.set()
 
@@ -150,13 +150,13 @@ class Deconfliction:
         now = self._clock.now()
         async with self._lock:
             live = await self._store.notices(states=("active", "amended"))
-            gone = [r["id"] for r in live if r["ends_at"] is not None and r["ends_at"] < format_ts(now)]
+            gone = [r.id for r in live if r.ends_at is not None and r.ends_at < format_ts(now)]
             if not gone:
                 return []
             await self._store.expire(gone, format_ts(now))
             closes = []
             for notice_id in gone:
-                closes += [r["pair"] for r in await self._store.open_conflicts(involving=notice_id)]
+                closes += [r.pair for r in await self._store.open_conflicts(involving=notice_id)]
                 self.index.remove(notice_id)
                 self._party.pop(notice_id, None)
                 self._priority.pop(notice_id, None)
@@ -193,9 +193,7 @@ class Deconfliction:
         notice = parse_notice({**fields, "state": state})
         if notice.state not in (NoticeState.DRAFT, NoticeState.AMENDED, NoticeState.ACTIVE):
             raise InputError(f"state: an amendment is draft, active or amended, not {notice.state.value}")
-        return await self._commit(
-            notice, operator.name, "notice_amend", previously_shared=bool(row["shared"])
-        )
+        return await self._commit(notice, operator.name, "notice_amend", previously_shared=row.shared)
 
     async def cancel(self, operator: OperatorRecord, notice_id: str, reason: object = "") -> Notice:
         self._check_sender(operator)
@@ -204,19 +202,17 @@ class Deconfliction:
         current, row = await self._own(notice_id)
         data = {**current.to_json(), "version": current.version + 1, "state": "cancelled"}
         notice = parse_notice(data)
-        was_shared = bool(row["shared"]) or current.version > 1
+        was_shared = row.shared or current.version > 1
         return await self._commit(notice, operator.name, "notice_cancel", was_shared, reason)
 
-    async def _own(self, notice_id: str) -> tuple[Notice, Row]:
+    async def _own(self, notice_id: str) -> tuple[Notice, NoticeRecord]:
         row = await self._store.notice(notice_id)
         if row is None:
             raise NotFound(f"no notice {notice_id!r}")
-        if row["party"] != self._me:
-            raise Forbidden(
-                f"notice {notice_id} belongs to {row['party']}; only its party amends or cancels it"
-            )
-        if row["state"] in ("cancelled", "expired"):
-            raise StateConflict(f"notice {notice_id} is {row['state']}; file a new one")
+        if row.party != self._me:
+            raise Forbidden(f"notice {notice_id} belongs to {row.party}; only its party amends or cancels it")
+        if row.state in ("cancelled", "expired"):
+            raise StateConflict(f"notice {notice_id} is {row.state}; file a new one")
         return stored_notice(row), row
 
     async def _commit(
@@ -224,7 +220,7 @@ class Deconfliction:
     ) -> Notice:
         async with self._lock:
             at = format_ts(self._clock.now())
-            await self._store.save(notice_row(notice, at, by), by, action)
+            await self._store.save(notice_record(notice, at, by), by, action)
             if notice.state is not NoticeState.DRAFT:
                 await self._share(notice, notice.state.value, previously_shared, by, reason)
             await self._apply(notice)
@@ -263,7 +259,7 @@ class Deconfliction:
         notice_id = body["notice"]["id"] if "notice" in body else body["notice_id"]
         async with self._lock:
             row = await self._store.notice(notice_id)
-            if row is None or row["party"] != peer_id:
+            if row is None or row.party != peer_id:
                 return
             await self._apply(stored_notice(row))
 
@@ -282,10 +278,12 @@ class Deconfliction:
         current = self.index.conflicts_of(notice.id)
         await self._reconcile(current, await self._store.open_conflicts(involving=notice.id), alert=True)
 
-    async def _reconcile(self, current: list[Conflict], stored_open: list[Row], alert: bool) -> None:
+    async def _reconcile(
+        self, current: list[Conflict], stored_open: list[ConflictRecord], alert: bool
+    ) -> None:
         at = format_ts(self._clock.now())
-        stored = {r["pair"]: r for r in stored_open}
-        upserts: list[dict[str, Any]] = []
+        stored = {r.pair: r for r in stored_open}
+        upserts: list[ConflictDetail] = []
         alerts: list[tuple[str, Conflict | None, str]] = []
         seen = set()
         for conflict in current:
@@ -293,7 +291,7 @@ class Deconfliction:
             seen.add(pair)
             detail = self.detail(conflict)
             before = stored.get(pair)
-            if before is None or json.loads(before["detail"]) != detail:
+            if before is None or json.loads(before.detail) != detail:
                 upserts.append(detail)
                 alerts.append(("opened" if before is None else "updated", conflict, pair))
         closes = sorted(set(stored) - seen)
@@ -305,7 +303,7 @@ class Deconfliction:
             if alert:
                 await self._alert(action, found, where)
 
-    def detail(self, conflict: Conflict) -> dict[str, Any]:
+    def detail(self, conflict: Conflict) -> ConflictDetail:
         detail = conflict.to_json()
         detail["party_a"] = self._party.get(conflict.notice_a)
         detail["party_b"] = self._party.get(conflict.notice_b)
@@ -345,4 +343,4 @@ class Deconfliction:
 
     async def _party_of(self, notice_id: str) -> str | None:
         row = await self._store.notice(notice_id)
-        return None if row is None else str(row["party"])
+        return None if row is None else row.party

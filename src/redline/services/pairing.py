@@ -30,27 +30,27 @@ async def add_peer(
     """Import a peer's card, unverified. Re-importing an unverified peer replaces its card."""
     if card.station == me.station_id:
         raise InputError(f"contact card: station {card.station!r} is this station itself")
-    values = {
-        "station_id": card.station,
-        "name": card.name,
-        "signing_key": card.signing_key,
-        "encryption_key": card.encryption_key,
-        "tls_fingerprint": card.tls_fingerprint,
-        "tls_certificate": card.tls_certificate,
-        "endpoints": json.dumps(list(card.endpoints)),
-        "card": json.dumps(card.to_json(), sort_keys=True),
-        "added_at": format_ts(clock.now()),
-        "verified_at": None,
-    }
+    imported = PeerRecord(
+        station_id=card.station,
+        name=card.name,
+        signing_key=card.signing_key,
+        encryption_key=card.encryption_key,
+        tls_fingerprint=card.tls_fingerprint,
+        tls_certificate=card.tls_certificate,
+        endpoints=tuple(card.endpoints),
+        card=json.dumps(card.to_json(), sort_keys=True),
+        added_at=format_ts(clock.now()),
+        verified_at=None,
+    )
     existing = await store.peer(card.station)
     if existing is None:
-        await store.add_peer(values)
+        await store.add_peer(imported)
     elif existing.verified:
         raise Conflict(
             f"peer {card.station!r} is verified already; a new card for it needs key rotation, not re-import"
         )
     else:
-        await store.replace_unverified_peer(values)
+        await store.replace_unverified_peer(imported)
     peer = await store.peer(card.station)
     assert peer is not None
     return peer

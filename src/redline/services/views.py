@@ -20,9 +20,8 @@ from typing import Any
 from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import Presentation
-from redline.domain.records import MessageRecord
+from redline.domain.records import MessageRecord, TranslationRecord
 from redline.services.kinds.registry import KINDS
-from redline.services.ports import Row
 
 PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
 
@@ -74,7 +73,7 @@ class MessageView:
     ack_message_id: str | None
     fields: KindFields
     receipt: dict[str, Any] | None = None  # the signed receipt, when the caller loaded it
-    translation: Row | None = None
+    translation: TranslationRecord | None = None
     flags: list[str] = field(default_factory=list)
 
     @property
@@ -112,7 +111,7 @@ def message_view(
     row: MessageRecord,
     now: datetime,
     lang: str = "en",
-    translation: Row | None = None,
+    translation: TranslationRecord | None = None,
     receipt: dict[str, Any] | None = None,
 ) -> MessageView:
     kind = row.kind

@@ -10,12 +10,11 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 
+from redline.domain.records import SessionRecord, TranslationRecord
 from redline.domain.stations import Account, Role
 from redline.store import schema as t
 from redline.store.audit import insert_audit
 from redline.store.station import Store
-
-Row = dict[str, Any]
 
 
 def _account(row: Any) -> Account:
@@ -29,6 +28,29 @@ def _account(row: Any) -> Account:
         language=row.language,
         failed_logins=row.failed_logins,
         locked_until=row.locked_until,
+    )
+
+
+def _session(row: Any) -> SessionRecord:
+    return SessionRecord(
+        token_hash=row.token_hash,
+        operator_id=row.operator_id,
+        csrf_token=row.csrf_token,
+        created_at=row.created_at,
+        seen_at=row.seen_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _translation(row: Any) -> TranslationRecord:
+    return TranslationRecord(
+        message_id=row.message_id,
+        text=row.text,
+        lang=row.lang,
+        translated_by=row.translated_by,
+        translated_at=row.translated_at,
+        certified_by=row.certified_by,
+        certified_at=row.certified_at,
     )
 
 
@@ -116,13 +138,13 @@ class ConsoleStore:
 
     # -- sessions -----------------------------------------------------------
 
-    async def session(self, token_hash: str) -> tuple[Row, Account] | None:
+    async def session(self, token_hash: str) -> tuple[SessionRecord, Account] | None:
         query = select(t.console_sessions).where(t.console_sessions.c.token_hash == token_hash)
         rows = await self.database.fetch(query)
         if not rows:
             return None
         account = await self.account_by_id(rows[0].operator_id)
-        return (dict(rows[0]._mapping), account) if account else None
+        return (_session(rows[0]), account) if account else None
 
     async def touch_session(self, token_hash: str, seen_at: str) -> None:
         async with self.database.transaction() as conn:
@@ -147,17 +169,17 @@ class ConsoleStore:
 
     # -- translations -------------------------------------------------------
 
-    async def translation(self, message_id: str) -> Row | None:
+    async def translation(self, message_id: str) -> TranslationRecord | None:
         rows = await self.database.fetch(
             select(t.translations).where(t.translations.c.message_id == message_id)
         )
-        return dict(rows[0]._mapping) if rows else None
+        return _translation(rows[0]) if rows else None
 
-    async def translations(self, message_ids: list[str]) -> dict[str, Row]:
+    async def translations(self, message_ids: list[str]) -> dict[str, TranslationRecord]:
         if not message_ids:
             return {}
         query = select(t.translations).where(t.translations.c.message_id.in_(message_ids))
-        return {r.message_id: dict(r._mapping) for r in await self.database.fetch(query)}
+        return {r.message_id: _translation(r) for r in await self.database.fetch(query)}
 
     async def save_translation(self, message_id: str, text: str, lang: str, by: str, at: str) -> None:
         """Attach (or replace) a translation; a replaced translation loses its certification."""

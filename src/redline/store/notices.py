@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
+from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
 from redline.store import schema as t
 from redline.store.audit import insert_audit
 from redline.store.database import Executor
@@ -21,22 +22,59 @@ from redline.store.database import Executor
 if TYPE_CHECKING:
     from redline.store.station import Store
 
-Row = dict[str, Any]
 LIVE = ("active", "amended")
+
+
+def notice_record(row: Any) -> NoticeRecord:
+    return NoticeRecord(
+        id=row.id,
+        party=row.party,
+        version=row.version,
+        state=row.state,
+        activity=row.activity,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        body=row.body,
+        shared=bool(row.shared),
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+def conflict_record(row: Any) -> ConflictRecord:
+    return ConflictRecord(
+        pair=row.pair,
+        key=row.key,
+        notice_a=row.notice_a,
+        notice_b=row.notice_b,
+        state=row.state,
+        detail=row.detail,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+    )
+
+
+def _values(record: NoticeRecord) -> dict[str, Any]:
+    values = {column.name: getattr(record, column.name) for column in t.notices.columns}
+    values["shared"] = int(record.shared)
+    return values
 
 
 class NoticeWrites:
     conn: Executor
 
-    async def upsert_notice(self, row: Row) -> bool:
+    async def upsert_notice(self, record: NoticeRecord) -> bool:
         """Store a notice version unless we hold this or a later one; True if it was stored."""
-        query = select(t.notices.c.version).where(t.notices.c.id == row["id"])
+        query = select(t.notices.c.version).where(t.notices.c.id == record.id)
         found = (await self.conn.execute(query)).first()
         if found is None:
-            await self.conn.execute(insert(t.notices).values(**row))
-        elif row["version"] > found.version:
-            await self.conn.execute(update(t.notices).where(t.notices.c.id == row["id"]).values(**row))
-        return found is None or row["version"] > found.version
+            await self.conn.execute(insert(t.notices).values(**_values(record)))
+        elif record.version > found.version:
+            await self.conn.execute(
+                update(t.notices).where(t.notices.c.id == record.id).values(**_values(record))
+            )
+        return found is None or record.version > found.version
 
     async def cancel_notice(self, notice_id: str, party: str, version: int, at: str, by: str) -> bool:
         """A party's cancellation of its notice (a later version than we hold)."""
@@ -58,12 +96,12 @@ class NoticeStore:
     def __init__(self, store: Store) -> None:
         self.database = store.database
 
-    async def save(self, row: Row, actor: str, action: str) -> bool:
+    async def save(self, record: NoticeRecord, actor: str, action: str) -> bool:
         async with self.database.transaction() as conn:
-            stored = await _Writes(conn).upsert_notice(row)
+            stored = await _Writes(conn).upsert_notice(record)
             if stored:
-                detail = {"notice": row["id"], "version": row["version"], "state": row["state"]}
-                await insert_audit(conn, [(row["updated_at"], actor, action, detail)])
+                detail = {"notice": record.id, "version": record.version, "state": record.state}
+                await insert_audit(conn, [(record.updated_at, actor, action, detail)])
             return stored
 
     async def mark_shared(self, notice_id: str, version: int) -> None:
@@ -74,9 +112,9 @@ class NoticeStore:
                 .values(shared=1)
             )
 
-    async def notice(self, notice_id: str) -> Row | None:
+    async def notice(self, notice_id: str) -> NoticeRecord | None:
         rows = await self.database.fetch(select(t.notices).where(t.notices.c.id == notice_id))
-        return dict(rows[0]._mapping) if rows else None
+        return notice_record(rows[0]) if rows else None
 
     async def notices(
         self,
@@ -84,7 +122,7 @@ class NoticeStore:
         states: Sequence[str] | None = None,
         limit: int | None = None,
         in_force_at: str | None = None,
-    ) -> list[Row]:
+    ) -> list[NoticeRecord]:
         """Notices by start time; ``in_force_at``: only live ones whose window contains that moment."""
         query = select(t.notices)
         if in_force_at is not None:
@@ -101,14 +139,14 @@ class NoticeStore:
         query = query.order_by(t.notices.c.starts_at, t.notices.c.id)
         if limit is not None:
             query = query.limit(limit)
-        return [dict(r._mapping) for r in await self.database.fetch(query)]
+        return [notice_record(r) for r in await self.database.fetch(query)]
 
-    async def unshared(self, party: str) -> list[Row]:
+    async def unshared(self, party: str) -> list[NoticeRecord]:
         """Our notices whose latest version is not yet in the outbox (a crash came between)."""
         query = select(t.notices).where(
             and_(t.notices.c.party == party, t.notices.c.shared == 0, t.notices.c.state != "draft")
         )
-        return [dict(r._mapping) for r in await self.database.fetch(query)]
+        return [notice_record(r) for r in await self.database.fetch(query)]
 
     async def expire(self, ids: Iterable[str], at: str) -> None:
         ids = list(ids)
@@ -124,21 +162,21 @@ class NoticeStore:
 
     # -- conflicts ------------------------------------------------------------
 
-    async def open_conflicts(self, involving: str | None = None) -> list[Row]:
+    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]:
         query = select(t.conflicts).where(t.conflicts.c.state == "open")
         if involving is not None:
             query = query.where(or_(t.conflicts.c.notice_a == involving, t.conflicts.c.notice_b == involving))
-        return [dict(r._mapping) for r in await self.database.fetch(query)]
+        return [conflict_record(r) for r in await self.database.fetch(query)]
 
-    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[Row]:
+    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[ConflictRecord]:
         query = select(t.conflicts)
         if state is not None:
             query = query.where(t.conflicts.c.state == state)
         query = query.order_by(t.conflicts.c.updated_at.desc()).limit(limit)
-        return [dict(r._mapping) for r in await self.database.fetch(query)]
+        return [conflict_record(r) for r in await self.database.fetch(query)]
 
     async def record_conflicts(
-        self, upserts: Sequence[dict[str, Any]], closes: Sequence[str], at: str
+        self, upserts: Sequence[ConflictDetail], closes: Sequence[str], at: str
     ) -> None:
         """Open or update the given conflicts and close the given pairs, in one transaction."""
         if not upserts and not closes:

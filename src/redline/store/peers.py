@@ -30,27 +30,33 @@ def _peer(row: Any) -> PeerRecord:
     )
 
 
+def _values(peer: PeerRecord) -> dict[str, Any]:
+    values = {column.name: getattr(peer, column.name) for column in t.peers.columns}
+    values["endpoints"] = json.dumps(list(peer.endpoints))
+    return values
+
+
 class PeerStore:
     database: Database
 
-    async def add_peer(self, values: dict[str, Any]) -> None:
+    async def add_peer(self, peer: PeerRecord) -> None:
         try:
             async with self.database.transaction() as conn:
-                await conn.execute(insert(t.peers).values(**values))
-                event = (values["added_at"], "admin", "peer_add", {"peer": values["station_id"]})
+                await conn.execute(insert(t.peers).values(**_values(peer)))
+                event = (peer.added_at, "admin", "peer_add", {"peer": peer.station_id})
                 await insert_audit(conn, [event])
         except IntegrityError:
             raise Conflict(
-                f"peer {values['station_id']!r} (or its TLS certificate) is already known; "
+                f"peer {peer.station_id!r} (or its TLS certificate) is already known; "
                 "remove it first to replace its card"
             ) from None
 
-    async def replace_unverified_peer(self, values: dict[str, Any]) -> None:
+    async def replace_unverified_peer(self, peer: PeerRecord) -> None:
         async with self.database.transaction() as conn:
             await conn.execute(
                 update(t.peers)
-                .where(and_(t.peers.c.station_id == values["station_id"], t.peers.c.verified_at.is_(None)))
-                .values(**values)
+                .where(and_(t.peers.c.station_id == peer.station_id, t.peers.c.verified_at.is_(None)))
+                .values(**_values(peer))
             )
 
     async def peer(self, station_id: str) -> PeerRecord | None:

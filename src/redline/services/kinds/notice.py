@@ -10,7 +10,7 @@ from __future__ import annotations
 from redline.domain.messages import MessageKind
 from redline.domain.payloads import check_notice, check_notice_cancelled
 from redline.geo import parse_notice
-from redline.services.deconfliction import check_peer_notice, notice_row
+from redline.services.deconfliction import check_peer_notice, notice_record
 from redline.services.kinds.base import Body, KindSpec, Reactions, Received
 from redline.services.ports import WriteTransaction
 
@@ -38,7 +38,7 @@ class NoticeFiledKind(_NoticeKind):
 
     async def on_accept(self, tx: WriteTransaction, received: Received) -> None:
         notice = parse_notice(received.body["notice"])
-        await tx.upsert_notice(notice_row(notice, received.at, received.peer_id, shared=True))
+        await tx.upsert_notice(notice_record(notice, received.at, received.peer_id, shared=True))
 
 
 class NoticeAmendedKind(NoticeFiledKind):

@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.records import TranslationRecord
 from redline.domain.stations import Account, OperatorRecord, Role
 from redline.errors import Forbidden, InputError
 from redline.services import operators
-from redline.services.ports import Row, StationStore
+from redline.services.ports import StationStore
 
 
 class ConsoleTables(Protocol):
     async def accounts(self) -> list[Account]: ...
-    async def translation(self, message_id: str) -> Row | None: ...
-    async def translations(self, message_ids: list[str]) -> dict[str, Row]: ...
+    async def translation(self, message_id: str) -> TranslationRecord | None: ...
+    async def translations(self, message_ids: list[str]) -> dict[str, TranslationRecord]: ...
     async def save_translation(self, message_id: str, text: str, lang: str, by: str, at: str) -> None: ...
     async def certify_translation(self, message_id: str, translated_at: str, by: str, at: str) -> bool: ...
 
@@ -48,7 +49,7 @@ class ConsoleService:
         current = await self._tables.translation(message_id)
         if current is None:
             raise InputError(f"message {message_id} has no translation to certify")
-        if current["translated_by"] == operator.name:
+        if current.translated_by == operator.name:
             raise Forbidden("a translation is certified by someone other than its translator")
         at = format_ts(self._clock.now())
         if not await self._tables.certify_translation(message_id, translated_at, operator.name, at):

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.messages import Direction, MessageKind
 from redline.domain.names import check_message_id
-from redline.domain.records import MessageRecord
+from redline.domain.records import MessageRecord, TranslationRecord
 from redline.errors import NotFound
-from redline.services.ports import Row, StationStore
+from redline.services.ports import StationStore
 from redline.services.views import MessageView, message_view, sort_for_watch
 
 # What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
@@ -30,8 +30,8 @@ EQUIVOCATION_FIELDS = ("id", "peer_id", "seq", "known_digest", "reason", "detect
 class TranslationReads(Protocol):
     """Translations attached to received messages (``redline.store.console.ConsoleStore``)."""
 
-    async def translation(self, message_id: str) -> Row | None: ...
-    async def translations(self, message_ids: list[str]) -> dict[str, Row]: ...
+    async def translation(self, message_id: str) -> TranslationRecord | None: ...
+    async def translations(self, message_ids: list[str]) -> dict[str, TranslationRecord]: ...
 
 
 class MessageQueries:
@@ -102,10 +102,10 @@ class MessageQueries:
             "active_link_alarms": [asdict(a) for a in link_alarms if a.cleared_at is None],
         }
 
-    async def open_escalations(self, limit: int) -> list[Row]:
+    async def open_escalations(self, limit: int) -> list[dict[str, Any]]:
         """Escalated messages nobody acknowledged yet, with what the console's banner shows."""
         rows = await self._store.escalations(limit)
         return [{**asdict(r), "peer": r.peer_id} for r in rows if r.acked_at is None]
 
-    async def audit_log(self, limit: int = 200) -> list[Row]:
+    async def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
         return [{**asdict(r), "detail": json.loads(r.detail)} for r in await self._store.audit_log(limit)]

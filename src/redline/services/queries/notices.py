@@ -1,6 +1,6 @@
 """Read-only queries over activity notices and the conflicts between them.
 
-Rows come from the notice store (``redline.store.notices.NoticeStore``) through
+Records come from the notice store (``redline.store.notices.NoticeStore``) through
 :class:`NoticeReads`; the conflicts a notice has right now come from the live
 index of the :class:`~redline.services.deconfliction.Deconfliction` service.
 "Now" comes from the injected clock.
@@ -14,55 +14,53 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
 from redline.errors import NotFound
 from redline.geo import Notice
 from redline.services.deconfliction import Deconfliction, stored_notice
-from redline.services.ports import Row
 
 IN_FORCE_STATES = ("active", "amended")
 
 
 class NoticeReads(Protocol):
-    async def notice(self, notice_id: str) -> Row | None: ...
+    async def notice(self, notice_id: str) -> NoticeRecord | None: ...
     async def notices(
         self,
         party: str | None = None,
         states: Sequence[str] | None = None,
         limit: int | None = None,
         in_force_at: str | None = None,
-    ) -> list[Row]: ...
-    async def open_conflicts(self, involving: str | None = None) -> list[Row]: ...
-    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[Row]: ...
+    ) -> list[NoticeRecord]: ...
+    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]: ...
+    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[ConflictRecord]: ...
 
 
-def notice_view(row: Row) -> dict[str, Any]:
+def notice_view(row: NoticeRecord) -> dict[str, Any]:
     return {
-        **json.loads(row["body"]),
-        "state": row["state"],
-        "version": row["version"],
-        "updated_at": row["updated_at"],
-        "updated_by": row["updated_by"],
+        **json.loads(row.body),
+        "state": row.state,
+        "version": row.version,
+        "updated_at": row.updated_at,
+        "updated_by": row.updated_by,
         "ours": None,  # set by the caller, who knows the station
     }
 
 
-def in_force(row: Row, now: str) -> bool:
+def in_force(row: NoticeRecord, now: str) -> bool:
     """In force now: live, started, and not ended (or permanent)."""
     return (
-        row["state"] in IN_FORCE_STATES
-        and row["starts_at"] <= now
-        and (row["ends_at"] is None or row["ends_at"] >= now)
+        row.state in IN_FORCE_STATES and row.starts_at <= now and (row.ends_at is None or row.ends_at >= now)
     )
 
 
 @dataclass(frozen=True, slots=True)
 class LiveNotices:
-    """What the deconfliction map shows: live notices (with their rows) and the open conflicts."""
+    """What the deconfliction map shows: live notices (with their records) and the open conflicts."""
 
     now: str
-    rows: list[Row]
+    rows: list[NoticeRecord]
     notices: list[Notice]
-    conflicts: list[dict[str, Any]]
+    conflicts: list[ConflictDetail]
     truncated: bool
 
 
@@ -85,25 +83,25 @@ class NoticeQueries:
         views = []
         for row in rows:
             view = notice_view(row)
-            view["ours"] = row["party"] == self._me_id
+            view["ours"] = row.party == self._me_id
             view["in_force"] = in_force(row, now)
             views.append(view)
         by_party: dict[str, int] = {}
         for row in rows:
-            by_party[row["party"]] = by_party.get(row["party"], 0) + 1
+            by_party[row.party] = by_party.get(row.party, 0) + 1
         return {"notices": views, "count": len(views), "by_party": by_party, "at": now}
 
     async def notice(self, notice_id: str) -> dict[str, Any]:
         row = await self._store.notice(notice_id)
         if row is None:
             raise NotFound(f"no notice {notice_id!r}")
-        conflicts = await self._store.open_conflicts(involving=row["id"])
+        conflicts = await self._store.open_conflicts(involving=row.id)
         view = notice_view(row)
-        view["ours"] = row["party"] == self._me_id
-        view["conflicts"] = [json.loads(c["detail"]) for c in conflicts]
+        view["ours"] = row.party == self._me_id
+        view["conflicts"] = [json.loads(c.detail) for c in conflicts]
         return view
 
-    def conflicts_of(self, notice: Notice) -> list[dict[str, Any]]:
+    def conflicts_of(self, notice: Notice) -> list[ConflictDetail]:
         """The conflicts the live index finds for a notice just filed, amended or cancelled."""
         deconfliction = self._deconfliction
         return [deconfliction.detail(c) for c in deconfliction.index.conflicts_of(notice.id)]
@@ -112,11 +110,11 @@ class NoticeQueries:
         """Conflicts in ``state`` (open or closed), or all of them when None."""
         return [
             {
-                **json.loads(r["detail"]),
-                "state": r["state"],
-                "opened_at": r["opened_at"],
-                "updated_at": r["updated_at"],
-                "closed_at": r["closed_at"],
+                **json.loads(r.detail),
+                "state": r.state,
+                "opened_at": r.opened_at,
+                "updated_at": r.updated_at,
+                "closed_at": r.closed_at,
             }
             for r in await self._store.conflicts(state)
         ]
@@ -131,9 +129,9 @@ class NoticeQueries:
         rows = [
             r
             for r in await self._store.notices(states=IN_FORCE_STATES)
-            if r["ends_at"] is None or r["ends_at"] >= now
+            if r.ends_at is None or r.ends_at >= now
         ]
-        conflicts = [json.loads(r["detail"]) for r in await self._store.open_conflicts()]
+        conflicts = [json.loads(r.detail) for r in await self._store.open_conflicts()]
         return LiveNotices(
             now=now,
             rows=rows[:limit],

@@ -26,6 +26,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from redline.domain.records import ConflictDetail, NoticeRecord
 from redline.errors import RedlineError
 from redline.geo import AltitudeLimit, AltitudeUnit, Notice, drawn_point, drawn_shapes, reference_longitude
 from redline.web.console.pages import console_errors
@@ -142,7 +143,7 @@ async def map_data(request: Request) -> dict[str, Any]:
 
 
 def _notice_view(
-    n: Notice, row: dict[str, Any], now: str, ref: float, conflicting: bool, colour: str, me: str
+    n: Notice, row: NoticeRecord, now: str, ref: float, conflicting: bool, colour: str, me: str
 ) -> dict[str, Any]:
     return {
         "id": n.id,
@@ -154,11 +155,11 @@ def _notice_view(
         "state": n.state.value,
         "priority": n.priority,
         "text": n.text[:200],
-        "start": row["starts_at"],
-        "end": row["ends_at"],
+        "start": row.starts_at,
+        "end": row.ends_at,
         "permanent": n.window.permanent,
         "estimated_end": n.window.estimated_end,
-        "in_force": row["starts_at"] <= now,
+        "in_force": row.starts_at <= now,
         "lower_m": round(n.altitude.lower.metres, 1),
         "upper_m": round(n.altitude.upper.metres, 1),
         "lower": _limit(n.altitude.lower),
@@ -180,7 +181,7 @@ def _limit(limit: AltitudeLimit) -> str:
     return f"{value} {limit.unit.value} {limit.reference.value}"
 
 
-def _conflict_view(c: dict[str, Any], ref: float, party_of: dict[str, str]) -> dict[str, Any]:
+def _conflict_view(c: ConflictDetail, ref: float, party_of: dict[str, str]) -> dict[str, Any]:
     return {
         "key": c["key"],
         "pair": [c["notice_a"], c["notice_b"]],
