@@ -102,7 +102,7 @@ class Database:
                         raise
                     # The commit waits for fsync: let the loop serve requests meanwhile (they
                     # queue up for the next group commit). The write lock keeps the connection ours.
-                    commit = asyncio.ensure_future(asyncio.to_thread(transaction.commit))
+                    commit = asyncio.get_running_loop().run_in_executor(None, transaction.commit)
                     try:
                         await asyncio.shield(commit)
                     except asyncio.CancelledError:

@@ -56,13 +56,16 @@ def message_record(row: Any) -> MessageRecord:
     )
 
 
+_COLUMNS = tuple(column.name for column in t.messages.columns)
+
+
 def _values(record: MessageRecord) -> dict[str, Any]:
     entering = initial_state(record.direction, ENTERING[record.direction])
     if record.state is not entering:
         raise LocalProtocolError(
             f"a new {record.direction.value} message starts {entering.value}, not {record.state.value}"
         )
-    values = {column.name: getattr(record, column.name) for column in t.messages.columns}
+    values = {name: getattr(record, name) for name in _COLUMNS}
     for name in ("direction", "kind", "precedence", "state"):
         values[name] = values[name].value
     return values
