@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ class _Server(uvicorn.Server):
 
 async def serve(data_dir: Path) -> None:
     async with Station.open(data_dir) as station:
+        # Everything loaded so far (modules, catalogues, keys, peers) lives as long as the process:
+        # keep it out of the collector's older generations, which every full collection walks.
+        gc.freeze()
         cfg = station.me.config
         api = _Server(
             uvicorn.Config(
