@@ -20,30 +20,16 @@ import pytest
 from redline.geo import parse_notice
 from redline.geo.index import ConflictIndex
 from tests.support.console import ConsoleClient, create_account
+from tests.support.records import circle_notice
 from tests.support.stations import StationProcess, two_stations, wait_for, wait_until_links_up
 
 BURST = 25
 
 
-def notice(
-    lon: float, lat: float, radius_m: float, hours: tuple[int, int] = (0, 12), **extra: Any
-) -> dict[str, Any]:
-    return {
-        "activity": "air_operations",
-        "volumes": [{"circle": {"centre": [lon, lat], "radius_m": radius_m}}],
-        "altitude": {
-            "lower": {"value": 0, "unit": "M", "reference": "MSL"},
-            "upper": {"value": 120, "unit": "FL", "reference": "STD"},
-        },
-        "window": {"start": f"2030-01-01T{hours[0]:02d}:00:00Z", "end": f"2030-01-01T{hours[1]:02d}:00:00Z"},
-        **extra,
-    }
-
-
 def polygon(lon: float, lat: float, size: float) -> dict[str, Any]:
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size]]
     ring = [[((x + 180) % 360) - 180, y] for x, y in ring]
-    return {**notice(lon, lat, 1), "volumes": [{"polygon": ring}]}
+    return {**circle_notice(lon, lat, 1), "volumes": [{"polygon": ring}]}
 
 
 def file(station: StationProcess, body: dict[str, Any]) -> str:
@@ -73,7 +59,7 @@ def burst(station: StationProcess, seed: int, ids: list[str]) -> None:
         lon = lon - 360 if lon > 180 else lon
         lat = rng.uniform(10.0, 14.0)
         if rng.random() < 0.5:
-            body = notice(
+            body = circle_notice(
                 lon, lat, rng.uniform(5_000, 60_000), buffers={"horizontal_m": rng.choice([0, 2000])}
             )
         else:
@@ -158,7 +144,7 @@ def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp
         a_id, b_id = (part.split("@")[0] for part in key.split("~"))
         mine = a_id if a_id in ids["w"] else b_id
         with w.client() as c:
-            r = c.post(f"/notices/{mine}/amend", json=notice(-150.0, -40.0, 1000))
+            r = c.post(f"/notices/{mine}/amend", json=circle_notice(-150.0, -40.0, 1000))
             assert r.status_code == 200, r.text
             assert r.json()["notice"]["version"] == 2 and r.json()["notice"]["state"] == "amended"
         theirs = next(k for k in sorted(found) if any(p.split("@")[0] in ids["b"] for p in k.split("~")))
@@ -195,8 +181,8 @@ def test_bursts_from_both_sides_end_in_identical_conflict_sets(backend: str, tmp
 @pytest.mark.slow
 def test_the_conflict_says_which_activity_gives_way_by_priority(tmp_path: Path) -> None:
     with two_stations(tmp_path, "sqlite", links_up=True) as (w, b):
-        exercise = file(w, notice(150.0, 15.0, 20_000, priority=10))
-        survey = file(b, notice(150.1, 15.0, 20_000, priority=2))
+        exercise = file(w, circle_notice(150.0, 15.0, 20_000, priority=10))
+        survey = file(b, circle_notice(150.1, 15.0, 20_000, priority=2))
 
         def both() -> list[dict[str, Any]] | None:
             found = []
@@ -212,10 +198,8 @@ def test_the_conflict_says_which_activity_gives_way_by_priority(tmp_path: Path) 
         assert seen[0]["gives_way"] == survey != exercise
         # Raising the survey's priority above the exercise's turns it round, on both sides.
         with b.client() as c:
-            assert (
-                c.post(f"/notices/{survey}/amend", json=notice(150.1, 15.0, 20_000, priority=50)).status_code
-                == 200
-            )
+            amended = circle_notice(150.1, 15.0, 20_000, priority=50)
+            assert c.post(f"/notices/{survey}/amend", json=amended).status_code == 200
         wait_for(
             lambda: (s := both()) is not None and s[0]["gives_way"] == exercise, what="the amended priority"
         )

@@ -15,8 +15,8 @@ from redline.domain.link_health import (
     Transition,
     answer_timeout,
 )
-from redline.domain.stations import PeerRecord
 from redline.services.assurance import LinkTester
+from tests.support.records import peer_record
 
 # --- LinkHealth ---------------------------------------------------------------------------------------
 
@@ -110,21 +110,6 @@ def test_answer_timeout_is_the_interval_capped_at_sixty_seconds():
     assert t is not None and t.after is LinkState.DEGRADED and "60 s" in t.reason
 
 
-def _peer(station_id: str, endpoints: tuple[str, ...] = ()) -> PeerRecord:
-    return PeerRecord(
-        station_id=station_id,
-        name=station_id.title(),
-        signing_key="",
-        encryption_key="",
-        tls_fingerprint="fp",
-        tls_certificate="",
-        endpoints=endpoints,
-        card="{}",
-        added_at="2026-01-01T00:00:00Z",
-        verified_at="2026-01-01T00:00:00Z",
-    )
-
-
 # --- alternation of the two sides' test slots -----------------------------------------------------------
 
 
@@ -141,5 +126,5 @@ def _peer(station_id: str, endpoints: tuple[str, ...] = ()) -> PeerRecord:
 def test_the_two_sides_test_half_an_interval_apart(me, peer, now, expected):
     # The slot depends only on the two ids and the interval: no store, outbox or callbacks needed.
     tester = object.__new__(LinkTester)
-    tester._me_id, tester.peer, tester.interval = me, _peer(peer), 10.0
+    tester._me_id, tester.peer, tester.interval = me, peer_record(peer), 10.0
     assert tester._next_slot(now) == expected

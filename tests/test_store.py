@@ -343,3 +343,37 @@ def test_sessions_translations_and_peers_come_back_typed(url: str) -> None:
         assert await store.peers() == [replace(peer, name="Beijing 2", endpoints=("https://c:3",))]
 
     run(url, scenario)
+
+
+# A station's first link test going out and the peer's first batch coming in each open a write
+# transaction that reads the link row, and on a new link neither finds one. On PostgreSQL both may
+# run at once; both must end with the same genesis row, not one with a unique-key violation (which
+# once cost a station its start-up link test).
+def test_two_transactions_creating_one_link_row_both_succeed(url: str) -> None:
+    async def scenario() -> list[LinkChains]:
+        store = await Store.open(url)
+        try:
+            inside = asyncio.Event()
+
+            async def first() -> LinkChains:
+                async with store.write() as tx:
+                    chains = await tx.link_chains("beijing")
+                    inside.set()
+                    await asyncio.sleep(0.3)  # hold the new row, uncommitted, while the second reads
+                    chains.out_next_seq += 1
+                    await tx.save_link_chains(chains)
+                    return chains
+
+            async def second() -> LinkChains:
+                await inside.wait()
+                async with store.write() as tx:
+                    return await tx.link_chains("beijing")
+
+            return list(await asyncio.gather(first(), second()))
+        finally:
+            await store.close()
+
+    first, second = asyncio.run(scenario())
+    assert (first.out_next_seq, first.out_last_digest) == (2, GENESIS_DIGEST)
+    # The second waited for the first to commit and read its row, locked, as it now stands.
+    assert (second.peer_id, second.out_next_seq, second.in_next_seq) == ("beijing", 2, 1)

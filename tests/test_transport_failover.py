@@ -24,24 +24,10 @@ from redline.transport.paths import (
 )
 from redline.transport.relay import INBOX_RETRY_SECONDS, NatsRelayTransport, RelayInbox
 from redline.wire.card import ENDPOINT_SCHEMES
+from tests.support.records import peer_record
 
 PRIMARY, SECONDARY, RELAY = "https://127.0.0.1:1001", "https://127.0.0.1:1002", "nats://127.0.0.1:4222"
 ANSWER = b'{"receipts": []}'
-
-
-def _peer(station_id: str, endpoints: tuple[str, ...]) -> PeerRecord:
-    return PeerRecord(
-        station_id=station_id,
-        name=station_id.title(),
-        signing_key="",
-        encryption_key="",
-        tls_fingerprint="fp",
-        tls_certificate="",
-        endpoints=endpoints,
-        card="{}",
-        added_at="2026-01-01T00:00:00Z",
-        verified_at="2026-01-01T00:00:00Z",
-    )
 
 
 class FakePaths:
@@ -134,7 +120,7 @@ def test_a_path_that_succeeds_is_up_and_its_failures_are_forgotten():
 
 def test_fails_over_at_once_and_fails_back_when_the_hold_down_ends():
     transport, fake, clock = _failover()
-    peer = _peer("beijing", (PRIMARY, SECONDARY))
+    peer = peer_record("beijing", (PRIMARY, SECONDARY))
 
     fake.alive = {SECONDARY}
     assert _deliver(transport, peer) == ANSWER
@@ -160,7 +146,7 @@ def test_fails_over_at_once_and_fails_back_when_the_hold_down_ends():
 
 def test_the_hold_down_doubles_while_a_path_keeps_failing_and_stops_at_the_cap():
     transport, fake, clock = _failover()
-    peer = _peer("beijing", (PRIMARY, SECONDARY))
+    peer = peer_record("beijing", (PRIMARY, SECONDARY))
     fake.alive = {SECONDARY}
     holds = []
     for _ in range(6):
@@ -174,7 +160,7 @@ def test_the_hold_down_doubles_while_a_path_keeps_failing_and_stops_at_the_cap()
 
 def test_with_every_path_down_each_error_is_named_and_the_soonest_is_tried_first():
     transport, fake, clock = _failover()
-    peer = _peer("beijing", (PRIMARY, SECONDARY))
+    peer = peer_record("beijing", (PRIMARY, SECONDARY))
     with pytest.raises(TransportError) as raised:
         _deliver(transport, peer)
     assert raised.value.message == (
@@ -196,7 +182,7 @@ def test_with_every_path_down_each_error_is_named_and_the_soonest_is_tried_first
 
 def test_a_refusal_means_the_path_works_and_goes_to_the_caller():
     transport, fake, _clock = _failover()
-    peer = _peer("beijing", (PRIMARY, SECONDARY))
+    peer = peer_record("beijing", (PRIMARY, SECONDARY))
     fake.refusing = {PRIMARY}
     with pytest.raises(RemoteProtocolError, match="refused the batch"):
         _deliver(transport, peer)
@@ -207,7 +193,7 @@ def test_a_refusal_means_the_path_works_and_goes_to_the_caller():
 def test_avoid_current_path_sends_the_next_request_another_way_if_there_is_one():
     transport, fake, clock = _failover()
     fake.alive = {PRIMARY, SECONDARY}
-    peer = _peer("beijing", (PRIMARY, SECONDARY))
+    peer = peer_record("beijing", (PRIMARY, SECONDARY))
     transport.avoid_current_path(peer)
     _deliver(transport, peer)
     assert fake.calls == [SECONDARY]
@@ -216,17 +202,17 @@ def test_avoid_current_path_sends_the_next_request_another_way_if_there_is_one()
     _deliver(transport, peer)
     assert fake.calls == [PRIMARY]
 
-    lone = _peer("moscow", (PRIMARY,))
+    lone = peer_record("moscow", (PRIMARY,))
     transport.avoid_current_path(lone)  # nowhere else to go: nothing held down
     assert transport.path_status(lone)[0]["held_down_for_s"] == 0.0
 
 
 def test_paths_start_over_when_the_peers_card_changes_its_endpoints():
     transport, _fake, _clock = _failover()
-    before = _peer("beijing", (PRIMARY,))
+    before = peer_record("beijing", (PRIMARY,))
     with pytest.raises(TransportError):
         _deliver(transport, before)
-    moved = _peer("beijing", (SECONDARY, PRIMARY))
+    moved = peer_record("beijing", (SECONDARY, PRIMARY))
     assert [p["url"] for p in transport.path_status(moved)] == [SECONDARY, PRIMARY]
     assert {p["state"] for p in transport.path_status(moved)} == {"unknown"}
 
@@ -234,12 +220,12 @@ def test_paths_start_over_when_the_peers_card_changes_its_endpoints():
 def test_a_peer_without_endpoints_is_a_transport_error():
     transport, _fake, _clock = _failover()
     with pytest.raises(TransportError, match="no path to beijing: its card lists no endpoints"):
-        _deliver(transport, _peer("beijing", ()))
+        _deliver(transport, peer_record("beijing", ()))
 
 
 def test_the_path_status_view_keeps_its_shape():
     transport, fake, clock = _failover()
-    peer = _peer("beijing", (PRIMARY,))
+    peer = peer_record("beijing", (PRIMARY,))
     fake.alive = {PRIMARY}
     _deliver(transport, peer)
     asyncio.run(clock.advance(3.25))
@@ -263,7 +249,7 @@ def test_each_path_goes_to_the_transport_mounted_for_its_scheme():
     web, relay, clock = FakePaths(), FakeRelay(), MockClock()
     transport = FailoverTransport(Mounts({"https": web, "nats": relay}), clock)
     relay.alive = {RELAY}
-    peer = _peer("beijing", (PRIMARY, RELAY))
+    peer = peer_record("beijing", (PRIMARY, RELAY))
     assert _deliver(transport, peer) == ANSWER
     assert web.calls == [PRIMARY] and relay.calls == [RELAY]
     asyncio.run(transport.close())
@@ -273,7 +259,7 @@ def test_each_path_goes_to_the_transport_mounted_for_its_scheme():
 def test_an_unknown_scheme_is_a_clear_error_and_the_other_paths_still_work():
     transport, fake, _clock = _failover("https")
     fake.alive = {PRIMARY}
-    peer = _peer("beijing", ("gopher://127.0.0.1:70", PRIMARY))
+    peer = peer_record("beijing", ("gopher://127.0.0.1:70", PRIMARY))
     assert _deliver(transport, peer) == ANSWER
     assert transport.path_status(peer)[0]["last_error"] == (
         "gopher://127.0.0.1:70: no transport for gopher URLs (mounted: https://)"

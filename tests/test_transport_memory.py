@@ -11,30 +11,15 @@ from typing import Any
 import pytest
 
 from redline.domain.clock import MockClock
-from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 from redline.transport.failover import FailoverTransport
 from redline.transport.https import LINK_PATH
 from redline.transport.memory import MemoryPathTransport
 from redline.transport.mounts import Mounts
+from tests.support.records import peer_record
 
 BEIJING, WASHINGTON = "memory://beijing", "memory://washington"
 W_DER, B_DER = b"washington-certificate-der", b"beijing-certificate-der"
-
-
-def _peer(station_id: str, endpoints: tuple[str, ...]) -> PeerRecord:
-    return PeerRecord(
-        station_id=station_id,
-        name=station_id.title(),
-        signing_key="",
-        encryption_key="",
-        tls_fingerprint="fp",
-        tls_certificate="",
-        endpoints=endpoints,
-        card="{}",
-        added_at="2026-01-01T00:00:00Z",
-        verified_at="2026-01-01T00:00:00Z",
-    )
 
 
 class LinkApp:
@@ -72,8 +57,8 @@ def test_a_body_reaches_the_registered_app_with_the_senders_certificate():
     async def main() -> tuple[bytes, bytes]:
         try:
             return (
-                await from_w.send(_peer("beijing", (BEIJING,)), BEIJING, b'{"envelopes": []}'),
-                await from_b.send(_peer("washington", (WASHINGTON,)), WASHINGTON, b"{}"),
+                await from_w.send(peer_record("beijing", (BEIJING,)), BEIJING, b'{"envelopes": []}'),
+                await from_b.send(peer_record("washington", (WASHINGTON,)), WASHINGTON, b"{}"),
             )
         finally:
             await from_w.close()
@@ -100,7 +85,7 @@ def test_answers_are_read_as_the_https_path_reads_them(status, raised, match):
 
     async def main() -> bytes:
         try:
-            return await transport.send(_peer("beijing", (BEIJING,)), BEIJING, b"{}")
+            return await transport.send(peer_record("beijing", (BEIJING,)), BEIJING, b"{}")
         finally:
             await transport.close()
 
@@ -119,7 +104,7 @@ def test_an_unregistered_station_is_a_failed_path_and_failover_goes_on():
     memory.register(other, backup)
     memory.unregister(BEIJING)
     transport = FailoverTransport(Mounts({"memory": memory}), MockClock())
-    peer = _peer("beijing", (BEIJING, other))
+    peer = peer_record("beijing", (BEIJING, other))
 
     async def main() -> bytes:
         try:

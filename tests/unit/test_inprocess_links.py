@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
@@ -18,6 +17,7 @@ from redline.services.assurance import change_suspension
 from redline.services.deconfliction import EXPIRY_SCAN_SECONDS
 from redline.web.app import create_api_app
 from tests.support.inprocess import InProcessPair, eventually, inprocess_pair
+from tests.support.records import circle_notice
 
 pytestmark = pytest.mark.anyio
 
@@ -92,24 +92,12 @@ async def test_a_suspended_link_carries_no_text_until_resumed(pair: InProcessPai
     await eventually(delivered, "a text after resumption")
 
 
-def _notice(lon: float, lat: float, radius_m: float) -> dict[str, Any]:
-    return {
-        "activity": "air_operations",
-        "volumes": [{"circle": {"centre": [lon, lat], "radius_m": radius_m}}],
-        "altitude": {
-            "lower": {"value": 0, "unit": "M", "reference": "MSL"},
-            "upper": {"value": 120, "unit": "FL", "reference": "STD"},
-        },
-        "window": {"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T12:00:00Z"},
-    }
-
-
 async def test_overlapping_notices_raise_one_conflict_and_an_alert_on_each_side(pair: InProcessPair):
     w, b = pair
     await eventually(lambda: _ready(w, b), "deconfliction loaded")
-    ours = await w.deconfliction.file(pair.duty(w), _notice(179.5, 12.0, 50_000))
-    theirs = await b.deconfliction.file(pair.duty(b), _notice(-179.8, 12.1, 40_000))  # across 180°
-    far = await b.deconfliction.file(pair.duty(b), _notice(10.0, 50.0, 1_000))
+    ours = await w.deconfliction.file(pair.duty(w), circle_notice(179.5, 12.0, 50_000))
+    theirs = await b.deconfliction.file(pair.duty(b), circle_notice(-179.8, 12.1, 40_000))  # across 180°
+    far = await b.deconfliction.file(pair.duty(b), circle_notice(10.0, 50.0, 1_000))
 
     async def conflicts(station: Station) -> set[tuple[str, str]]:
         return {(c.notice_a, c.notice_b) for c in await station.notices.open_conflicts()}
@@ -171,8 +159,8 @@ async def test_notices_expire_on_the_clock_and_their_conflict_closes_on_both_sid
         start, end = now + timedelta(minutes=1), now + timedelta(minutes=minutes)
         return {"start": start.strftime(stamp), "end": end.strftime(stamp)}
 
-    ours = await w.deconfliction.file(pair.duty(w), {**_notice(30.0, 40.0, 20_000), "window": window(60)})
-    theirs = await b.deconfliction.file(pair.duty(b), {**_notice(30.1, 40.0, 20_000), "window": window(90)})
+    ours = await w.deconfliction.file(pair.duty(w), circle_notice(30.0, 40.0, 20_000, window=window(60)))
+    theirs = await b.deconfliction.file(pair.duty(b), circle_notice(30.1, 40.0, 20_000, window=window(90)))
 
     async def open_on(station: Station) -> int:
         return len(await station.notices.open_conflicts())

@@ -8,15 +8,15 @@ from typing import Any, cast
 import pytest
 
 from redline.domain.clock import MockClock, settle
-from redline.domain.stations import PeerRecord
 from redline.errors import StoreError
 from redline.services.assurance import RETRY_UNQUEUED_SECONDS, LinkTester
 from redline.services.outbox import Outbox
 from redline.services.ports import StationStore
+from tests.support.records import peer_record
 
 pytestmark = pytest.mark.anyio
 HOUR = 3600.0
-PEER = PeerRecord("beijing", "Beijing", "", "", "fp", "", ("https://b:1",), "{}", "t", "t")
+PEER = peer_record("beijing", ("https://b:1",))
 
 
 class FlakyOutbox:
