@@ -19,8 +19,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import MessageKind, Precedence
@@ -33,31 +32,13 @@ from redline.geo.conflicts import Conflict
 from redline.geo.index import ConflictIndex
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.peers import PeerDirectory
+from redline.services.ports import NoticeStore
 
 log = logging.getLogger(__name__)
 NOTICE_PRECEDENCE = Precedence.PRIORITY
 ALERT_PRECEDENCE = Precedence.IMMEDIATE
 EXPIRY_SCAN_SECONDS = 30.0
 SERVER_FIELDS = ("id", "party", "version")
-
-
-class NoticeStorePort(Protocol):
-    async def save(self, record: NoticeRecord, actor: str, action: str) -> bool: ...
-    async def mark_shared(self, notice_id: str, version: int) -> None: ...
-    async def notice(self, notice_id: str) -> NoticeRecord | None: ...
-    async def notices(
-        self,
-        party: str | None = None,
-        states: Sequence[str] | None = None,
-        limit: int | None = None,
-        in_force_at: str | None = None,
-    ) -> list[NoticeRecord]: ...
-    async def unshared(self, party: str) -> list[NoticeRecord]: ...
-    async def expire(self, ids: Sequence[str], at: str) -> None: ...
-    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]: ...
-    async def record_conflicts(
-        self, upserts: Sequence[ConflictDetail], closes: Sequence[str], at: str
-    ) -> None: ...
 
 
 def notice_record(notice: Notice, at: str, by: str, shared: bool = False) -> NoticeRecord:
@@ -103,7 +84,7 @@ def pair_of(conflict: Conflict) -> str:
 class Deconfliction:
     def __init__(
         self,
-        store: NoticeStorePort,
+        store: NoticeStore,
         outbox: Outbox,
         peers: PeerDirectory,
         me_id: str,

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 from redline.domain.messages import Direction, MessageKind
 from redline.domain.records import (
     AuditEvent,
+    ConflictDetail,
+    ConflictRecord,
     EquivocationRecord,
     Escalation,
     LinkAlarm,
@@ -121,3 +123,30 @@ class LinkTransport(Protocol):
 
     async def deliver(self, peer: PeerRecord, body: bytes) -> bytes: ...
     async def close(self) -> None: ...
+
+
+class NoticeReads(Protocol):
+    """Activity notices and conflicts as stored (``redline.store.notices.NoticeStore``)."""
+
+    async def notice(self, notice_id: str) -> NoticeRecord | None: ...
+    async def notices(
+        self,
+        party: str | None = None,
+        states: Sequence[str] | None = None,
+        limit: int | None = None,
+        in_force_at: str | None = None,
+    ) -> list[NoticeRecord]: ...
+    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]: ...
+    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[ConflictRecord]: ...
+
+
+class NoticeStore(NoticeReads, Protocol):
+    """What deconfliction changes besides reading: our notices, their sharing, expiry, conflicts."""
+
+    async def save(self, record: NoticeRecord, actor: str, action: str) -> bool: ...
+    async def mark_shared(self, notice_id: str, version: int) -> None: ...
+    async def unshared(self, party: str) -> list[NoticeRecord]: ...
+    async def expire(self, ids: Sequence[str], at: str) -> None: ...
+    async def record_conflicts(
+        self, upserts: Sequence[ConflictDetail], closes: Sequence[str], at: str
+    ) -> None: ...

@@ -25,7 +25,7 @@ from redline.services.operators import TokenAuthenticator
 from redline.services.queries.console import ConsoleService, ConsoleTables
 from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
-from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries, NoticeReads
+from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,6 @@ __all__ = [
     "LiveNotices",
     "MessageQueries",
     "NoticeQueries",
-    "NoticeReads",
     "StationInfo",
     "StationServices",
     "TranslationReads",

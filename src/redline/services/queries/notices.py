@@ -1,7 +1,7 @@
 """Read-only queries over activity notices and the conflicts between them.
 
 Records come from the notice store (``redline.store.notices.NoticeStore``) through
-:class:`NoticeReads`; the conflicts a notice has right now come from the live
+:class:`~redline.services.ports.NoticeReads`; the conflicts a notice has right now come from the live
 index of the :class:`~redline.services.deconfliction.Deconfliction` service.
 "Now" comes from the injected clock.
 """
@@ -9,30 +9,17 @@ index of the :class:`~redline.services.deconfliction.Deconfliction` service.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
-from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
+from redline.domain.records import ConflictDetail, NoticeRecord
 from redline.errors import NotFound
 from redline.geo import Notice
 from redline.services.deconfliction import Deconfliction, stored_notice
+from redline.services.ports import NoticeReads
 
 IN_FORCE_STATES = ("active", "amended")
-
-
-class NoticeReads(Protocol):
-    async def notice(self, notice_id: str) -> NoticeRecord | None: ...
-    async def notices(
-        self,
-        party: str | None = None,
-        states: Sequence[str] | None = None,
-        limit: int | None = None,
-        in_force_at: str | None = None,
-    ) -> list[NoticeRecord]: ...
-    async def open_conflicts(self, involving: str | None = None) -> list[ConflictRecord]: ...
-    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[ConflictRecord]: ...
 
 
 def notice_view(row: NoticeRecord) -> dict[str, Any]:
