@@ -7,6 +7,7 @@ a station's database than the one ``redline serve`` uses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,34 +55,9 @@ class _SqlDatabaseSetup:
         await store.close()
 
 
-async def init_station(
-    data_dir: Path,
-    station_id: str,
-    name: str,
-    database_url: str | None = None,
-    *,
-    api_port: int = 8080,
-    link_port: int = 8443,
-    endpoints: list[str] | None = None,
-    api_host: str = "127.0.0.1",
-    link_host: str = "127.0.0.1",
-    link_test_interval: float = 3600.0,
-) -> StationIdentity:
-    """``redline init``: keys, certificate, configuration and database of a new station
-    (``services.station.init_station``, with this module creating the database)."""
-    return await station_files.init_station(
-        data_dir,
-        station_id,
-        name,
-        database_url,
-        database=_SqlDatabaseSetup(),
-        api_port=api_port,
-        link_port=link_port,
-        endpoints=endpoints,
-        api_host=api_host,
-        link_host=link_host,
-        link_test_interval=link_test_interval,
-    )
+init_station = functools.partial(station_files.init_station, database=_SqlDatabaseSetup())
+"""``redline init``: keys, certificate, configuration and database of a new station
+(``services.station.init_station``, with this module creating the database)."""
 
 
 def link_transport(me: StationIdentity, clock: Clock) -> FailoverTransport:
