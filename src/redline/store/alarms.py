@@ -63,28 +63,9 @@ class AlarmStore:
 
     async def link_alarms(self, limit: int = 200) -> list[LinkAlarm]:
         query = select(t.link_alarms).order_by(t.link_alarms.c.id.desc()).limit(limit)
-        return [
-            LinkAlarm(
-                id=r.id,
-                peer_id=r.peer_id,
-                state=r.state,
-                detail=r.detail,
-                raised_at=r.raised_at,
-                cleared_at=r.cleared_at,
-            )
-            for r in await self.database.fetch(query)
-        ]
+        # The records' fields are the tables' columns, name for name.
+        return [LinkAlarm(**r._mapping) for r in await self.database.fetch(query)]
 
     async def equivocations(self) -> list[EquivocationRecord]:
-        return [
-            EquivocationRecord(
-                id=r.id,
-                peer_id=r.peer_id,
-                seq=r.seq,
-                known_digest=r.known_digest,
-                envelope=r.envelope,
-                reason=r.reason,
-                detected_at=r.detected_at,
-            )
-            for r in await self.database.fetch(select(t.equivocations).order_by(t.equivocations.c.id))
-        ]
+        query = select(t.equivocations).order_by(t.equivocations.c.id)
+        return [EquivocationRecord(**r._mapping) for r in await self.database.fetch(query)]

@@ -8,6 +8,7 @@ the same table (:func:`moved_by`), so no state name is written into SQL here.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -71,11 +72,18 @@ def _values(record: MessageRecord) -> dict[str, Any]:
     return values
 
 
+def _ours(peer_id: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Our envelopes to ``peer_id`` that meet ``conditions``."""
+    return and_(m.peer_id == peer_id, m.direction == Direction.OUTBOUND.value, *conditions)
+
+
+@functools.cache
 def accepting(event: DeliveryEvent) -> ColumnElement[bool]:
-    """The rows whose stored state ``event`` may move."""
+    """The rows whose stored state ``event`` may move (built once per event: the table is fixed)."""
     return m.state.in_(sorted(state.value for state in states_accepting(event)))
 
 
+@functools.cache
 def state_after(event: DeliveryEvent) -> Any:
     """The new state of each row ``event`` moves, as the transition table says."""
     moves = sorted(moved_by(event).items())
@@ -134,15 +142,7 @@ class MessageWrites:
         event = DeliveryEvent.RECEIPTED
         await self.conn.execute(
             update(t.messages)
-            .where(
-                and_(
-                    m.peer_id == peer_id,
-                    m.direction == Direction.OUTBOUND.value,
-                    m.seq.in_(list(seqs)),
-                    m.receipt_id.is_(None),
-                    accepting(event),
-                )
-            )
+            .where(_ours(peer_id, m.seq.in_(list(seqs)), m.receipt_id.is_(None), accepting(event)))
             .values(
                 state=state_after(event),
                 delivered_at=at,
@@ -207,10 +207,7 @@ class MessageReads:
     async def undelivered(self, peer_id: str, from_seq: int, limit: int) -> list[tuple[int, str]]:
         """(seq, envelope JSON) of outbound envelopes from ``from_seq`` on, in order."""
         rows = await self.database.fetch(
-            select(m.seq, m.envelope)
-            .where(and_(m.peer_id == peer_id, m.direction == Direction.OUTBOUND.value, m.seq >= from_seq))
-            .order_by(m.seq)
-            .limit(limit)
+            select(m.seq, m.envelope).where(_ours(peer_id, m.seq >= from_seq)).order_by(m.seq).limit(limit)
         )
         return [(r.seq, r.envelope) for r in rows]
 
@@ -219,7 +216,7 @@ class MessageReads:
         awaiting = [s.value for s, after in moved_by(DeliveryEvent.RECEIPTED).items() if after is not s]
         rows = await self.database.fetch(
             select(func.min(m.seq).filter(m.state.in_(sorted(awaiting))), func.max(m.seq)).where(
-                and_(m.peer_id == peer_id, m.direction == Direction.OUTBOUND.value)
+                _ours(peer_id)
             )
         )
         low, high = rows[0]
@@ -231,14 +228,7 @@ class MessageReads:
         async with self.database.transaction() as conn:
             await conn.execute(
                 update(t.messages)
-                .where(
-                    and_(
-                        m.peer_id == peer_id,
-                        m.direction == Direction.OUTBOUND.value,
-                        m.seq.in_(list(seqs)),
-                        accepting(event),
-                    )
-                )
+                .where(_ours(peer_id, m.seq.in_(list(seqs)), accepting(event)))
                 .values(state=state_after(event), sent_at=at)
             )
 
@@ -247,11 +237,7 @@ class MessageReads:
         wanted = sorted(set(seqs))
         if not wanted:
             return {}
-        rows = await self.database.fetch(
-            select(m.seq, m.digest).where(
-                and_(m.peer_id == peer_id, m.direction == Direction.OUTBOUND.value, m.seq.in_(wanted))
-            )
-        )
+        rows = await self.database.fetch(select(m.seq, m.digest).where(_ours(peer_id, m.seq.in_(wanted))))
         return {r.seq: r.digest for r in rows}
 
     async def receipt(self, receipt_id: str) -> str | None:
@@ -261,10 +247,7 @@ class MessageReads:
     async def answered_history(self, peer_id: str, kind: MessageKind, limit: int) -> list[MessageRecord]:
         """Our latest messages of ``kind`` to ``peer_id``, newest first."""
         rows = await self.database.fetch(
-            select(t.messages)
-            .where(and_(m.peer_id == peer_id, m.direction == Direction.OUTBOUND.value, m.kind == kind.value))
-            .order_by(m.seq.desc())
-            .limit(limit)
+            select(t.messages).where(_ours(peer_id, m.kind == kind.value)).order_by(m.seq.desc()).limit(limit)
         )
         return [message_record(r) for r in rows]
 
