@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.records import circle_notice
 from tests.support.stations import two_stations
-from tests.test_deconfliction_link import file, notice
+from tests.test_deconfliction_link import file
 
 
 def corridor() -> dict[str, Any]:
-    body = notice(140.0, 30.0, 1)
+    body = circle_notice(140.0, 30.0, 1)
     body["volumes"] = [{"corridor": {"path": [[140.0, 30.0], [141.0, 31.0]], "half_width_m": 5000}}]
     return body
 
@@ -22,8 +23,8 @@ def test_exports_import_back_and_say_what_they_left_out(tmp_path: Path) -> None:
     with two_stations(tmp_path, start=False) as (w, _b):
         w.start()  # beijing stays down: only the export and import at washington matter
         window = (1, 23)
-        file(w, notice(130.0, 20.0, 10_000, window))
-        file(w, notice(131.0, 21.0, 20_000, window))
+        file(w, circle_notice(130.0, 20.0, 10_000, window))
+        file(w, circle_notice(131.0, 21.0, 20_000, window))
         file(w, corridor())
         with w.client() as c:
             # The notices are in 2030: export everything live (not only in force now).
