@@ -437,6 +437,8 @@ def test_operator_api_refusals_change_nothing(station_pair):
 
     with w.client(token=auditor_token) as auditor:
         refused(auditor.post(f"/messages/{sent}/ack"), 403, "forbidden", "auditor")
+        # A link test is traffic on the link: an auditor may watch the link panel, not test it.
+        refused(auditor.post("/links/beijing/test"), 403, "forbidden", "auditor", "test links")
     with w.client() as c:
         refused(c.get("/audit"), 403, "forbidden", "audit")
 

@@ -28,8 +28,8 @@ async def get_scorecard(request: Request) -> JSONResponse:
 
 
 async def send_test(request: Request) -> JSONResponse:
-    await operator_of(request)
-    test_id = await services_of(request).link_commands.send_test(request.path_params["peer"])
+    operator = await operator_of(request)
+    test_id = await services_of(request).link_commands.send_test(operator, request.path_params["peer"])
     return JSONResponse({"test_id": test_id}, status_code=201)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import OperatorRecord, PeerRecord
-from redline.errors import Conflict, NotFound
+from redline.errors import Conflict, Forbidden, NotFound
 from redline.services.assurance import change_suspension, scorecard, suspension_of
 from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
@@ -144,6 +144,12 @@ class LinkQueries:
         }
 
 
+def _may_test(operator: OperatorRecord) -> None:
+    """A link test is traffic on the link: only those who may send may start one (docs/console.md)."""
+    if not operator.role.may_send:
+        raise Forbidden(f"role {operator.role.value} may not test links")
+
+
 class LinkCommands:
     def __init__(self, queries: LinkQueries, store: StationStore, outbox: Outbox, status: LinkStatus) -> None:
         self._queries = queries
@@ -151,16 +157,18 @@ class LinkCommands:
         self._outbox = outbox
         self._status = status
 
-    async def send_test(self, station_id: str) -> str:
+    async def send_test(self, operator: OperatorRecord, station_id: str) -> str:
         """A link test to a verified peer now (the API's command)."""
+        _may_test(operator)
         peer = await self._queries.verified_peer(station_id)
         test_id = await self._status.send_test(peer.station_id)
         if test_id is None:
             raise Conflict(f"the link to {peer.station_id} is not running yet; try again in a few seconds")
         return test_id
 
-    async def test_running_link(self, station_id: str) -> str:
+    async def test_running_link(self, operator: OperatorRecord, station_id: str) -> str:
         """A link test on a link that runs (the console's button, shown only for running links)."""
+        _may_test(operator)
         test_id = await self._status.send_test(station_id)
         if test_id is None:
             raise Conflict(f"there is no running link to {station_id!r}")

@@ -32,8 +32,9 @@ async def links(request: Request) -> Response:
 
 @console_errors
 async def link_test(request: Request) -> Response:
-    await session_and_form(request, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, what="test links")
-    await services_of(request).link_commands.test_running_link(request.path_params["peer"])
+    roles = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+    session, _ = await session_and_form(request, *roles, what="test links")
+    await services_of(request).link_commands.test_running_link(session.operator, request.path_params["peer"])
     return redirect("/links")
 
 
