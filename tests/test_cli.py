@@ -103,6 +103,25 @@ def export_card(tmp: Path, data_dir: Path) -> Path:
 # -- init ---------------------------------------------------------------------------------------------
 
 
+# Files a station writes that hold nothing secret and may be readable by others.
+PUBLIC_FILES = {"tls.crt"}
+
+
+def assert_private(root: Path) -> list[str]:
+    """Every file under ``root`` (but the public ones) is 0600 and every directory 0700 or
+    tighter: the keys, the configuration (its database URL may hold a password), the SQLite file
+    and its journals (password hashes, TOTP secrets, sessions), tokens. Returns what it checked."""
+    checked = []
+    for path in sorted(root.rglob("*")):
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if path.is_dir():
+            assert mode & 0o077 == 0, f"{path} is a directory others can enter: {oct(mode)}"
+        elif path.name not in PUBLIC_FILES:
+            assert mode == 0o600, f"{path} is {oct(mode)}, not 0600"
+            checked.append(path.name)
+    return checked
+
+
 def test_init_creates_a_station_and_refuses_to_run_twice(tmp_path):
     data_dir = tmp_path / "washington"
     api_port, link_port = free_port(), free_port()
@@ -128,6 +147,7 @@ def test_init_creates_a_station_and_refuses_to_run_twice(tmp_path):
     cert = x509.load_pem_x509_certificate(pem)
     assert "redline-washington" in cert.subject.rfc4514_string()
     assert fingerprint_pem(pem) in result.stdout
+    assert {"station.json", "redline.db", "signing.key"} <= set(assert_private(data_dir))
 
     # A second init in the same directory changes nothing.
     before = {p.name: p.read_bytes() for p in [data_dir / "station.json", *keys.iterdir()]}
@@ -371,6 +391,8 @@ def test_demo_runs_two_stations_that_talk_and_stops_on_sigint(tmp_path):
                 return None
 
         info = wait_for(read_info, timeout=60, interval=0.2, what="the demo's --info file")
+        # It holds every token, password and TOTP secret of the demo.
+        assert stat.S_IMODE(info_file.stat().st_mode) == 0o600
         stations = info["stations"]
         assert [s["id"] for s in stations] == ["washington", "beijing"]
         for s in stations:
@@ -402,8 +424,11 @@ def test_demo_runs_two_stations_that_talk_and_stops_on_sigint(tmp_path):
             message["text"] == text and message["peer"] == "washington" and message["precedence"] == "FLASH"
         )
 
+        running = assert_private(tmp_path / "demo")  # the SQLite journals exist while stations run
+        assert {"station.json", "redline.db-wal", "demo-token", "demo-logins.json"} <= set(running), running
         os.kill(demo.pid, signal.SIGINT)
         assert demo.wait(timeout=20) == 0, (tmp_path / "demo.log").read_text()
+        assert_private(tmp_path / "demo")
         wait_for(lambda: not any(_alive(p) for p in children), timeout=10, what="both stations to exit")
         for s in stations:
             with pytest.raises(httpx.TransportError):

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from redline.crypto.keys import write_private_file
 from redline.domain.stations import Role
 from redline.runtime import init_station, stored
 from redline.services import operators, pairing
@@ -149,9 +150,9 @@ async def run_demo(data_dir: Path | None, info_file: str | None) -> int:
             await _wait_healthy(info["api_url"], proc)
         _announce(base, infos)
         if info_file:
-            Path(info_file).write_text(
-                json.dumps({"data_dir": str(base), "stations": infos}, indent=2) + "\n"
-            )
+            # Every token, password and TOTP secret of the demo: for its owner only.
+            summary = {"data_dir": str(base), "stations": infos}
+            write_private_file(Path(info_file), (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys
+from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys, write_private_file
 from redline.crypto.tls import make_self_signed_certificate
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
@@ -199,7 +199,7 @@ async def init_station(
         endpoints=chosen,
         link_test_interval=link_test_interval,
     )
-    tmp = files.config.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(config), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, files.config)  # the config appears last: its presence means "initialised"
+    # 0600 like the keys: the database URL may carry a password. Written atomically and last:
+    # its presence means "initialised".
+    write_private_file(files.config, (json.dumps(asdict(config), indent=2) + "\n").encode("utf-8"))
     return StationIdentity(files, config, keys, cert.decode("ascii"))

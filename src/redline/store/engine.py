@@ -10,6 +10,8 @@ PostgreSQL is a network service and goes through asyncpg.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +48,22 @@ def driver_url(url: str) -> str:
 def make_engine(url: str) -> Engine | AsyncEngine:
     full = driver_url(url)
     if full.startswith("sqlite"):
+        _create_private(make_url(full).database)
         # check_same_thread off: a commit's fsync runs in a worker thread while the
         # store's write lock keeps every other user off that connection.
         engine = create_engine(full, pool_size=4, max_overflow=4, connect_args={"check_same_thread": False})
         _tune_sqlite(engine)
         return engine
     return create_async_engine(full, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _create_private(path: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask, often 0644): it
+    holds password hashes, TOTP secrets and session hashes. SQLite gives its -wal and -shm files
+    the database file's mode."""
+    if path:
+        with contextlib.suppress(OSError):  # it exists, or SQLite will say why it cannot open it
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _tune_sqlite(engine: Engine) -> None:
