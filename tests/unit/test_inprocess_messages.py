@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from typing import Any
+
 import pytest
 
 from redline.domain.messages import Direction, MessageKind
 from redline.errors import Conflict
 from redline.runtime import Station
+from redline.services.views import message_json
 from tests.support.inprocess import InProcessPair, eventually
 
 pytestmark = pytest.mark.anyio
@@ -65,3 +70,43 @@ async def test_a_burst_arrives_in_order_with_every_message_receipted(pair: InPro
     rows = {r.id: r for r in await b.store.messages(Direction.INBOUND, 100, "washington", [MessageKind.TEXT])}
     seqs = [rows[m].seq for m in ids]
     assert seqs == list(range(seqs[0], seqs[0] + len(ids)))  # in the order sent, none missing
+
+
+async def test_a_shown_receipt_and_acknowledgement_are_verified_again_on_read(pair: InProcessPair):
+    """``signature_verified`` is a check made while answering, not a constant: altering the stored
+    receipt or acknowledgement at rest (outside the station) turns it false with the reason."""
+    w, b = pair
+    mid = await w.messaging.send_text(pair.duty(w), "beijing", "FLASH", "Hold position.", "en")
+    await eventually(lambda: _delivered(w, mid), "delivered at washington")
+    await b.messaging.acknowledge(pair.duty(b), mid)
+
+    async def acknowledged() -> bool:
+        return (await w.messaging.get(mid)).acked_at is not None
+
+    await eventually(acknowledged, "the acknowledgement at washington")
+
+    async def shown(station: Station) -> dict[str, Any]:
+        return message_json(await station.services().messages.message(mid))
+
+    for station in (w, b):  # the peer's receipt and ack at washington, our own at beijing
+        seen = await shown(station)
+        assert seen["receipt"]["signature_verified"] is True, seen["receipt"]
+        assert seen["acknowledgement"]["signature_verified"] is True, seen["acknowledgement"]
+    listed = await w.services().messages.box(Direction.OUTBOUND, 10)
+    assert all("signature_verified" not in (message_json(v)["receipt"] or {}) for v in listed)
+
+    database = w.me.files.root / "redline.db"
+    receipt_id = (await shown(w))["receipt"]["id"]
+    with sqlite3.connect(database) as db:  # someone with the file edits the receipt's time
+        (body,) = db.execute("SELECT body FROM receipts WHERE id = ?", (receipt_id,)).fetchone()
+        altered = {**json.loads(body), "at": "2020-01-01T00:00:00.000000Z"}
+        db.execute("UPDATE receipts SET body = ? WHERE id = ?", (json.dumps(altered), receipt_id))
+    receipt = (await shown(w))["receipt"]
+    assert receipt["signature_verified"] is False
+    assert "does not verify" in receipt["verification_problem"], receipt
+
+    ack_id = (await shown(w))["acknowledgement"]["message_id"]
+    with sqlite3.connect(database) as db:  # ... and points the acknowledgement at another message
+        db.execute("UPDATE messages SET ack_of = ? WHERE id = ?", ("0" * 32, ack_id))
+    ack = (await shown(w))["acknowledgement"]
+    assert ack["signature_verified"] is False and "acknowledges" in ack["verification_problem"], ack

@@ -100,7 +100,7 @@ def build_services(station: Station) -> StationServices:
         auth=station.auth,
         accounts=AccountService(console, clock),
         messaging=station.messaging,
-        messages=MessageQueries(station.store, console, me.station_id, clock),
+        messages=MessageQueries(station.store, console, me.station_id, me.keys.signing_public, clock),
         links=links,
         link_commands=LinkCommands(links, station.store, station.outbox, status),
         deconfliction=station.deconfliction,

@@ -22,6 +22,7 @@ from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import Presentation
 from redline.domain.records import MessageRecord, TranslationRecord
 from redline.services.kinds.registry import KINDS
+from redline.services.verification import Verification
 
 PRECEDENCE_ORDER = {p.value: i for i, p in enumerate(Precedence)}
 
@@ -73,6 +74,8 @@ class MessageView:
     ack_message_id: str | None
     fields: KindFields
     receipt: dict[str, Any] | None = None  # the signed receipt, when the caller loaded it
+    receipt_check: Verification | None = None  # its signature checked now (None: not checked)
+    ack_check: Verification | None = None  # the acknowledgement envelope's, checked now
     translation: TranslationRecord | None = None
     flags: list[str] = field(default_factory=list)
 
@@ -169,7 +172,7 @@ def message_json(view: MessageView) -> dict[str, Any]:
             "id": view.receipt_id,
             "by": view.peer if view.direction == "outbound" else None,
             "at": view.delivered_at,
-            "signature_verified": True,  # receipts are stored only after their signature checks out
+            **_checked(view.receipt_check),
         }
         if view.receipt is not None:
             receipt["by"] = view.receipt["by"]
@@ -181,10 +184,18 @@ def message_json(view: MessageView) -> dict[str, Any]:
             "by": view.acked_by,
             "at": view.acked_at,
             "message_id": view.ack_message_id,
-            # An outbound message's acknowledgement arrived in an envelope whose signature was checked.
-            "signature_verified": view.direction == "outbound",
+            **_checked(view.ack_check),
         }
     return result
+
+
+def _checked(check: Verification | None) -> dict[str, Any]:
+    """``signature_verified`` only for a signature checked while building this answer."""
+    if check is None:
+        return {}
+    if check.verified:
+        return {"signature_verified": True}
+    return {"signature_verified": False, "verification_problem": check.problem}
 
 
 def sort_for_watch(views: list[MessageView]) -> list[MessageView]:

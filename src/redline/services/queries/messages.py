@@ -19,6 +19,7 @@ from redline.domain.names import check_message_id
 from redline.domain.records import MessageRecord, TranslationRecord
 from redline.errors import NotFound
 from redline.services.ports import StationStore
+from redline.services.verification import Signers, Verification, check_acknowledgement, check_receipt
 from redline.services.views import MessageView, message_view, sort_for_watch
 
 # What a duty officer's boxes show unless asked otherwise: acknowledgements show as the
@@ -36,11 +37,17 @@ class TranslationReads(Protocol):
 
 class MessageQueries:
     def __init__(
-        self, store: StationStore, translations: TranslationReads, me_id: str, clock: Clock = SYSTEM_CLOCK
+        self,
+        store: StationStore,
+        translations: TranslationReads,
+        me_id: str,
+        my_key: str,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._store = store
         self._translations = translations
         self._me_id = me_id
+        self._my_key = my_key  # our signing key (base64url): we sign our receipts and acknowledgements
         self._clock = clock
 
     async def _row(self, message_id: str) -> MessageRecord:
@@ -71,14 +78,36 @@ class MessageQueries:
         return sort_for_watch([message_view(r, now, lang, translated.get(r.id)) for r in rows])
 
     async def message(self, message_id: str, lang: str = "en", signed_receipt: bool = True) -> MessageView:
-        """One message with its translation and (unless not wanted) its signed receipt."""
+        """One message with its translation and (unless not wanted) its signed receipt; the
+        receipt and the acknowledgement are verified again against their signers' keys."""
         row = await self._row(message_id)
-        receipt = None
-        if signed_receipt and row.receipt_id:
-            body = await self._store.receipt(row.receipt_id)
-            receipt = json.loads(body) if body else None
         translation = await self._translations.translation(row.id)
-        return message_view(row, self._clock.now(), lang, translation, receipt)
+        view = message_view(row, self._clock.now(), lang, translation)
+        if not signed_receipt:
+            return view
+        signers = await self._signers(row.peer_id)
+        if row.receipt_id:
+            body = await self._store.receipt(row.receipt_id)
+            view.receipt = json.loads(body) if body else None
+            view.receipt_check = (
+                check_receipt(view.receipt, row, signers)
+                if view.receipt is not None
+                else Verification(f"receipt {row.receipt_id} is recorded but not stored")
+            )
+        if row.ack_message_id:
+            ack = await self._store.message(row.ack_message_id)
+            view.ack_check = (
+                check_acknowledgement(ack, row, signers)
+                if ack is not None
+                else Verification(f"acknowledgement {row.ack_message_id} is recorded but not stored")
+            )
+        return view
+
+    async def _signers(self, peer_id: str) -> Signers:
+        peer = await self._store.peer(peer_id)
+        if peer is None:
+            raise NotFound(f"no peer {peer_id!r}")
+        return Signers(self._me_id, self._my_key, peer.station_id, peer.signing_key)
 
     async def transcript(self, peer: str) -> dict[str, Any]:
         me = self._me_id
