@@ -127,3 +127,25 @@ def test_every_station_json_setting_is_documented(tmp_path: Path) -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text().split("\n## ", 1)[0]
     assert "make demo" in head and "make test" in head
+
+
+TEST_REFERENCE = re.compile(r"`(?:([\w/]+\.py))?::(test_\w+)`")
+
+
+def test_every_test_the_threat_model_names_exists() -> None:
+    """docs/threat-model.md proves each defence by naming a test (`file::test`, or `::test` for
+    one more in the file named just before): each must exist, so the table cannot drift."""
+    text = (DOCS / "threat-model.md").read_text(encoding="utf-8")
+    named, current = [], None
+    for match in TEST_REFERENCE.finditer(text):
+        current = match.group(1) or current
+        assert current is not None, f"{match.group(0)} names no file"
+        named.append((current, match.group(2)))
+    assert len(named) >= 20, named
+    missing = [
+        f"{file}::{test}"
+        for file, test in named
+        if not re.search(rf"^(async )?def {test}\(", (ROOT / "tests" / file).read_text(), re.MULTILINE)
+    ]
+    assert not missing, f"docs/threat-model.md names tests that do not exist: {missing}"
+    assert not re.search(r"\b[A-Z]+_(TESTS|LIMITS)\b", text), "a placeholder is left in the threat model"
