@@ -49,6 +49,20 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for a store-level test: a temporary SQLite file, or a new PostgreSQL
+    database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/store.db"
+        return
+    pg = stations.create_pg_database()
+    try:
+        yield pg
+    finally:
+        stations.drop_pg_database(pg)
+
+
 @pytest.fixture
 def station_pair(backend: str, tmp_path: Path) -> Iterator[tuple[StationProcess, StationProcess]]:
     """washington and beijing, paired, verified, running, and past their start-up link tests."""

@@ -43,16 +43,6 @@ class AuthError(RedlineError):
     code = "unauthenticated"
 
 
-class LockedOut(AuthError):
-    """Too many failed logins: the account refuses attempts until ``retry_after`` seconds pass."""
-
-    code = "locked_out"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
 class Forbidden(RedlineError):
     code = "forbidden"
 

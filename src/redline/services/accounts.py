@@ -1,14 +1,34 @@
 """Console logins: argon2id passwords, TOTP second factor, lockout, sessions.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults); an unknown user
-name costs the same hash verification as a known one, so timing does not tell
-which names exist. After ``FREE_FAILURES`` failed attempts an account is
-locked for a period that doubles with each further failure, up to
-``MAX_LOCK_SECONDS``. Supervisors and admins must also give a TOTP code
-(RFC 6238, 30 s steps, one step of clock drift either way); each step is
-accepted once. A session is a 256-bit cookie token (only its SHA-256 is
-stored) with its own CSRF token; it ends after ``IDLE_SECONDS`` without use or
-``MAX_SESSION_SECONDS`` after login, whichever comes first.
+Passwords are hashed with argon2id (argon2-cffi's defaults). Supervisors and
+admins must also give a TOTP code (RFC 6238, 30 s steps, one step of clock
+drift either way); each step is accepted once. A session is a 256-bit cookie
+token (only its SHA-256 is stored) with its own CSRF token; it ends after
+``IDLE_SECONDS`` without use or ``MAX_SESSION_SECONDS`` after login,
+whichever comes first.
+
+One login attempt is one decision, safe under parallel attempts
+---------------------------------------------------------------
+1. **Claim.** Before any hash is computed, the store counts the attempt with
+   one atomic UPDATE that succeeds only while the account is not locked
+   (``claim_login_attempt``: ``failed_logins + 1``, and the attempt that
+   reaches ``FREE_FAILURES`` or more also sets ``locked_until``, 30 s doubling
+   up to ``MAX_LOCK_SECONDS``, from :func:`lock_schedule`). Every attempt is
+   counted as a failure until it succeeds, so however many guesses arrive at
+   once, at most ``FREE_FAILURES`` of them (then one per lock period) reach the
+   password hash; the others are refused before it.
+2. **Check.** Only a claimed attempt verifies the password and the TOTP code.
+   An unknown name, a locked account and an account without a password verify
+   against a dummy hash instead: the same cost, never the account's own hash.
+3. **Succeed.** One transaction (``start_session``) resets the count and the
+   lock, spends the TOTP step (only if it is later than the last one spent)
+   and opens the session; of parallel logins with one code exactly one passes.
+
+Every refusal is the same :class:`AuthError` with the same words
+(``LOGIN_REFUSED``): unknown name, wrong password, wrong or replayed code,
+locked account (even with the right password), a second factor not enrolled.
+So no answer tells whether a password was right while the account is locked.
+The precise reason goes to the audit log (``login_failed``, with the count).
 """
 
 from __future__ import annotations
@@ -18,7 +38,8 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NoReturn
 
 import pyotp
 from argon2 import PasswordHasher
@@ -27,7 +48,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Account, OperatorRecord
-from redline.errors import AuthError, InputError, LockedOut, NotFound
+from redline.errors import AuthError, InputError, NotFound
 from redline.services.ports import AccountStore
 
 MIN_PASSWORD = 12
@@ -39,6 +60,11 @@ IDLE_SECONDS = 60 * 60
 MAX_SESSION_SECONDS = 12 * 3600
 TOUCH_SECONDS = 60  # write seen_at at most this often per session
 LANGUAGES = ("en", "zh-Hans")
+# The one answer to every refused login, whatever the reason (the console shows its translation).
+LOGIN_REFUSED = (
+    "Login refused: wrong user name, password or one-time code, or the account is locked after "
+    f"too many failed attempts (for up to {MAX_LOCK_SECONDS // 60} minutes): wait and try again."
+)
 
 _hasher = PasswordHasher()
 
@@ -64,6 +90,17 @@ def lock_seconds(failures: int) -> int:
     if failures < FREE_FAILURES:
         return 0
     return int(min(MAX_LOCK_SECONDS, FIRST_LOCK_SECONDS * 2 ** (failures - FREE_FAILURES)))
+
+
+def lock_schedule(now: datetime) -> list[tuple[int, str]]:
+    """Each attempt count that locks the account, with when a lock set ``now`` would end; the
+    last entry (the first that locks for ``MAX_LOCK_SECONDS``) holds for every count beyond it."""
+    schedule: list[tuple[int, str]] = []
+    failures = FREE_FAILURES
+    while not schedule or lock_seconds(failures - 1) < MAX_LOCK_SECONDS:
+        schedule.append((failures, format_ts(now + timedelta(seconds=lock_seconds(failures)))))
+        failures += 1
+    return schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,45 +156,46 @@ class AccountService:
         return language
 
     async def login(self, name: object, password: object, code: object) -> tuple[str, Session]:
-        """Check a login; return the new session's cookie token and the session."""
+        """Check a login; return the new session's cookie token and the session.
+
+        Every refusal is the same ``AuthError(LOGIN_REFUSED)``; the audit log says why.
+        """
         now = self._clock.now()
         at = format_ts(now)
         if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
-            raise AuthError("enter your user name and password")
-        account = await self.store.account(name) if len(name) <= 64 else None
+            raise InputError("user name and password: both are required")
+        # The claim counts this attempt before the password is looked at: see the module docstring.
+        locks = lock_schedule(now)
+        account = await self.store.claim_login_attempt(name, at, locks) if len(name) <= 64 else None
         if account is None or account.password_hash is None:
-            await asyncio.to_thread(self._verify, _dummy_hash(), password)  # the same cost as a real check
-            raise AuthError("wrong user name or password")
-        if account.locked_until and parse_ts(account.locked_until, "locked_until") > now:
-            wait = int((parse_ts(account.locked_until, "locked_until") - now).total_seconds()) + 1
-            raise LockedOut(f"too many failed attempts; try again in {wait} seconds", wait)
+            # Unknown, locked, or without a password: the same hash cost, never the account's own.
+            await asyncio.to_thread(self._verify, _dummy_hash(), password)
+            if account is not None:
+                await self._refuse(account, at, "no password set")
+            raise AuthError(LOGIN_REFUSED)
         step: int | None = None
-        reason = None
         if not await asyncio.to_thread(self._verify, account.password_hash, password):
-            reason = "password"
-        elif account.role.needs_second_factor or account.totp_secret:
+            await self._refuse(account, at, "password")
+        if account.role.needs_second_factor or account.totp_secret:
             if not account.totp_secret:
-                raise AuthError(
-                    f"role {account.role.value} needs a second factor: an admin must run "
-                    f"`redline operator totp {account.name}` first"
-                )
-            step = self._totp_step(account, code)
+                await self._refuse(account, at, "second factor not enrolled (`redline operator totp`)")
+            step, problem = self._totp_step(account, code)
             if step is None:
-                reason = "one-time code"
-        if reason is not None:
-            failures = await self.store.record_login_failure(account.name, at, reason)
-            lock = lock_seconds(failures)
-            if lock:
-                await self.store.lock_account(account.name, format_ts(now + timedelta(seconds=lock)))
-                raise LockedOut(f"too many failed attempts; try again in {lock} seconds", lock)
-            raise AuthError("wrong user name or password" if reason == "password" else "wrong one-time code")
+                await self._refuse(account, at, problem)
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         expires = format_ts(now + timedelta(seconds=MAX_SESSION_SECONDS))
         if not await self.store.start_session(account, _sha256(token), csrf, at, expires, step):
-            raise AuthError("login refused: the account was locked, or the one-time code used, meanwhile")
+            now_stored = await self.store.account(account.name)
+            changed = now_stored is None or now_stored.password_hash != account.password_hash
+            why = "password changed meanwhile" if changed else "one-time code replayed"
+            await self._refuse(account, at, why)
         operator = OperatorRecord(account.id, account.name, account.role)
         return token, Session(_sha256(token), operator, csrf, account.language)
+
+    async def _refuse(self, account: Account, at: str, reason: str) -> NoReturn:
+        await self.store.audit_login_failure(account.name, at, reason, account.failed_logins)
+        raise AuthError(LOGIN_REFUSED)
 
     @staticmethod
     def _verify(digest: str, password: str) -> bool:
@@ -166,18 +204,18 @@ class AccountService:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    def _totp_step(self, account: Account, code: object) -> int | None:
-        """The time step the code belongs to, if it is valid and not used before; else None."""
+    def _totp_step(self, account: Account, code: object) -> tuple[int | None, str]:
+        """The time step the code belongs to if it is valid and not used before; else None and why."""
         if not isinstance(code, str) or not code.strip().isdigit() or account.totp_secret is None:
-            return None
+            return None, "one-time code"
         totp = pyotp.TOTP(account.totp_secret)
         current = totp.timecode(self._clock.now())
         for step in (current, current - 1, current + 1):
             if secrets.compare_digest(totp.generate_otp(step), code.strip()):
                 if account.totp_last_step is not None and step <= account.totp_last_step:
-                    return None  # replayed
-                return step
-        return None
+                    return None, "one-time code replayed"
+                return step, ""
+        return None, "one-time code"
 
     async def session(self, token: str | None) -> Session | None:
         """The live session for a cookie token, or None (unknown, idle too long, or expired)."""

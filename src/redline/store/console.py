@@ -6,9 +6,10 @@ pages learn of changes from the store's commit listeners, not from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import case, delete, func, insert, null, or_, select, update
 
 from redline.domain.records import SessionRecord, TranslationRecord
 from redline.domain.stations import Account, Role
@@ -81,42 +82,56 @@ class ConsoleStore:
             shown = {k: v for k, v in values.items() if k not in hidden}
             await insert_audit(conn, [(at, actor, action, {"operator": name, **shown})])
 
-    async def record_login_failure(self, name: str, at: str, reason: str) -> int:
-        """Count a failed attempt in the database itself (parallel attempts all count); return the count."""
-        async with self.database.transaction() as conn:
-            result = await conn.execute(
-                update(t.operators)
-                .where(t.operators.c.name == name)
-                .values(failed_logins=t.operators.c.failed_logins + 1)
-                .returning(t.operators.c.failed_logins)
-            )
-            failures = int(result.scalar_one())
-            await insert_audit(conn, [(at, name, "login_failed", {"reason": reason, "failures": failures})])
-            return failures
+    async def claim_login_attempt(
+        self, name: str, at: str, locks: Sequence[tuple[int, str]]
+    ) -> Account | None:
+        """Count one more login attempt on ``name``, unless the account is locked at ``at``.
 
-    async def lock_account(self, name: str, until: str) -> None:
+        One UPDATE decides, so parallel attempts are counted one by one and none passes a lock
+        another has just set: the attempt that brings the count to a ``locks`` entry's number
+        also locks the account until that entry's time (the last entry holds for every count
+        beyond it). Returns the account as the claim left it, or None: no such name, or locked
+        (a locked refusal is audited here, in the same transaction).
+        """
+        o = t.operators.c
+        attempts = o.failed_logins + 1
+        ordered = sorted(locks, reverse=True)
+        until = case(*((attempts >= n, stamp) for n, stamp in ordered)) if ordered else null()
         async with self.database.transaction() as conn:
-            await conn.execute(
+            claimed = await conn.execute(
                 update(t.operators)
-                .where(
-                    t.operators.c.name == name,
-                    or_(t.operators.c.locked_until.is_(None), t.operators.c.locked_until < until),
-                )
-                .values(locked_until=until)
+                .where(o.name == name, or_(o.locked_until.is_(None), o.locked_until <= at))
+                .values(failed_logins=attempts, locked_until=until)
+                .returning(*t.operators.c)
             )
+            row = claimed.first()
+            if row is not None:
+                return _account(row)
+            locked = await conn.execute(select(o.failed_logins).where(o.name == name))
+            failures = locked.scalar_one_or_none()
+            if failures is not None:
+                detail = {"reason": "locked", "failures": failures}
+                await insert_audit(conn, [(at, name, "login_failed", detail)])
+            return None
+
+    async def audit_login_failure(self, name: str, at: str, reason: str, failures: int) -> None:
+        """Why a claimed attempt was refused (its count was taken by the claim)."""
+        async with self.database.transaction() as conn:
+            await insert_audit(conn, [(at, name, "login_failed", {"reason": reason, "failures": failures})])
 
     async def start_session(
         self, account: Account, token_hash: str, csrf: str, at: str, expires_at: str, totp_step: int | None
     ) -> bool:
-        """A successful login: reset the failure count, spend the TOTP step, open the session.
+        """A successful login: reset the failure count and lock, spend the TOTP step, open the session.
 
-        Refused (False, nothing written) if meanwhile the account was locked or the step spent:
-        the checks are conditions of the same UPDATE, so racing logins cannot both pass.
+        Refused (False, nothing written) if meanwhile the TOTP step was spent or the password
+        changed: both are conditions of the same UPDATE, so of parallel logins with one code
+        exactly one passes.
         """
         async with self.database.transaction() as conn:
             o = t.operators.c
             values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-            conditions = [o.id == account.id, or_(o.locked_until.is_(None), o.locked_until <= at)]
+            conditions = [o.id == account.id, o.password_hash == account.password_hash]
             if totp_step is not None:
                 values["totp_last_step"] = totp_step
                 conditions.append(or_(o.totp_last_step.is_(None), o.totp_last_step < totp_step))

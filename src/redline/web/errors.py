@@ -14,7 +14,6 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[e.RedlineError], int] = {
     e.PayloadTooLarge: 413,
     e.InputError: 400,
-    e.LockedOut: 429,
     e.AuthError: 401,
     e.Forbidden: 403,
     e.NotFound: 404,

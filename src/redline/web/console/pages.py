@@ -21,8 +21,8 @@ from redline.domain.messages import Direction, Precedence
 from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
-from redline.errors import Forbidden, InputError, LockedOut, RedlineError
-from redline.services.accounts import LANGUAGES, Session
+from redline.errors import AuthError, Forbidden, InputError, RedlineError
+from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
 from redline.web.console.render import language_of, page
 from redline.web.console.security import (
     HEADERS,
@@ -98,9 +98,21 @@ async def home(request: Request) -> Response:
     return redirect("/traffic" if await current_session(request) else "/login")
 
 
-def _login_page(request: Request, error: str | None = None, status: int = 200, name: str = "") -> Response:
+def _login_page(
+    request: Request, error: str | None = None, status: int = 200, name: str = "", refused: bool = False
+) -> Response:
     token = login_csrf_token(request)
-    response = page(request, "login.html", None, status=status, login_csrf=token, error=error, name=name)
+    response = page(
+        request,
+        "login.html",
+        None,
+        status=status,
+        login_csrf=token,
+        error=error,
+        refused=refused,
+        name=name,
+        lock_minutes=MAX_LOCK_SECONDS // 60,
+    )
     set_login_cookie(response, token)
     return response
 
@@ -119,8 +131,9 @@ async def login(request: Request) -> Response:
     name = field(form, "name")
     try:
         token, _session = await accounts_of(request).login(name, field(form, "password"), field(form, "code"))
-    except LockedOut as exc:
-        return _login_page(request, exc.message, 429, name)
+    except AuthError as exc:
+        # Every refused login, whatever the reason, is this one page (see services/accounts.py).
+        return _login_page(request, status=status_for(exc), name=name, refused=True)
     except RedlineError as exc:
         return _login_page(request, exc.message, status_for(exc), name)
     response = redirect("/traffic")
