@@ -19,7 +19,7 @@ import pytest
 
 from tests.support import stations
 from tests.support.console import console_info
-from tests.support.stations import StationProcess, two_stations
+from tests.support.stations import StationProcess, create_pg_database, drop_pg_database, two_stations
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -47,6 +47,19 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database on each backend, for tests of the store itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/store.db"
+        return
+    pg = create_pg_database()
+    try:
+        yield pg
+    finally:
+        drop_pg_database(pg)
 
 
 @pytest.fixture

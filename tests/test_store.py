@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -30,7 +29,6 @@ from redline.protocol import GENESIS_DIGEST
 from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
 from redline.store.station import Store
-from tests.support.stations import create_pg_database, drop_pg_database
 
 PEER = "beijing"
 T0 = "2026-01-01T00:00:00.000Z"
@@ -38,18 +36,6 @@ T1 = "2026-01-01T00:00:01.000Z"
 T2 = "2026-01-01T00:00:02.000Z"
 T9 = "2026-01-01T09:00:00.000Z"
 R = TypeVar("R")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/store.db"
-        return
-    pg = create_pg_database()
-    try:
-        yield pg
-    finally:
-        drop_pg_database(pg)
 
 
 def run(url: str, scenario: Callable[[Store], Awaitable[R]]) -> R:
