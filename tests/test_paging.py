@@ -82,7 +82,9 @@ def test_a_walk_over_the_inbox_sees_every_message_once_while_messages_arrive(url
             await insert(
                 store,
                 *(
-                    record(base + j + 1, Direction.INBOUND, id=f"new{base + j:05d}", stored_at=stamp(base + 60))
+                    record(
+                        base + j + 1, Direction.INBOUND, id=f"new{base + j:05d}", stored_at=stamp(base + 60)
+                    )
                     for j in range(10)
                 ),
             )
@@ -124,7 +126,9 @@ def test_a_walk_over_the_conflicts_sees_every_conflict_once_while_conflicts_open
             return queries.conflicts("open", None, request)
 
         seen = [(c["notice_a"], c["opened_at"]) for c in await walk(page, 1000, arrive)]
-        expected = sorted(((f"a{i:05d}", stamp((i // 500) * 500)) for i in range(count)), key=lambda c: (c[1], c[0]))
+        expected = sorted(
+            ((f"a{i:05d}", stamp((i // 500) * 500)) for i in range(count)), key=lambda c: (c[1], c[0])
+        )
         assert seen == expected[::-1]
         one = await queries.conflicts(None, "b00007", PageRequest(10))
         assert [c["notice_a"] for c in one.items] == ["a00007"] and one.next is None
@@ -195,7 +199,7 @@ def test_a_cursor_from_another_list_or_tampered_with_is_refused_before_any_query
     ],
 )
 def test_garbage_and_tampered_cursors_are_input_errors(raw: str) -> None:
-    with pytest.raises(InputError, match="^cursor: "):
+    with pytest.raises(InputError, match=r"^cursor: "):
         decode_cursor(raw, "messages", (str, str))
 
 

@@ -132,7 +132,9 @@ class Database:
             return list(sync_conn.execute(query))
 
 
-def past(columns: tuple[ColumnElement[Any], ...], key: tuple[Any, ...], descending: bool) -> ColumnElement[bool]:
+def past(
+    columns: tuple[ColumnElement[Any], ...], key: tuple[Any, ...], descending: bool
+) -> ColumnElement[bool]:
     """Rows strictly past ``key`` in the order of ``columns`` (the last one unique): the keyset
     condition of a page. A row value comparison, which SQLite and PostgreSQL both serve from an
     index on the same columns."""

@@ -147,7 +147,9 @@ async def audit(request: Request) -> JSONResponse:
 def _audit_word(value: str, name: str, longest: int) -> str:
     """An actor or action as the audit log writes them: printable, no commas, not too long."""
     if not value or len(value) > longest or not value.isprintable() or "," in value:
-        raise InputError(f"{name}: expected 1 to {longest} printable characters (no commas), not {value[:40]!r}")
+        raise InputError(
+            f"{name}: expected 1 to {longest} printable characters (no commas), not {value[:40]!r}"
+        )
     return value
 
 

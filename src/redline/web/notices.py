@@ -103,7 +103,9 @@ async def list_conflicts(request: Request) -> JSONResponse:
 
 def _check_notice_id(value: str) -> None:
     if not NOTICE_ID.fullmatch(value):
-        raise InputError(f"notice: {value[:80]!r} is not a notice id (1-64 letters, digits, '.', '_', ':', '-')")
+        raise InputError(
+            f"notice: {value[:80]!r} is not a notice id (1-64 letters, digits, '.', '_', ':', '-')"
+        )
 
 
 def _format(request: Request) -> str:

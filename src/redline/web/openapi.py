@@ -360,7 +360,7 @@ OPENAPI["paths"].update(
     {
         "/api/v1/notices": {
             "get": {
-                "summary": "Notices, ours and our peers', by start time (filter by party, state, in force now)",
+                "summary": "Notices, ours and our peers', by start time (filter: party, state, in force)",
                 "parameters": [
                     _query("party", {"type": "string"}, "only this party's notices"),
                     _query("state", {"type": "string"}, "comma-separated: draft, active, amended, ..."),
@@ -417,11 +417,16 @@ OPENAPI["paths"].update(
             "get": {
                 "summary": "Conflicts between notices of different parties (open by default), newest first",
                 "parameters": [
-                    _query("state", {"enum": ["open", "closed", "all"], "default": "open"}, "which conflicts"),
+                    _query(
+                        "state", {"enum": ["open", "closed", "all"], "default": "open"}, "which conflicts"
+                    ),
                     _query("notice", {"type": "string"}, "only conflicts of this notice"),
                     *_paging(1000, 10000),
                 ],
-                "responses": {"200": _page("conflicts", {"type": "object"}, "Conflicts"), **_errors(400, 401)},
+                "responses": {
+                    "200": _page("conflicts", {"type": "object"}, "Conflicts"),
+                    **_errors(400, 401),
+                },
             }
         },
     }

@@ -149,7 +149,9 @@ class MessageQueries:
         rows = await self._store.escalations(limit, active=True)
         return [{**asdict(r), "peer": r.peer_id} for r in rows]
 
-    async def audit_log(self, request: PageRequest, filters: AuditFilter | None = None) -> Page[dict[str, Any]]:
+    async def audit_log(
+        self, request: PageRequest, filters: AuditFilter | None = None
+    ) -> Page[dict[str, Any]]:
         """Operator and system actions, newest first, one page at a time."""
         filters = filters or AuditFilter()
         rows = await self._store.audit_log(

@@ -46,7 +46,13 @@ async def audit(request: Request) -> Response:
     events = await services_of(request).messages.audit_log(PageRequest(AUDIT_LIMIT, cursor))
     older = f"/audit?{urlencode({'cursor': events.next})}" if events.next else None
     return page(
-        request, "audit.html", session, events=events.items, limit=AUDIT_LIMIT, older=older, paged=bool(cursor)
+        request,
+        "audit.html",
+        session,
+        events=events.items,
+        limit=AUDIT_LIMIT,
+        older=older,
+        paged=bool(cursor),
     )
 
 
