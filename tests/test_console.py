@@ -186,6 +186,9 @@ def test_logins_lockout_second_factor_and_logout(station_pair):
         audit_console.login(auditor)
         page = audit_console.get("/audit")
         assert page.status_code == 200 and "login_failed" in page.text
+        assert "No older events." in page.text  # fewer than a page: the page says it holds them all
+        refused = audit_console.get("/audit?cursor=garbage")
+        assert refused.status_code == 400 and "cursor: not a cursor of this list" in refused.text
 
     # Logging out ends the session on the server, not only in the browser.
     with ConsoleClient(w) as wc:

@@ -49,7 +49,9 @@ def card(station: StationProcess, peer: str) -> dict[str, Any]:
 
 
 def active_alarms(station: StationProcess, peer: str) -> list[dict[str, Any]]:
-    return [a for a in get(station, "/alarms")["active_link_alarms"] if a["peer_id"] == peer]
+    answer = get(station, "/alarms", type="link_alarms", active="true", limit=1000)
+    assert answer["next"] is None
+    return [a for a in answer["alarms"] if a["peer_id"] == peer]
 
 
 def error_message(r: httpx.Response) -> str:

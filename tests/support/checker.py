@@ -461,7 +461,7 @@ def check_transcripts(snap: Snapshot, w: StationProcess, b: StationProcess) -> N
 
 def check_no_equivocation(*stations: StationProcess) -> None:
     for s in stations:
-        found = api_get(s, "/alarms")["equivocations"]
+        found = api_get(s, "/alarms", type="equivocations")["alarms"]
         assert found == [], f"{s.station_id} raised equivocation alarms: {found[:3]}"
 
 

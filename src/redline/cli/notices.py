@@ -135,6 +135,20 @@ class OperatorApi:
         return data
 
 
+async def walk_pages(
+    api: OperatorApi, path: str, key: str, params: dict[str, str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Every row of a paged list (following ``next`` until it is null), and the last page's answer."""
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        answer = await api.json("GET", path, params={**params, **({"cursor": cursor} if cursor else {})})
+        rows.extend(answer.get(key) or [])
+        cursor = answer.get("next")
+        if not cursor:
+            return rows, answer
+
+
 def _error_message(response: httpx.Response) -> str:
     """The API's own message (``{"error": {"code", "message"}}``), else the status and some text."""
     try:
@@ -300,28 +314,28 @@ class NoticeCommands:
         if args.in_force:
             params["in_force"] = "true"
         async with self.api(args) as api:
-            answer = await api.json("GET", "/notices", params=params)
+            notices, last = await walk_pages(api, "/notices", "notices", params)
+        by_party: dict[str, int] = {}
+        for n in notices:
+            by_party[n["party"]] = by_party.get(n["party"], 0) + 1
         if args.json:
-            print_json(answer)
+            print_json({**last, "notices": notices, "count": len(notices), "by_party": by_party})
             return 0
-        notices = answer.get("notices") or []
         if not notices:
             print("no notices")
             return 0
         for line in notice_table(notices):
             print(line)
-        by_party = answer.get("by_party") or {}
         counts = ", ".join(f"{party} {n}" for party, n in sorted(by_party.items()))
-        print(f"{answer.get('count', len(notices))} notice(s) at {short_time(answer.get('at'))}: {counts}")
+        print(f"{len(notices)} notice(s) at {short_time(last.get('at'))}: {counts}")
         return 0
 
     async def conflicts(self, args: argparse.Namespace) -> int:
         async with self.api(args) as api:
-            answer = await api.json("GET", "/conflicts", params={"state": args.state})
+            conflicts, last = await walk_pages(api, "/conflicts", "conflicts", {"state": args.state})
         if args.json:
-            print_json(answer)
+            print_json({**last, "conflicts": conflicts})
             return 0
-        conflicts = answer.get("conflicts") or []
         if not conflicts:
             print(f"no {'' if args.state == 'all' else args.state + ' '}conflicts")
         for c in conflicts:

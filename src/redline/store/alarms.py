@@ -61,11 +61,26 @@ class AlarmStore:
                 .values(cleared_at=at)
             )
 
-    async def link_alarms(self, limit: int = 200) -> list[LinkAlarm]:
-        query = select(t.link_alarms).order_by(t.link_alarms.c.id.desc()).limit(limit)
+    async def link_alarms(
+        self, limit: int = 200, after: int | None = None, active: bool | None = None
+    ) -> list[LinkAlarm]:
+        """Newest first (by id), strictly older than alarm ``after``; ``active``: only those not
+        cleared (False: only cleared ones)."""
+        a = t.link_alarms.c
+        query = select(t.link_alarms)
+        if after is not None:
+            query = query.where(a.id < after)
+        if active is not None:
+            query = query.where(a.cleared_at.is_(None) if active else a.cleared_at.is_not(None))
+        query = query.order_by(a.id.desc()).limit(limit)
         # The records' fields are the tables' columns, name for name.
         return [LinkAlarm(**r._mapping) for r in await self.database.fetch(query)]
 
-    async def equivocations(self) -> list[EquivocationRecord]:
-        query = select(t.equivocations).order_by(t.equivocations.c.id)
+    async def equivocations(self, limit: int = 200, after: int | None = None) -> list[EquivocationRecord]:
+        """Newest first (by id), strictly older than record ``after``."""
+        e = t.equivocations.c
+        query = select(t.equivocations)
+        if after is not None:
+            query = query.where(e.id < after)
+        query = query.order_by(e.id.desc()).limit(limit)
         return [EquivocationRecord(**r._mapping) for r in await self.database.fetch(query)]

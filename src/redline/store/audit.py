@@ -41,8 +41,23 @@ class AuditWrites:
 class AuditReads:
     database: Database
 
-    async def audit_log(self, limit: int = 200) -> list[AuditEvent]:
-        query = select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)
+    async def audit_log(
+        self,
+        limit: int = 200,
+        after: int | None = None,
+        actor: str | None = None,
+        actions: Sequence[str] | None = None,
+    ) -> list[AuditEvent]:
+        """Newest first (by id, which only grows), strictly older than event ``after``."""
+        a = t.audit_log.c
+        query = select(t.audit_log)
+        if after is not None:
+            query = query.where(a.id < after)
+        if actor is not None:
+            query = query.where(a.actor == actor)
+        if actions is not None:
+            query = query.where(a.action.in_(list(actions)))
+        query = query.order_by(a.id.desc()).limit(limit)
         return [
             AuditEvent(id=r.id, at=r.at, actor=r.actor, action=r.action, detail=r.detail)
             for r in await self.database.fetch(query)

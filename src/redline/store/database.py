@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, CursorResult, Engine, Executable
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, Executable, tuple_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -130,6 +130,19 @@ class Database:
                 return list(await conn.execute(query))
         with self._engine.connect() as sync_conn:
             return list(sync_conn.execute(query))
+
+
+def past(
+    columns: tuple[ColumnElement[Any], ...], key: tuple[Any, ...], descending: bool
+) -> ColumnElement[bool]:
+    """Rows strictly past ``key`` in the order of ``columns`` (the last one unique): the keyset
+    condition of a page. A row value comparison, which SQLite and PostgreSQL both serve from an
+    index on the same columns."""
+    if len(columns) != len(key):
+        raise ValueError(f"a key of {len(columns)} values was expected, not {len(key)}")
+    row = tuple_(*columns)
+    position = tuple_(*key)
+    return row < position if descending else row > position
 
 
 async def _dispose(engine: Engine | AsyncEngine) -> None:

@@ -8,7 +8,7 @@ from redline.domain.messages import Direction, Precedence
 from redline.domain.records import Escalation, MessageRecord
 from redline.store import schema as t
 from redline.store.audit import insert_audit
-from redline.store.database import Database
+from redline.store.database import Database, past
 from redline.store.messages import message_record
 
 m = t.messages.c
@@ -50,13 +50,19 @@ class EscalationStore:
                 )
         return records
 
-    async def escalations(self, limit: int = 200) -> list[Escalation]:
-        query = (
-            select(m.id, m.direction, m.peer_id, m.precedence, m.ts, m.deadline, m.escalated_at, m.acked_at)
-            .where(m.escalated_at.is_not(None))
-            .order_by(m.escalated_at.desc())
-            .limit(limit)
-        )
+    async def escalations(
+        self, limit: int = 200, after: tuple[str, str] | None = None, active: bool | None = None
+    ) -> list[Escalation]:
+        """Newest first by (escalated_at, id), which never change once set, strictly past
+        ``after``; ``active``: only those not yet acknowledged (False: only acknowledged ones)."""
+        query = select(
+            m.id, m.direction, m.peer_id, m.precedence, m.ts, m.deadline, m.escalated_at, m.acked_at
+        ).where(m.escalated_at.is_not(None))
+        if after is not None:
+            query = query.where(past((m.escalated_at, m.id), after, descending=True))
+        if active is not None:
+            query = query.where(m.acked_at.is_(None) if active else m.acked_at.is_not(None))
+        query = query.order_by(m.escalated_at.desc(), m.id.desc()).limit(limit)
         return [
             Escalation(
                 id=r.id,

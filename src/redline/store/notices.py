@@ -17,7 +17,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
 from redline.store import schema as t
 from redline.store.audit import insert_audit
-from redline.store.database import Executor
+from redline.store.database import Executor, past
 
 if TYPE_CHECKING:
     from redline.store.station import Store
@@ -122,21 +122,25 @@ class NoticeStore:
         states: Sequence[str] | None = None,
         limit: int | None = None,
         in_force_at: str | None = None,
+        after: tuple[str, str] | None = None,
     ) -> list[NoticeRecord]:
-        """Notices by start time; ``in_force_at``: only live ones whose window contains that moment."""
+        """Notices by (start time, id), strictly past ``after``; ``in_force_at``: only live ones
+        whose window contains that moment."""
+        n = t.notices.c
         query = select(t.notices)
         if in_force_at is not None:
-            n = t.notices.c
             query = query.where(
                 n.state.in_(LIVE),
                 n.starts_at <= in_force_at,
                 or_(n.ends_at.is_(None), n.ends_at >= in_force_at),
             )
         if party is not None:
-            query = query.where(t.notices.c.party == party)
+            query = query.where(n.party == party)
         if states is not None:
-            query = query.where(t.notices.c.state.in_(list(states)))
-        query = query.order_by(t.notices.c.starts_at, t.notices.c.id)
+            query = query.where(n.state.in_(list(states)))
+        if after is not None:
+            query = query.where(past((n.starts_at, n.id), after, descending=False))
+        query = query.order_by(n.starts_at, n.id)
         if limit is not None:
             query = query.limit(limit)
         return [notice_record(r) for r in await self.database.fetch(query)]
@@ -168,11 +172,23 @@ class NoticeStore:
             query = query.where(or_(t.conflicts.c.notice_a == involving, t.conflicts.c.notice_b == involving))
         return [conflict_record(r) for r in await self.database.fetch(query)]
 
-    async def conflicts(self, state: str | None = None, limit: int = 1000) -> list[ConflictRecord]:
+    async def conflicts(
+        self,
+        state: str | None = None,
+        limit: int = 1000,
+        involving: str | None = None,
+        after: tuple[str, str] | None = None,
+    ) -> list[ConflictRecord]:
+        """Newest opened first, by (opened_at, pair), strictly past ``after``."""
+        c = t.conflicts.c
         query = select(t.conflicts)
         if state is not None:
-            query = query.where(t.conflicts.c.state == state)
-        query = query.order_by(t.conflicts.c.updated_at.desc()).limit(limit)
+            query = query.where(c.state == state)
+        if involving is not None:
+            query = query.where(or_(c.notice_a == involving, c.notice_b == involving))
+        if after is not None:
+            query = query.where(past((c.opened_at, c.pair), after, descending=True))
+        query = query.order_by(c.opened_at.desc(), c.pair.desc()).limit(limit)
         return [conflict_record(r) for r in await self.database.fetch(query)]
 
     async def record_conflicts(

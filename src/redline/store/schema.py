@@ -118,7 +118,9 @@ messages = Table(
     Column("escalated_at", TS),  # when missing its acknowledgement deadline was escalated
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
-Index("ix_messages_box", messages.c.direction, messages.c.stored_at)
+# A box pages newest first by (stored_at, id); escalations by (escalated_at, id) (migration 0005).
+Index("ix_messages_box", messages.c.direction, messages.c.stored_at, messages.c.id)
+Index("ix_messages_escalated", messages.c.escalated_at, messages.c.id)
 Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
 Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
 
@@ -182,6 +184,7 @@ notices = Table(
     Column("updated_by", String(128), nullable=False),
 )
 Index("ix_notices_party_state", notices.c.party, notices.c.state)
+Index("ix_notices_start", notices.c.starts_at, notices.c.id)  # the notice list's page order
 
 # One row per pair of notices that ever conflicted; ``key`` names the versions last checked.
 conflicts = Table(
@@ -197,4 +200,6 @@ conflicts = Table(
     Column("updated_at", TS, nullable=False),
     Column("closed_at", TS),
 )
-Index("ix_conflicts_state", conflicts.c.state)
+# Conflicts page newest opened first by (opened_at, pair), with or without a state.
+Index("ix_conflicts_state", conflicts.c.state, conflicts.c.opened_at, conflicts.c.pair)
+Index("ix_conflicts_opened", conflicts.c.opened_at, conflicts.c.pair)

@@ -6,16 +6,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.domain.messages import Direction, MessageKind
+from redline.domain.messages import Direction, MessageKind, Precedence
+from redline.domain.names import check_station_id
 from redline.domain.stations import Role
 from redline.errors import Forbidden, InputError
 from redline.services.queries import BOX_KINDS
+from redline.services.queries.messages import ALARM_KINDS, AuditFilter, BoxFilter
 from redline.services.views import message_json
 from redline.web.openapi import OPENAPI
+from redline.web.paging import choices, flag, page_request, timestamp
 from redline.web.requests import read_json_object
 from redline.web.services import operator_of, services_of
 
 MAX_API_BODY = 64 * 1024
+# Page sizes: (default, most) per list.
+DEFAULT_MESSAGES, MAX_MESSAGES = 100, 1000
+DEFAULT_ALARMS, MAX_ALARMS = 200, 1000
+DEFAULT_AUDIT, MAX_AUDIT = 200, 1000
 
 
 async def health(request: Request) -> JSONResponse:
@@ -77,15 +84,19 @@ async def list_messages(request: Request) -> JSONResponse:
     box = request.query_params.get("box", "inbox")
     if box not in ("inbox", "outbox"):
         raise InputError(f"box: {box!r} is not 'inbox' or 'outbox'")
-    raw_limit = request.query_params.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise InputError("limit: expected a whole number from 1 to 1000")
+    page = page_request(request, DEFAULT_MESSAGES, MAX_MESSAGES)
     peer = request.query_params.get("peer")
-    kinds = _kinds(request.query_params.get("kind", ",".join(k.value for k in BOX_KINDS)))
-    views = await services_of(request).messages.box(
-        Direction.INBOUND if box == "inbox" else Direction.OUTBOUND, int(raw_limit), peer, kinds
+    precedences = choices(request, "precedence", [p.value for p in Precedence])
+    filters = BoxFilter(
+        peer=None if peer is None else check_station_id(peer, "peer"),
+        kinds=_kinds(request.query_params.get("kind", ",".join(k.value for k in BOX_KINDS))),
+        precedences=None if precedences is None else [Precedence(p) for p in precedences],
+        awaiting_ack=flag(request, "awaiting_ack"),
+        since=timestamp(request, "since"),
     )
-    return JSONResponse({"box": box, "messages": [message_json(v) for v in views]})
+    direction = Direction.INBOUND if box == "inbox" else Direction.OUTBOUND
+    views = await services_of(request).messages.box(direction, page, filters)
+    return JSONResponse({"box": box, "messages": [message_json(v) for v in views.items], **views.fields()})
 
 
 async def get_message(request: Request) -> JSONResponse:
@@ -109,14 +120,37 @@ async def transcript(request: Request) -> JSONResponse:
 
 async def alarms(request: Request) -> JSONResponse:
     await operator_of(request)
-    return JSONResponse(await services_of(request).messages.alarms())
+    kind = request.query_params.get("type")
+    if kind not in ALARM_KINDS:
+        raise InputError(f"type: expected one of {', '.join(ALARM_KINDS)}, not {kind!r}")
+    page = await services_of(request).messages.alarms(
+        kind, page_request(request, DEFAULT_ALARMS, MAX_ALARMS), flag(request, "active")
+    )
+    return JSONResponse({"type": kind, "alarms": page.items, **page.fields()})
 
 
 async def audit(request: Request) -> JSONResponse:
     operator = await operator_of(request)
     if operator.role not in (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("the audit log is for auditors, supervisors and administrators")
-    return JSONResponse({"events": await services_of(request).messages.audit_log()})
+    page = page_request(request, DEFAULT_AUDIT, MAX_AUDIT)
+    actor = request.query_params.get("actor")
+    actions = request.query_params.get("action")
+    filters = AuditFilter(
+        actor=None if actor is None else _audit_word(actor, "actor", 128),
+        actions=None if actions is None else [_audit_word(a, "action", 32) for a in actions.split(",")],
+    )
+    events = await services_of(request).messages.audit_log(page, filters)
+    return JSONResponse({"events": events.items, **events.fields()})
+
+
+def _audit_word(value: str, name: str, longest: int) -> str:
+    """An actor or action as the audit log writes them: printable, no commas, not too long."""
+    if not value or len(value) > longest or not value.isprintable() or "," in value:
+        raise InputError(
+            f"{name}: expected 1 to {longest} printable characters (no commas), not {value[:40]!r}"
+        )
+    return value
 
 
 ROUTES = [

@@ -13,19 +13,22 @@ from starlette.routing import Route
 
 from redline.domain.names import check_station_id
 from redline.errors import InputError
-from redline.geo import ActivityType, Notice
+from redline.geo import ActivityType, Notice, NoticeState
 from redline.geo.formats.f3548 import from_volume4d, to_volume4d
 from redline.geo.formats.geojson import from_geojson, to_geojson
 from redline.geo.formats.notam import parse_notam, to_notam
 from redline.services.queries import StationServices
+from redline.web.paging import choices, flag, page_request
 from redline.web.requests import read_body, read_json_object
 from redline.web.services import operator_of, services_of
 
 MAX_NOTICE_BODY = 2 * 1024 * 1024  # a notice may carry up to 10,000 vertices per polygon
 MAX_IMPORT_BODY = 8 * 1024 * 1024
 FORMATS = ("geojson", "f3548", "notam")
-DEFAULT_LIST = 1000
-MAX_LIST = 100_000
+DEFAULT_LIST = 1000  # notices and conflicts per page, unless ?limit= says otherwise
+MAX_LIST = 10_000
+NOTICE_STATES = tuple(s.value for s in NoticeState)
+NOTICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 
 async def list_notices(request: Request) -> JSONResponse:
@@ -33,15 +36,10 @@ async def list_notices(request: Request) -> JSONResponse:
     party = request.query_params.get("party")
     if party is not None:
         check_station_id(party, "party")
-    state = request.query_params.get("state")
-    states = state.split(",") if state else None
-    raw_limit = request.query_params.get("limit", str(DEFAULT_LIST))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIST:
-        raise InputError(f"limit: expected a whole number from 1 to {MAX_LIST}")
-    flag = request.query_params.get("in_force")
-    if flag not in (None, "true", "false"):
-        raise InputError("in_force: expected true or false")
-    body = await services_of(request).notices.notices(party, states, int(raw_limit), flag == "true")
+    states = choices(request, "state", NOTICE_STATES)
+    page = page_request(request, DEFAULT_LIST, MAX_LIST)
+    in_force = flag(request, "in_force")
+    body = await services_of(request).notices.notices(party, states, page, in_force is True)
     return JSONResponse(body)
 
 
@@ -93,9 +91,21 @@ async def list_conflicts(request: Request) -> JSONResponse:
     await operator_of(request)
     state = request.query_params.get("state", "open")
     if state not in ("open", "closed", "all"):
-        raise InputError("state: expected open, closed or all")
-    conflicts = await services_of(request).notices.conflicts(None if state == "all" else state)
-    return JSONResponse({"conflicts": conflicts})
+        raise InputError(f"state: expected open, closed or all, not {state!r}")
+    notice = request.query_params.get("notice")
+    if notice is not None:
+        _check_notice_id(notice)
+    page = await services_of(request).notices.conflicts(
+        None if state == "all" else state, notice, page_request(request, DEFAULT_LIST, MAX_LIST)
+    )
+    return JSONResponse({"conflicts": page.items, **page.fields()})
+
+
+def _check_notice_id(value: str) -> None:
+    if not NOTICE_ID.fullmatch(value):
+        raise InputError(
+            f"notice: {value[:80]!r} is not a notice id (1-64 letters, digits, '.', '_', ':', '-')"
+        )
 
 
 def _format(request: Request) -> str:

@@ -27,6 +27,49 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _json(_ERROR, texts[c]) for c in codes}
 
 
+def _paging(default: int, maximum: int) -> list[dict[str, Any]]:
+    """``limit`` and ``cursor``: every list pages the same way (services/paging.py)."""
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
+            "description": "rows per page (ASCII digits)",
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "the 'next' of the previous page, as is; absent for the first page",
+        },
+    ]
+
+
+def _page(key: str, items: dict[str, Any], description: str) -> dict[str, Any]:
+    """A paged answer: the rows under ``key``, the page size, and the next page's cursor."""
+    return _json(
+        {
+            "type": "object",
+            "required": [key, "limit", "next"],
+            "properties": {
+                key: {"type": "array", "items": items},
+                "limit": {"type": "integer"},
+                "next": {
+                    "type": ["string", "null"],
+                    "description": "cursor of the next page; null only when there is no more",
+                },
+            },
+        },
+        description,
+    )
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+_TRUE_FALSE = {"enum": ["true", "false"]}
+
 _MESSAGE_ID = {
     "name": "message_id",
     "in": "path",
@@ -159,39 +202,26 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "get": {
-                "summary": "Inbox or outbox, newest first",
+                "summary": "Inbox or outbox, newest first, one page at a time",
                 "parameters": [
                     {
                         "name": "box",
                         "in": "query",
                         "schema": {"enum": ["inbox", "outbox"], "default": "inbox"},
                     },
-                    {"name": "peer", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "kind",
-                        "in": "query",
-                        "schema": {"type": "string", "default": "text,phrase,service"},
-                        "description": "comma-separated kinds, or 'all'",
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-                    },
+                    _query("peer", {"type": "string"}, "only messages with this peer"),
+                    _query(
+                        "kind",
+                        {"type": "string", "default": "text,phrase,conflict_alert,service"},
+                        "comma-separated kinds, or 'all'",
+                    ),
+                    _query("precedence", {"type": "string"}, "comma-separated: FLASH, IMMEDIATE, ..."),
+                    _query("awaiting_ack", _TRUE_FALSE, "true: a person's acknowledgement is still due"),
+                    _query("since", {"type": "string"}, "stored at or after this UTC time (…Z)"),
+                    *_paging(100, 1000),
                 ],
                 "responses": {
-                    "200": _json(
-                        {
-                            "type": "object",
-                            "properties": {
-                                "messages": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Message"},
-                                }
-                            },
-                        },
-                        "Messages",
-                    ),
+                    "200": _page("messages", {"$ref": "#/components/schemas/Message"}, "Messages"),
                     **_errors(400, 401),
                 },
             },
@@ -276,14 +306,32 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/alarms": {
             "get": {
-                "summary": "Equivocations detected on any link",
-                "responses": {"200": _json({"type": "object"}, "Alarms"), **_errors(401)},
+                "summary": "One kind of alarm, newest first: equivocations, link alarms or escalations",
+                "parameters": [
+                    {
+                        "name": "type",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"enum": ["equivocations", "link_alarms", "escalations"]},
+                    },
+                    _query("active", _TRUE_FALSE, "link alarms not cleared, escalations not acknowledged"),
+                    *_paging(200, 1000),
+                ],
+                "responses": {"200": _page("alarms", {"type": "object"}, "Alarms"), **_errors(400, 401)},
             }
         },
         "/api/v1/audit": {
             "get": {
                 "summary": "Operator actions, newest first (auditor, supervisor, admin)",
-                "responses": {"200": _json({"type": "object"}, "Audit log"), **_errors(401, 403)},
+                "parameters": [
+                    _query("actor", {"type": "string"}, "only this actor's events"),
+                    _query("action", {"type": "string"}, "comma-separated actions"),
+                    *_paging(200, 1000),
+                ],
+                "responses": {
+                    "200": _page("events", {"type": "object"}, "Audit log"),
+                    **_errors(400, 401, 403),
+                },
             }
         },
     },
@@ -312,18 +360,14 @@ OPENAPI["paths"].update(
     {
         "/api/v1/notices": {
             "get": {
-                "summary": "Notices, ours and our peers' (filter by party, state, in force now)",
+                "summary": "Notices, ours and our peers', by start time (filter: party, state, in force)",
                 "parameters": [
-                    {"name": "party", "in": "query", "schema": {"type": "string"}},
-                    {"name": "state", "in": "query", "schema": {"type": "string"}},
-                    {"name": "in_force", "in": "query", "schema": {"enum": ["true", "false"]}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
-                    },
+                    _query("party", {"type": "string"}, "only this party's notices"),
+                    _query("state", {"type": "string"}, "comma-separated: draft, active, amended, ..."),
+                    _query("in_force", _TRUE_FALSE, "true: only notices in force now"),
+                    *_paging(1000, 10000),
                 ],
-                "responses": {"200": _json({"type": "object"}, "Notices"), **_errors(400, 401)},
+                "responses": {"200": _page("notices", {"type": "object"}, "Notices"), **_errors(400, 401)},
             },
             "post": {
                 "summary": "File an activity notice; shared with every verified peer, checked for conflicts",
@@ -371,11 +415,18 @@ OPENAPI["paths"].update(
         },
         "/api/v1/conflicts": {
             "get": {
-                "summary": "Conflicts between notices of different parties (open by default)",
+                "summary": "Conflicts between notices of different parties (open by default), newest first",
                 "parameters": [
-                    {"name": "state", "in": "query", "schema": {"enum": ["open", "closed", "all"]}}
+                    _query(
+                        "state", {"enum": ["open", "closed", "all"], "default": "open"}, "which conflicts"
+                    ),
+                    _query("notice", {"type": "string"}, "only conflicts of this notice"),
+                    *_paging(1000, 10000),
                 ],
-                "responses": {"200": _json({"type": "object"}, "Conflicts"), **_errors(400, 401)},
+                "responses": {
+                    "200": _page("conflicts", {"type": "object"}, "Conflicts"),
+                    **_errors(400, 401),
+                },
             }
         },
     }

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock
-from redline.domain.messages import Direction, MessageKind
+from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.names import check_message_id
 from redline.domain.records import MessageRecord, TranslationRecord
-from redline.errors import NotFound
+from redline.errors import InputError, NotFound
+from redline.services.paging import Listing, Page, PageRequest, page_of, row_id, text_pair
 from redline.services.ports import StationStore
 from redline.services.verification import Signers, Verification, check_acknowledgement, check_receipt
 from redline.services.views import MessageView, message_view, sort_for_watch
@@ -26,6 +27,33 @@ from redline.services.views import MessageView, message_view, sort_for_watch
 # state of the message they acknowledge, link tests on the link panel.
 BOX_KINDS = (MessageKind.TEXT, MessageKind.PHRASE, MessageKind.CONFLICT_ALERT, MessageKind.SERVICE)
 EQUIVOCATION_FIELDS = ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")
+
+# The paged lists, each with the types of its sort key (see services.paging).
+MESSAGES = Listing("messages", (str, str))  # (stored_at, id), newest first
+AUDIT = Listing("audit", (int,))  # event id, newest first
+ALARM_LISTS = {
+    "equivocations": Listing("equivocations", (int,)),
+    "link_alarms": Listing("link_alarms", (int,)),
+    "escalations": Listing("escalations", (str, str)),  # (escalated_at, message id)
+}
+ALARM_KINDS = tuple(ALARM_LISTS)
+
+
+@dataclass(frozen=True, slots=True)
+class BoxFilter:
+    """Which messages of a box: each field None means any."""
+
+    peer: str | None = None
+    kinds: Sequence[MessageKind] | None = BOX_KINDS
+    precedences: Sequence[Precedence] | None = None
+    awaiting_ack: bool | None = None  # True: a person's acknowledgement is still due
+    since: str | None = None  # stored at or after this UTC timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor: str | None = None
+    actions: Sequence[str] | None = None
 
 
 class TranslationReads(Protocol):
@@ -56,17 +84,21 @@ class MessageQueries:
             raise NotFound(f"no message {message_id}")
         return row
 
-    async def box(
-        self,
-        direction: Direction,
-        limit: int,
-        peer: str | None = None,
-        kinds: Sequence[MessageKind] | None = None,
-    ) -> list[MessageView]:
-        """Newest first, as the API lists them."""
-        rows = await self._store.messages(direction, limit, peer, kinds)
+    async def box(self, direction: Direction, request: PageRequest, filters: BoxFilter) -> Page[MessageView]:
+        """Newest first, as the API lists them, one page at a time."""
+        rows = await self._store.messages(
+            direction,
+            request.limit + 1,
+            filters.peer,
+            filters.kinds,
+            after=text_pair(request.after(MESSAGES)),
+            precedences=filters.precedences,
+            awaiting_ack=filters.awaiting_ack,
+            since=filters.since,
+        )
         now = self._clock.now()
-        return [message_view(r, now) for r in rows]
+        page = page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id))
+        return Page([message_view(r, now) for r in page.items], page.limit, page.next)
 
     async def watch_box(
         self, direction: Direction, limit: int, lang: str, now: datetime
@@ -121,20 +153,38 @@ class MessageQueries:
             f"{peer}->{me}": chain(await self._store.chain(peer, Direction.INBOUND)),
         }
 
-    async def alarms(self) -> dict[str, Any]:
-        rows = await self._store.equivocations()
-        link_alarms = await self._store.link_alarms()
-        return {
-            "equivocations": [{k: getattr(r, k) for k in EQUIVOCATION_FIELDS} for r in rows],
-            "link_alarms": [asdict(a) for a in link_alarms],
-            "escalations": [asdict(e) for e in await self._store.escalations()],
-            "active_link_alarms": [asdict(a) for a in link_alarms if a.cleared_at is None],
-        }
+    async def alarms(self, kind: str, request: PageRequest, active: bool | None) -> Page[dict[str, Any]]:
+        """One page of one kind of alarm (``ALARM_KINDS``), newest first; ``active``: only those
+        still standing (a link alarm not cleared, an escalation not acknowledged)."""
+        listing = ALARM_LISTS[kind]
+        fetch = request.limit + 1
+        if kind == "equivocations":
+            if active is not None:
+                raise InputError("active: equivocations are never cleared; leave active out for them")
+            found = await self._store.equivocations(fetch, row_id(request.after(listing)))
+            rows = [{k: getattr(r, k) for k in EQUIVOCATION_FIELDS} for r in found]
+        elif kind == "link_alarms":
+            alarms = await self._store.link_alarms(fetch, row_id(request.after(listing)), active)
+            rows = [asdict(a) for a in alarms]
+        else:
+            escalations = await self._store.escalations(fetch, text_pair(request.after(listing)), active)
+            rows = [{**asdict(e), "peer": e.peer_id} for e in escalations]
+        key = (lambda r: (r["escalated_at"], r["id"])) if kind == "escalations" else (lambda r: (r["id"],))
+        return page_of(rows, request, listing, key)
 
     async def open_escalations(self, limit: int) -> list[dict[str, Any]]:
-        """Escalated messages nobody acknowledged yet, with what the console's banner shows."""
-        rows = await self._store.escalations(limit)
-        return [{**asdict(r), "peer": r.peer_id} for r in rows if r.acked_at is None]
+        """Escalated messages nobody acknowledged yet (the newest ``limit``), with what the
+        console's banner shows."""
+        rows = await self._store.escalations(limit, active=True)
+        return [{**asdict(r), "peer": r.peer_id} for r in rows]
 
-    async def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
-        return [{**asdict(r), "detail": json.loads(r.detail)} for r in await self._store.audit_log(limit)]
+    async def audit_log(
+        self, request: PageRequest, filters: AuditFilter | None = None
+    ) -> Page[dict[str, Any]]:
+        """Operator and system actions, newest first, one page at a time."""
+        filters = filters or AuditFilter()
+        rows = await self._store.audit_log(
+            request.limit + 1, row_id(request.after(AUDIT)), filters.actor, filters.actions
+        )
+        events = [{**asdict(r), "detail": json.loads(r.detail)} for r in rows]
+        return page_of(events, request, AUDIT, lambda e: (e["id"],))

@@ -17,9 +17,12 @@ from redline.domain.records import ConflictDetail, NoticeRecord
 from redline.errors import NotFound
 from redline.geo import Notice
 from redline.services.deconfliction import Deconfliction, stored_notice
+from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
 from redline.services.ports import NoticeReads
 
 IN_FORCE_STATES = ("active", "amended")
+NOTICES = Listing("notices", (str, str))  # (starts_at, id), earliest start first
+CONFLICTS = Listing("conflicts", (str, str))  # (opened_at, pair), newest first
 
 
 def notice_view(row: NoticeRecord) -> dict[str, Any]:
@@ -61,22 +64,27 @@ class NoticeQueries:
         self._clock = clock
 
     async def notices(
-        self, party: str | None, states: list[str] | None, limit: int, only_in_force: bool
+        self, party: str | None, states: list[str] | None, request: PageRequest, only_in_force: bool
     ) -> dict[str, Any]:
+        """One page of notices by start time; ``count`` and ``by_party`` count this page."""
         now = format_ts(self._clock.now())
         rows = await self._store.notices(
-            party=party, states=states, limit=limit, in_force_at=now if only_in_force else None
+            party=party,
+            states=states,
+            limit=request.limit + 1,
+            in_force_at=now if only_in_force else None,
+            after=text_pair(request.after(NOTICES)),
         )
+        page = page_of(rows, request, NOTICES, lambda r: (r.starts_at, r.id))
         views = []
-        for row in rows:
+        by_party: dict[str, int] = {}
+        for row in page.items:
             view = notice_view(row)
             view["ours"] = row.party == self._me_id
             view["in_force"] = in_force(row, now)
             views.append(view)
-        by_party: dict[str, int] = {}
-        for row in rows:
             by_party[row.party] = by_party.get(row.party, 0) + 1
-        return {"notices": views, "count": len(views), "by_party": by_party, "at": now}
+        return {"notices": views, "count": len(views), "by_party": by_party, "at": now, **page.fields()}
 
     async def notice(self, notice_id: str) -> dict[str, Any]:
         row = await self._store.notice(notice_id)
@@ -93,9 +101,16 @@ class NoticeQueries:
         deconfliction = self._deconfliction
         return [deconfliction.detail(c) for c in deconfliction.index.conflicts_of(notice.id)]
 
-    async def conflicts(self, state: str | None) -> list[dict[str, Any]]:
-        """Conflicts in ``state`` (open or closed), or all of them when None."""
-        return [
+    async def conflicts(
+        self, state: str | None, involving: str | None, request: PageRequest
+    ) -> Page[dict[str, Any]]:
+        """Conflicts in ``state`` (open or closed; None: both), of one notice or all, newest
+        opened first, one page at a time."""
+        rows = await self._store.conflicts(
+            state, request.limit + 1, involving, text_pair(request.after(CONFLICTS))
+        )
+        page = page_of(rows, request, CONFLICTS, lambda r: (r.opened_at, r.pair))
+        views = [
             {
                 **json.loads(r.detail),
                 "state": r.state,
@@ -103,8 +118,9 @@ class NoticeQueries:
                 "updated_at": r.updated_at,
                 "closed_at": r.closed_at,
             }
-            for r in await self._store.conflicts(state)
+            for r in page.items
         ]
+        return Page(views, page.limit, page.next)
 
     async def in_force(self, party: str | None) -> list[Notice]:
         """Live notices (active or amended), for export."""

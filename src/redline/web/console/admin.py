@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,12 +12,13 @@ from redline.domain.clock import format_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Role
 from redline.services.accounts import check_password
+from redline.services.paging import PageRequest
 from redline.web.console.pages import console_errors, field, redirect, session_and_form
 from redline.web.console.render import page
 from redline.web.console.security import accounts_of, require_session
 from redline.web.services import services_of
 
-AUDIT_LIMIT = 500
+AUDIT_LIMIT = 500  # events per page; an "older" link leads to the next
 
 
 async def links_context(request: Request) -> dict[str, Any]:
@@ -41,8 +43,18 @@ async def link_test(request: Request) -> Response:
 @console_errors
 async def audit(request: Request) -> Response:
     session = await require_session(request, Role.AUDITOR, Role.ADMIN, what="read the audit log")
-    events = await services_of(request).messages.audit_log(AUDIT_LIMIT)
-    return page(request, "audit.html", session, events=events, limit=AUDIT_LIMIT)
+    cursor = request.query_params.get("cursor")
+    events = await services_of(request).messages.audit_log(PageRequest(AUDIT_LIMIT, cursor))
+    older = f"/audit?{urlencode({'cursor': events.next})}" if events.next else None
+    return page(
+        request,
+        "audit.html",
+        session,
+        events=events.items,
+        limit=AUDIT_LIMIT,
+        older=older,
+        paged=bool(cursor),
+    )
 
 
 async def _admin_page(request: Request, **extra: Any) -> Response:

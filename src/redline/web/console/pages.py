@@ -41,7 +41,8 @@ from redline.web.errors import status_for
 from redline.web.services import services_of
 
 MAX_FORM_BYTES = 64 * 1024
-BOX_LIMIT = 100
+BOX_LIMIT = 100  # the newest messages of each box (the page says so; the API pages through all)
+ESCALATIONS_SHOWN = 20  # open escalations in the banner (it says when more are open)
 Handler = Callable[[Request], Awaitable[Response]]
 SENDERS = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 
@@ -163,13 +164,15 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
         # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.
-        escalations = await services.messages.open_escalations(20)
+        escalations = await services.messages.open_escalations(ESCALATIONS_SHOWN + 1)
     return {
+        "box_limit": BOX_LIMIT,
+        "escalations_more": len(escalations) > ESCALATIONS_SHOWN,
         "inbox": boxes["inbound"],
         "outbox": boxes["outbound"],
         "alarms": [v for v in boxes["inbound"] if v.alarm],
         "overdue": [v for v in [*boxes["inbound"], *boxes["outbound"]] if v.state == "overdue"],
-        "escalations": escalations,
+        "escalations": escalations[:ESCALATIONS_SHOWN],
         "now": format_ts(now),
         "may_send": session.operator.role.may_send,
     }

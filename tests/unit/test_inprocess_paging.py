@@ -1,0 +1,126 @@
+"""The operator API's lists, as a client sees them: every list answers ``limit`` and ``next``,
+a walk through ``next`` returns everything, and bad limits, cursors and filters answer 400
+(never 500). Two in-process stations; the store-level walks are in tests/test_paging.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from redline.domain.stations import Role
+from redline.services import operators
+from redline.web.app import create_api_app
+from tests.support.inprocess import InProcessPair, eventually
+
+pytestmark = pytest.mark.anyio
+
+LISTS = [
+    "/messages",
+    "/notices",
+    "/conflicts",
+    "/audit",
+    "/alarms?type=escalations",
+    "/alarms?type=link_alarms",
+]
+
+
+@pytest.fixture
+async def api(pair: InProcessPair) -> AsyncIterator[httpx.AsyncClient]:
+    w = pair.washington
+    token = await operators.add_operator(w.store, "pager", Role.SUPERVISOR, w.clock)
+    transport = httpx.ASGITransport(app=create_api_app(w.services()))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://w/api/v1", headers=headers) as client:
+        yield client
+
+
+def error(r: httpx.Response) -> str:
+    assert r.status_code == 400, r.text
+    return str(r.json()["error"]["message"])
+
+
+async def test_a_limit_of_superscript_two_is_a_400_naming_the_parameter(api: httpx.AsyncClient) -> None:
+    for path in LISTS:
+        sep = "&" if "?" in path else "?"
+        assert error(await api.get(f"{path}{sep}limit=²")).startswith(
+            "limit: expected a whole number from 1 to "
+        )
+        assert error(await api.get(f"{path}{sep}limit=0")).startswith("limit: ")
+
+
+async def test_garbage_and_foreign_cursors_are_a_400(api: httpx.AsyncClient) -> None:
+    first = (await api.get("/audit", params={"limit": 1})).json()
+    assert first["next"] is not None  # adding the operator was audited, and more
+    for path in LISTS:
+        sep = "&" if "?" in path else "?"
+        for cursor in ("garbage", "WyJ4Il0", "²"):
+            assert error(await api.get(f"{path}{sep}cursor={cursor}")).startswith("cursor: ")
+        if path != "/audit":  # the audit log's cursor is no other list's
+            assert error(await api.get(f"{path}{sep}cursor={first['next']}")).startswith("cursor: ")
+
+
+async def test_every_list_answers_limit_and_next(api: httpx.AsyncClient) -> None:
+    for path, key in [
+        ("/messages", "messages"),
+        ("/notices", "notices"),
+        ("/conflicts", "conflicts"),
+        ("/audit", "events"),
+        ("/alarms?type=equivocations", "alarms"),
+    ]:
+        r = await api.get(path)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert isinstance(body[key], list) and body["limit"] >= 1 and "next" in body
+
+
+async def test_filters_are_checked(api: httpx.AsyncClient) -> None:
+    assert error(await api.get("/alarms")).startswith("type: expected one of equivocations, link_alarms")
+    assert error(await api.get("/alarms", params={"type": "equivocations", "active": "true"})).startswith(
+        "active:"
+    )
+    assert error(await api.get("/messages", params={"precedence": "URGENT"})).startswith("precedence:")
+    assert error(await api.get("/messages", params={"awaiting_ack": "yes"})).startswith("awaiting_ack:")
+    assert error(await api.get("/messages", params={"since": "yesterday"})).startswith("since:")
+    assert error(await api.get("/messages", params={"peer": "Not A Station"})).startswith("peer:")
+    assert error(await api.get("/notices", params={"state": "active,gone"})).startswith("state:")
+    assert error(await api.get("/conflicts", params={"notice": "bad id!"})).startswith("notice:")
+    assert error(await api.get("/audit", params={"action": ""})).startswith("action:")
+
+
+async def test_a_walk_through_next_returns_every_message_once(
+    pair: InProcessPair, api: httpx.AsyncClient
+) -> None:
+    w = pair.washington
+    duty = pair.duty(w)
+    sent = [
+        await w.services().messaging.send_text(duty, "beijing", "ROUTINE", f"n{i}", "en") for i in range(25)
+    ]
+    flash = await w.services().messaging.send_text(duty, "beijing", "FLASH", "now", "en")
+
+    async def walk(**params: Any) -> list[str]:
+        ids: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = (
+                await api.get("/messages", params={**params, **({"cursor": cursor} if cursor else {})})
+            ).json()
+            assert len(page["messages"]) <= page["limit"]
+            ids.extend(m["id"] for m in page["messages"])
+            cursor = page["next"]
+            if cursor is None:
+                return ids
+
+    await eventually(lambda: _delivered(api, len(sent) + 1), "messages stored")
+    everything = await walk(box="outbox", limit=4)
+    assert sorted(everything) == sorted([flash, *sent])  # each once
+    assert everything == await walk(box="outbox", limit=1000)  # in the one order, page by page
+    assert await walk(box="outbox", precedence="FLASH", limit=1) == [flash]
+    assert await walk(box="outbox", awaiting_ack="true", since="2000-01-01T00:00:00Z", limit=10) == everything
+
+
+async def _delivered(api: httpx.AsyncClient, count: int) -> bool:
+    r = await api.get("/messages", params={"box": "outbox", "limit": 1000})
+    return len(r.json()["messages"]) >= count
