@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from redline.services.accounts import LOGIN_REFUSED
+from redline.services.accounts import FREE_FAILURES, LOGIN_REFUSED
 from tests.support.console import (
     OTPAUTH,
     Account,
@@ -444,4 +444,14 @@ def test_simultaneous_failures_still_lock_the_account(station_pair):
     statuses = simultaneous_logins(w, target.name, [f"wrong password {i}" for i in range(12)])
     with ConsoleClient(w) as c:
         after = c.try_login(target.name, target.password)
-    assert after.status_code == 429, f"12 simultaneous failures {statuses} did not lock the account"
+    # The right password is refused like the wrong ones (one answer for every refusal): only the
+    # audit log tells why, and it shows the lock held from the fifth failure on.
+    assert after.status_code == 401, after.text
+    auditor = create_account(w, "otto", "auditor")
+    reasons = [
+        e["detail"]["reason"]
+        for e in api_audit(w, auditor.token)
+        if e["action"] == "login_failed" and e["actor"] == target.name
+    ]
+    assert len(reasons) == 13 and reasons[0] == "locked", f"{statuses}: {reasons}"
+    assert reasons.count("password") <= FREE_FAILURES, f"more guesses than allowed were checked: {reasons}"

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from redline.crypto.keys import StationKeys
 from redline.domain.messages import Direction
 from redline.errors import InputError
 from redline.services.paging import Page, PageRequest, decode_cursor, encode_cursor, parse_limit
@@ -25,6 +26,8 @@ from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
 from redline.store.station import Store
 from tests.test_store import PEER, insert, record
+
+KEY = StationKeys.generate().signing_public  # washington's: these tests check no signature
 
 R = TypeVar("R")
 Row = dict[str, Any]
@@ -75,7 +78,7 @@ def test_a_walk_over_the_inbox_sees_every_message_once_while_messages_arrive(url
                 for i in range(count)
             ),
         )
-        queries = MessageQueries(store, ConsoleStore(store), "washington")
+        queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
 
         async def arrive(n: int) -> None:  # newer messages land between pages
             base = count + 10 * n
@@ -141,7 +144,7 @@ def test_a_walk_over_the_audit_log_sees_every_event_once_while_events_are_writte
         count = 450
         async with store.write() as tx:
             await tx.audit_many([(stamp(i), f"op{i % 3}", "send", {"n": i}) for i in range(count)])
-        queries = MessageQueries(store, ConsoleStore(store), "washington")
+        queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
 
         async def arrive(n: int) -> None:
             async with store.write() as tx:
@@ -156,7 +159,7 @@ def test_a_walk_over_the_audit_log_sees_every_event_once_while_events_are_writte
 
 def test_a_walk_with_nothing_past_the_last_page_ends_with_next_null(url: str) -> None:
     async def scenario(store: Store) -> None:
-        queries = MessageQueries(store, ConsoleStore(store), "washington")
+        queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
         assert (await queries.audit_log(PageRequest(5))).next is None  # empty
         await insert(store, *(record(i + 1, id=f"out{i}", stored_at=stamp(i)) for i in range(4)))
         exact = await queries.box(Direction.OUTBOUND, PageRequest(4), _everything())
@@ -171,7 +174,7 @@ def test_a_walk_with_nothing_past_the_last_page_ends_with_next_null(url: str) ->
 
 def test_a_cursor_from_another_list_or_tampered_with_is_refused_before_any_query(url: str) -> None:
     async def scenario(store: Store) -> None:
-        queries = MessageQueries(store, ConsoleStore(store), "washington")
+        queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
         audit_cursor = encode_cursor("audit", (5,))
         with pytest.raises(InputError, match="cursor"):
             await queries.box(Direction.INBOUND, PageRequest(10, audit_cursor), _everything())

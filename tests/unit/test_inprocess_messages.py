@@ -11,6 +11,8 @@ import pytest
 from redline.domain.messages import Direction, MessageKind
 from redline.errors import Conflict
 from redline.runtime import Station
+from redline.services.paging import PageRequest
+from redline.services.queries.messages import BoxFilter
 from redline.services.views import message_json
 from tests.support.inprocess import InProcessPair, eventually
 
@@ -92,8 +94,9 @@ async def test_a_shown_receipt_and_acknowledgement_are_verified_again_on_read(pa
         seen = await shown(station)
         assert seen["receipt"]["signature_verified"] is True, seen["receipt"]
         assert seen["acknowledgement"]["signature_verified"] is True, seen["acknowledgement"]
-    listed = await w.services().messages.box(Direction.OUTBOUND, 10)
-    assert all("signature_verified" not in (message_json(v)["receipt"] or {}) for v in listed)
+    listed = await w.services().messages.box(Direction.OUTBOUND, PageRequest(10), BoxFilter())
+    receipts = [message_json(v)["receipt"] for v in listed.items]
+    assert receipts and all(r and "signature_verified" not in r for r in receipts), receipts
 
     database = w.me.files.root / "redline.db"
     receipt_id = (await shown(w))["receipt"]["id"]
