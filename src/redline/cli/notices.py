@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from redline.errors import AuthError, InputError, RedlineError, StationConfigError
+from redline.json_input import parse_json
 from redline.services.station import load_identity
 
 TOKEN_VARIABLE = "REDLINE_TOKEN"
@@ -174,12 +175,7 @@ def read_input(path: str) -> bytes:
 def read_json(path: str) -> object:
     raw = read_input(path)
     where = "standard input" if path == "-" else path
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise InputError(f"{where} is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where} is not valid JSON: {exc}") from None
+    return parse_json(raw, where)
 
 
 # -- what the commands print ----------------------------------------------------------------------

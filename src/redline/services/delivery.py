@@ -26,6 +26,7 @@ from redline.crypto.keys import parse_signing_key
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
 from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, TransportError
+from redline.json_input import parse_json
 from redline.protocol import OutboundCursor, apply_answer, is_fresh, misreceipted, read_answer
 from redline.services.ports import LinkTransport, StationStore
 from redline.services.station import StationIdentity
@@ -170,8 +171,10 @@ class DeliveryWorker:
             await self._store.mark_sent(self.peer.station_id, seqs, dispatched)
 
     async def _record_answer(self, raw: bytes, dispatched: str, sent: dict[int, str]) -> None:
+        what = f"{self.peer.station_id}'s answer to a batch"
+        data = parse_json(raw, what, BadReceipt)
         try:
-            answer = read_answer(json.loads(raw))
+            answer = read_answer(data)
             receipts = [parse_receipt(r) for r in answer.receipts]
         except (ValueError, KeyError, TypeError) as exc:
             raise BadReceipt(

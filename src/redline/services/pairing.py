@@ -7,6 +7,7 @@ import json
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, InputError, NotFound
+from redline.json_input import parse_json
 from redline.services.ports import StationStore
 from redline.services.station import StationIdentity
 from redline.wire.card import ContactCard, parse_card, verification_code
@@ -17,11 +18,7 @@ MAX_CARD_BYTES = 64 * 1024
 def read_card(raw: bytes) -> ContactCard:
     if len(raw) > MAX_CARD_BYTES:
         raise InputError(f"contact card: {len(raw)} bytes is more than {MAX_CARD_BYTES}")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"contact card: not valid JSON ({exc})") from None
-    return parse_card(data)
+    return parse_card(parse_json(raw, "contact card"))
 
 
 async def add_peer(

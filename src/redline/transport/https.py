@@ -11,7 +11,6 @@ returned as is; any other status is the peer refusing the batch, a
 
 from __future__ import annotations
 
-import json
 import ssl
 
 import httpx
@@ -19,6 +18,7 @@ import httpx
 from redline.crypto.tls import client_context
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
+from redline.json_input import parse_json
 
 LINK_PATH = "/link/v1/envelopes"
 
@@ -70,6 +70,6 @@ def link_answer(peer: PeerRecord, response: httpx.Response) -> bytes:
 
 def _error(response: httpx.Response) -> str:
     try:
-        return str(json.loads(response.content)["error"]["message"])
-    except (ValueError, KeyError, TypeError):
+        return str(parse_json(response.content, "answer", TransportError)["error"]["message"])
+    except (TransportError, KeyError, TypeError):
         return response.text[:200]

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
@@ -44,6 +43,7 @@ from nats.js.errors import Error as JetStreamError
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
+from redline.json_input import parse_json
 from redline.transport.paths import AnswerHandler, BatchHandler, Spawner
 
 log = logging.getLogger(__name__)
@@ -257,8 +257,8 @@ class NatsRelayTransport:
 
 def _relay_refusal(answer: bytes) -> str | None:
     try:
-        error = json.loads(answer).get("error")
-    except (ValueError, AttributeError):
+        error = parse_json(answer, "answer", TransportError).get("error")
+    except (TransportError, AttributeError):
         return "the answer is not JSON"
     return f"{error.get('code')}: {error.get('message')}" if isinstance(error, dict) else None
 

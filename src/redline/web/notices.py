@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any
@@ -17,6 +16,7 @@ from redline.geo import ActivityType, Notice, NoticeState
 from redline.geo.formats.f3548 import from_volume4d, to_volume4d
 from redline.geo.formats.geojson import from_geojson, to_geojson
 from redline.geo.formats.notam import parse_notam, to_notam
+from redline.json_input import parse_json
 from redline.services.queries import StationServices
 from redline.web.paging import choices, flag, page_request
 from redline.web.requests import read_body, read_json_object
@@ -80,11 +80,7 @@ async def cancel_notice(request: Request) -> JSONResponse:
 
 
 async def _json(request: Request, limit: int) -> object:
-    raw = await read_body(request, limit)
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"request body is not valid JSON: {exc}") from None
+    return parse_json(await read_body(request, limit), "request body")
 
 
 async def list_conflicts(request: Request) -> JSONResponse:
@@ -159,10 +155,7 @@ def _parse_import(fmt: str, raw: bytes, me: str) -> list[Notice]:
             except InputError as exc:
                 raise InputError(f"NOTAM {i + 1}: {exc.message}") from None
         return notices
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"request body is not valid JSON: {exc}") from None
+    data = parse_json(raw, "request body")
     if fmt == "geojson":
         return from_geojson(data)
     # ASTM F3548: one notice's Volume4D list, or our export's {"notices": [{"volumes": [...]}, ...]}.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
 from redline.errors import InputError, PayloadTooLarge
+from redline.json_input import parse_json
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -37,11 +37,7 @@ async def read_json_object(
     required: set[str],
     optional: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    raw = await read_body(request, limit)
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"request body is not valid JSON: {exc}") from None
+    data = parse_json(await read_body(request, limit), "request body")
     if not isinstance(data, dict):
         raise InputError("request body must be a JSON object")
     missing = required - data.keys()

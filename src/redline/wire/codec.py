@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import rfc8785
 
 from redline.errors import MalformedEnvelope
+from redline.json_input import parse_json
 
 
 def canonical(obj: Any) -> bytes:
@@ -27,10 +27,7 @@ def digest_text(canonical_json: str) -> str:
 
 
 def load_json(raw: bytes, what: str) -> Any:
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedEnvelope(f"{what}: not valid JSON ({exc})") from None
+    return parse_json(raw, what, MalformedEnvelope)
 
 
 def expect_object(value: object, what: str, keys: frozenset[str]) -> Mapping[str, Any]:

@@ -14,7 +14,6 @@ so it cannot be lifted into another envelope.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,6 +26,7 @@ from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.names import check_message_id, check_station_id
 from redline.errors import InputError, MalformedEnvelope
+from redline.json_input import parse_json
 from redline.protocol import EnvelopeHeader
 from redline.wire.codec import (
     canonical,
@@ -185,10 +185,7 @@ def open_payload(env: Envelope, key: X25519PrivateKey) -> dict[str, Any]:
     except InputError as exc:
         raise MalformedEnvelope(f"envelope {env.id}: {exc.message}") from None
     plain = open_sealed(sealed, key, _sealing_info(env.id, env.sender, env.recipient, env.seq, env.kind))
-    try:
-        body = json.loads(plain)
-    except ValueError:
-        raise MalformedEnvelope(f"envelope {env.id}: sealed payload is not JSON") from None
+    body = parse_json(plain, f"envelope {env.id}: sealed payload", MalformedEnvelope)
     if not isinstance(body, dict):
         raise MalformedEnvelope(f"envelope {env.id}: sealed payload is not a JSON object")
     return body

@@ -9,7 +9,7 @@ else. Redline errors become an HTML page with the error's own message (see
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -79,7 +79,7 @@ async def read_form(request: Request) -> FormData:
         raise InputError(f"the form could not be read: {exc}") from None
 
 
-def field(form: FormData, name: str) -> str:
+def field(form: Mapping[str, object], name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
@@ -234,12 +234,7 @@ async def compose(request: Request) -> Response:
     values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode")}
     try:
         if mode == "phrase":
-            code = field(form, "code")
-            phrase = load_catalogue().get(code)
-            params: dict[str, object] = {}
-            for param in phrase.params:
-                raw = field(form, f"param.{param.name}").strip()
-                params[param.name] = _typed(raw, param.type)
+            code, params = phrase_from_form(form)
             message_id = await messaging.send_phrase(
                 session.operator, field(form, "to"), field(form, "precedence"), code, params
             )
@@ -254,6 +249,13 @@ async def compose(request: Request) -> Response:
     except (InputError, Forbidden) as exc:
         return await _compose_page(request, session, exc.message, status_for(exc), **values)
     return redirect(f"/traffic?sent={message_id}")
+
+
+def phrase_from_form(form: Mapping[str, object]) -> tuple[str, dict[str, object]]:
+    """The compose form's phrase code and parameters, typed (the catalogue checks their ranges)."""
+    code = field(form, "code")
+    phrase = load_catalogue().get(code)
+    return code, {p.name: _typed(field(form, f"param.{p.name}").strip(), p.type) for p in phrase.params}
 
 
 def _typed(raw: str, kind: str) -> object:

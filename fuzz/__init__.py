@@ -1,0 +1,1 @@
+"""Fuzz targets for Redline's parsers of outside input; see fuzz/README.md."""
