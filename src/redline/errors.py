@@ -53,6 +53,16 @@ class LockedOut(AuthError):
         self.retry_after = retry_after
 
 
+class RateLimited(RedlineError):
+    """The caller asked faster than the station allows; it may ask again in ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Forbidden(RedlineError):
     code = "forbidden"
 
