@@ -99,17 +99,21 @@ def test_the_link_port_caps_connections_and_a_flood_of_silent_ones_cannot_keep_t
     tmp_path: Path,
 ):
     cap = {"link_max_connections": 8}
-    with two_stations(tmp_path, settings={"washington": cap, "beijing": cap}, links_up=True) as (w, b):
-        with _silent_sockets(b.link_port, 40) as socks:
-            wait_for(lambda: sum(map(_is_closed, socks)) >= 40 - 8, 5, what="the cap enforced")
-            assert sum(map(_is_closed, socks)) <= 40 - 8 + 1  # up to 8 open: the newest silent ones
-            # washington's next delivery evicts a silent socket (still handshaking) to get in.
-            mid = _send(w, "Delivered through a full link port.", "FLASH")
-            wait_for(lambda: _state(w, mid) == "delivered", 10, what="delivery through the full port")
+    settings = {"washington": cap, "beijing": cap}
+    with (
+        two_stations(tmp_path, settings=settings, links_up=True) as (w, b),
+        _silent_sockets(b.link_port, 40) as socks,
+    ):
+        wait_for(lambda: sum(map(_is_closed, socks)) >= 40 - 8, 5, what="the cap enforced")
+        assert sum(map(_is_closed, socks)) <= 40 - 8 + 1  # up to 8 open: the newest silent ones
+        # washington's next delivery evicts a silent socket (still handshaking) to get in.
+        mid = _send(w, "Delivered through a full link port.", "FLASH")
+        wait_for(lambda: _state(w, mid) == "delivered", 10, what="delivery through the full port")
 
 
 def _hammer(station: StationProcess, token: str, until: float, answers: dict[int, int]) -> None:
-    with httpx.Client(base_url=station.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as c:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=station.api_url, headers=headers, timeout=10) as c:
         while time.monotonic() < until:
             with contextlib.suppress(httpx.HTTPError):
                 r = c.post("/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": "flood"})
@@ -135,9 +139,7 @@ def test_during_a_flood_health_answers_and_flash_traffic_is_delivered(tmp_path: 
                         slowest_health = max(slowest_health, time.monotonic() - start)
                 sent = time.monotonic()
                 mid = _send(w, "FLASH during the flood: confirm receipt.", "FLASH", token=flash_token)
-                wait_for(
-                    lambda: _state(w, mid, flash_token) == "delivered", 5, what="the FLASH receipted in the flood"
-                )
+                wait_for(lambda: _state(w, mid, flash_token) == "delivered", 5, what="the FLASH receipted")
                 receipted_after = time.monotonic() - sent
                 assert time.monotonic() < until, "the flood ended before the FLASH was receipted"
                 with b.client() as c:
