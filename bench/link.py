@@ -138,7 +138,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="redline-bench-") as tmp:
         root = Path(tmp)
-        with two_stations(root, args.backend) as (w, _b):
+        # The load phase posts thousands of messages a second with one token: no rate limit here.
+        with two_stations(root, args.backend, settings={"washington": {"api_rate_limit": 0}}) as (w, _b):
             asyncio.run(measure_latency(w, 20))  # warm up: connections, caches
             latencies = asyncio.run(measure_latency(w, args.messages))
             throughput, burst = measure_throughput(w, args.seconds, args.senders, root)

@@ -43,6 +43,16 @@ class AuthError(RedlineError):
     code = "unauthenticated"
 
 
+class RateLimited(RedlineError):
+    """The caller asked faster than the station allows; it may ask again in ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Forbidden(RedlineError):
     code = "forbidden"
 

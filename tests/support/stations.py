@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -166,6 +167,15 @@ class StationProcess:
         except AssertionError as late:
             raise RuntimeError(f"{late}; its log: {self.log_path.read_text()[-3000:]}") from None
 
+    def configure(self, **settings: Any) -> None:
+        """Change settings in the station's station.json (while it is stopped: it reads them at start)."""
+        assert not self.running(), "stop the station before changing its settings"
+        path = self.data_dir / "station.json"
+        config = json.loads(path.read_text(encoding="utf-8"))
+        unknown = set(settings) - set(config)
+        assert not unknown, f"station.json has no settings {sorted(unknown)}"
+        path.write_text(json.dumps({**config, **settings}, indent=2) + "\n", encoding="utf-8")
+
     def kill9(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -301,6 +311,7 @@ def two_stations(
     test_interval: float = QUIET_TEST_INTERVAL,
     placements: Mapping[str, Placement] | None = None,
     station_type: type[S] = StationProcess,  # type: ignore[assignment]
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[tuple[S, S]]:
     """washington and beijing on ``backend``, paired under ``root``; stopped, and their databases
     dropped, on the way out.
@@ -309,11 +320,13 @@ def two_stations(
     to the test; ``links_up`` waits after start until both start-up link tests are answered, so
     the links are quiet from there on. ``test_interval`` is the seconds between scheduled link
     tests; ``placements`` (by station id) and ``station_type`` are for paths, relays and
-    namespaces."""
+    namespaces; ``settings`` (by station id) go into station.json before the start."""
     urls = _database_urls(backend, root)
     stations: tuple[S, S] | None = None
     try:
         stations = _prepare(root, urls, verify, test_interval, placements or {}, station_type)
+        for s in stations:
+            s.configure(**(settings or {}).get(s.station_id, {}))
         if start:
             for s in stations:
                 s.start()

@@ -21,7 +21,7 @@ import uvicorn
 
 from redline.errors import RedlineError
 from redline.runtime import Station
-from redline.transport.tls_server import ClientCertProtocol
+from redline.transport.tls_server import LinkConnections, LinkLimits, link_protocol
 from redline.web.app import create_api_app, create_link_app
 
 log = logging.getLogger("redline.serve")
@@ -44,7 +44,7 @@ async def serve(data_dir: Path) -> None:
         cfg = station.me.config
         api = _Server(
             uvicorn.Config(
-                create_api_app(station.services(), lifespan=station.lifespan),
+                create_api_app(station.services(), lifespan=station.lifespan, allowed_hosts=cfg.api_hosts()),
                 host=cfg.api_host,
                 port=cfg.api_port,
                 lifespan="on",
@@ -54,6 +54,8 @@ async def serve(data_dir: Path) -> None:
                 timeout_graceful_shutdown=GRACE_SECONDS,
             )
         )
+        # TLS is done by the link protocol itself (a handshake deadline, a cap on connections).
+        limits = LinkLimits(cfg.link_max_connections, cfg.link_handshake_timeout, cfg.link_header_timeout)
         link = _Server(
             uvicorn.Config(
                 create_link_app(station.link_endpoint()),
@@ -62,8 +64,7 @@ async def serve(data_dir: Path) -> None:
                 lifespan="off",
                 log_level="warning",
                 access_log=False,
-                http=ClientCertProtocol,
-                ssl_context_factory=lambda _config, _default: station.link_tls,
+                http=link_protocol(LinkConnections(limits, lambda: station.link_tls)),
                 timeout_keep_alive=120,
                 timeout_graceful_shutdown=GRACE_SECONDS,
             )

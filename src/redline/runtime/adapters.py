@@ -16,6 +16,7 @@ from redline.domain.stations import PeerRecord
 from redline.services.accounts import AccountService
 from redline.services.changes import ChangeFeed
 from redline.services.kinds.base import Body, OutboundDraft
+from redline.services.limits import RateLimiter
 from redline.services.queries import (
     ConsoleService,
     LinkCommands,
@@ -107,5 +108,6 @@ def build_services(station: Station) -> StationServices:
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
         changes=changes,
+        api_limits=RateLimiter(me.config.api_rate(), clock),
         clock=clock,
     )

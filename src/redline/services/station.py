@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
 from redline.errors import InputError, StationConfigError
+from redline.services.limits import RateLimit
 from redline.wire.card import ContactCard, check_endpoint, make_card
 
 CONFIG_FILE = "station.json"
@@ -38,6 +40,27 @@ class StationConfig:
     ack_deadlines: dict[str, float] = field(
         default_factory=lambda: {p.value: d.total_seconds() for p, d in DEFAULT_ACK_DEADLINES.items()}
     )
+    # Requests a second each operator token may make to the API, and the burst it may make at
+    # once (0 turns the limit off); requests that fail authentication count per client address.
+    api_rate_limit: float = 50.0
+    api_rate_burst: int = 200
+    # Host names the API and console answer to (DNS-rebinding defence); None: api_host, and the
+    # loopback names when api_host is a loopback address.
+    allowed_hosts: list[str] | None = None
+    link_max_connections: int = 64  # open connections on the link port, handshaking or not
+    link_handshake_timeout: float = 10.0  # seconds a client has to complete the TLS handshake
+    link_header_timeout: float = 10.0  # seconds a peer has to send a request's headers once begun
+
+    def api_rate(self) -> RateLimit:
+        return RateLimit(float(self.api_rate_limit), self.api_rate_burst)
+
+    def api_hosts(self) -> list[str]:
+        """The Host names the API and console answer to: lower case, without ports, IPv6 addresses
+        in brackets (as a Host header writes them)."""
+        chosen = (
+            self.allowed_hosts if self.allowed_hosts is not None else default_allowed_hosts(self.api_host)
+        )
+        return [_as_host_header(h) for h in chosen]
 
     def deadlines(self) -> dict[Precedence, timedelta]:
         return {p: timedelta(seconds=self.ack_deadlines[p.value]) for p in Precedence}
@@ -62,7 +85,73 @@ class StationConfig:
         for port in (config.api_port, config.link_port):
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise StationConfigError(f"{path}: port {port!r} is not a TCP port")
+        _check_limits(config, path)
         return config
+
+
+def _number(value: object, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_limits(config: StationConfig, path: Path) -> None:
+    if not _number(config.api_rate_limit, 0, 1_000_000):
+        raise StationConfigError(
+            f"{path}: api_rate_limit must be requests a second from 0 (no limit) to 1000000, "
+            f"not {config.api_rate_limit!r}"
+        )
+    burst = config.api_rate_burst
+    if not isinstance(burst, int) or isinstance(burst, bool) or not 1 <= burst <= 1_000_000:
+        raise StationConfigError(f"{path}: api_rate_burst must be a whole number from 1 to 1000000")
+    hosts = config.allowed_hosts
+    if hosts is not None and (
+        not isinstance(hosts, list) or not all(isinstance(h, str) and _host_name(h) for h in hosts)
+    ):
+        raise StationConfigError(
+            f"{path}: allowed_hosts must be null or a list of host names or IP addresses without "
+            'ports ("*.example.org" answers its subdomains, "*" any Host)'
+        )
+    connections = config.link_max_connections
+    if not isinstance(connections, int) or isinstance(connections, bool) or not 1 <= connections <= 100_000:
+        raise StationConfigError(f"{path}: link_max_connections must be a whole number from 1 to 100000")
+    for key in ("link_handshake_timeout", "link_header_timeout"):
+        if not _number(getattr(config, key), 0.1, 3600):
+            raise StationConfigError(f"{path}: {key} must be seconds from 0.1 to 3600")
+
+
+def _host_name(value: str) -> bool:
+    """A host name, an IP address (IPv6 with or without brackets), ``*.domain`` or ``*``."""
+    if value == "*":
+        return True
+    try:
+        ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+        return True
+    except ValueError:
+        pass
+    name = value.removeprefix("*.")
+    return len(name) <= 253 and _HOST_NAME.fullmatch(name) is not None
+
+
+def _as_host_header(host: str) -> str:
+    bare = host.lower().removeprefix("[").removesuffix("]")
+    try:
+        return f"[{bare}]" if ipaddress.ip_address(bare).version == 6 else bare
+    except ValueError:
+        return host.lower()
+
+
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]  # as Host headers write them
+
+
+def default_allowed_hosts(api_host: str) -> list[str]:
+    """The console's own address, and the loopback names when it listens on loopback or everywhere
+    (an administrator who opens it to other machines lists their names in ``allowed_hosts``)."""
+    address = ipaddress.ip_address(api_host)
+    hosts = [] if address.is_unspecified else [_as_host_header(api_host)]
+    if address.is_loopback or address.is_unspecified:
+        hosts += [h for h in LOOPBACK_HOSTS if h not in hosts]
+    return hosts
 
 
 def check_port(value: int, what: str) -> int:

@@ -1,20 +1,41 @@
-"""Expose the client certificate of a mutual-TLS connection to the ASGI app.
+"""The link port's connections: a bounded number, TLS with a deadline, and the client certificate.
 
-uvicorn does not put the peer certificate into the ASGI scope, so this
-protocol subclass reads it from the TLS transport when the connection is
-made and adds it as ``scope["extensions"]["tls"]["client_cert_der"]`` (the
-shape of the ASGI TLS extension). The handshake itself already refused any
-certificate that is not a verified peer's; the app maps the DER to a peer.
+uvicorn serves the link app over plain TCP; :func:`link_protocol` gives it a
+protocol class that does TLS itself, with ``loop.start_tls`` (uvicorn has no
+way to set a handshake deadline), so that every connection is seen from its
+first byte:
+
+- at most ``max_connections`` at once, handshaking or not. When a new one would
+  be one too many, the oldest connection still in its handshake is dropped to
+  make room (a flood of silent sockets cannot keep a peer out); when every
+  connection has finished its handshake (only verified peers can), the new one
+  is closed.
+- a client has ``handshake_timeout`` seconds to finish the TLS handshake, which
+  refuses any certificate that is not a verified peer's;
+- once a request has begun, its headers must be complete within
+  ``header_timeout`` seconds, and a new connection must begin one within as
+  long, so a slow sender cannot hold a slot either. Between requests uvicorn's
+  keep-alive timeout applies.
+
+uvicorn does not put the peer certificate into the ASGI scope, so the HTTP
+protocol reads it from the TLS transport and adds it as
+``scope["extensions"]["tls"]["client_cert_der"]`` (the shape of the ASGI TLS
+extension); the app maps the DER to a peer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 ASGIApp = Any
+log = logging.getLogger(__name__)
 
 
 def with_client_cert(app: ASGIApp, der: bytes | None) -> ASGIApp:
@@ -28,9 +49,178 @@ def with_client_cert(app: ASGIApp, der: bytes | None) -> ASGIApp:
     return wrapped
 
 
+@dataclass(frozen=True, slots=True)
+class LinkLimits:
+    max_connections: int = 64
+    handshake_timeout: float = 10.0
+    header_timeout: float = 10.0
+
+
 class ClientCertProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol over a finished TLS handshake, with the client certificate in the
+    scope and a deadline for each request's headers."""
+
+    header_timeout: float | None = None
+    on_lost: Callable[[], None] | None = None
+    _header_deadline: asyncio.TimerHandle | None = None
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         self.app = with_client_cert(self.app, der)
+        self._arm_header_deadline()  # a connection that never starts a request does not stay
+
+    def _arm_header_deadline(self) -> None:
+        if self.header_timeout is not None and self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _headers_late(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            log.info(
+                "link client %s sent no complete request headers in %s s: closed",
+                self.client,
+                self.header_timeout,
+            )
+            self.transport.close()
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_header_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+        if self.on_lost is not None:
+            self.on_lost()
+
+
+class _Handover(asyncio.Protocol):
+    """What the TLS transport talks to between the end of the handshake and the HTTP protocol taking
+    over: a request sent right behind the handshake may arrive before ``start_tls`` returns."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.eof = False
+        self.lost: tuple[Exception | None] | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.received.append(data)
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = (exc,)
+
+    def hand_over(self, transport: asyncio.Transport, http: ClientCertProtocol) -> None:
+        transport.set_protocol(http)
+        http.connection_made(transport)
+        for data in self.received:
+            http.data_received(data)
+        if self.eof:
+            http.eof_received()
+        if self.lost is not None:
+            http.connection_lost(self.lost[0])
+
+
+class LinkConnections:
+    """Every open connection on one link server, oldest first, and whether it finished its handshake."""
+
+    def __init__(self, limits: LinkLimits, tls: Callable[[], ssl.SSLContext]) -> None:
+        self.limits = limits
+        self.tls = tls
+        self.handshaking: dict[asyncio.BaseTransport, None] = {}  # insertion order: oldest first
+        self.established: set[asyncio.BaseTransport] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self.handshaking) + len(self.established)
+
+    def admit(self, raw: asyncio.BaseTransport) -> bool:
+        if len(self) >= self.limits.max_connections:
+            if not self.handshaking:
+                log.warning(
+                    "link port: %d connections open, all past their handshake; refused one more",
+                    len(self),
+                )
+                return False
+            oldest = next(iter(self.handshaking))
+            self.release(oldest)
+            oldest.abort()  # type: ignore[attr-defined]
+        self.handshaking[raw] = None
+        return True
+
+    def handshake_done(self, raw: asyncio.BaseTransport) -> bool:
+        """Move ``raw`` to the established; False if it was dropped meanwhile."""
+        if raw not in self.handshaking:
+            return False
+        del self.handshaking[raw]
+        self.established.add(raw)
+        return True
+
+    def release(self, raw: asyncio.BaseTransport) -> None:
+        self.handshaking.pop(raw, None)
+        self.established.discard(raw)
+
+
+def link_protocol(connections: LinkConnections) -> type[asyncio.Protocol]:
+    """The protocol class to give uvicorn (``http=``) for a link server over plain TCP."""
+
+    class LinkConnection(asyncio.Protocol):
+        def __init__(
+            self,
+            config: Any,
+            server_state: Any,
+            app_state: dict[str, Any],
+            _loop: asyncio.AbstractEventLoop | None = None,
+        ) -> None:
+            self._http_args = {"config": config, "server_state": server_state, "app_state": app_state}
+            self._loop = _loop or asyncio.get_event_loop()
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            # (uvloop's transports are not asyncio.Transport subclasses, but have its methods)
+            transport = cast(asyncio.Transport, transport)
+            transport.pause_reading()  # the ClientHello is for start_tls, not for this protocol
+            if not connections.admit(transport):
+                transport.abort()
+                return
+            task = self._loop.create_task(self._handshake(transport))
+            connections.tasks.add(task)
+            task.add_done_callback(connections.tasks.discard)
+
+        async def _handshake(self, raw: asyncio.Transport) -> None:
+            handover = _Handover()
+            try:
+                tls = await self._loop.start_tls(
+                    raw,
+                    handover,
+                    connections.tls(),
+                    server_side=True,
+                    ssl_handshake_timeout=connections.limits.handshake_timeout,
+                )
+            except Exception as exc:  # a refused certificate, the deadline, a reset: the slot is free again
+                connections.release(raw)
+                raw.abort()
+                log.debug("link port: TLS handshake failed: %s", exc)
+                return
+            if tls is None or not connections.handshake_done(raw):
+                raw.abort()
+                return
+            http = ClientCertProtocol(**self._http_args, _loop=self._loop)
+            http.header_timeout = connections.limits.header_timeout
+            http.on_lost = lambda: connections.release(raw)
+            handover.hand_over(tls, http)
+
+    return LinkConnection

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[e.RedlineError], int] = {
     e.PayloadTooLarge: 413,
     e.InputError: 400,
+    e.RateLimited: 429,
     e.AuthError: 401,
     e.Forbidden: 403,
     e.NotFound: 404,
@@ -40,8 +41,10 @@ def status_for(exc: e.RedlineError) -> int:
     return 500
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(status: int, code: str, message: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
@@ -50,7 +53,8 @@ async def redline_error_handler(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc.message)
-    return error_response(status, exc.code, exc.message)
+    retry_after = exc.retry_after if isinstance(exc, e.RateLimited) else None
+    return error_response(status, exc.code, exc.message, retry_after)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

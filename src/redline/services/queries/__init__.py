@@ -20,6 +20,7 @@ from redline.services.accounts import AccountService
 from redline.services.changes import ChangeFeed
 from redline.services.deconfliction import Deconfliction
 from redline.services.inbound import InboundService
+from redline.services.limits import RateLimiter
 from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
 from redline.services.queries.console import ConsoleService, ConsoleTables
@@ -50,6 +51,7 @@ class StationServices:
     notices: NoticeQueries
     console: ConsoleService
     changes: ChangeFeed
+    api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
     clock: Clock = SYSTEM_CLOCK
 
 
