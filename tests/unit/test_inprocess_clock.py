@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from redline.crypto.keys import parse_encryption_key
 from redline.domain.clock import format_ts, parse_ts
-from redline.domain.link_clock import CLOCK_REFUSAL
+from redline.domain.link_clock import CLOCK_ALARM, CLOCK_REFUSAL
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Direction, MessageKind, Precedence
 from redline.errors import RemoteProtocolError
 from redline.runtime import Station
@@ -153,3 +154,68 @@ async def test_a_message_held_up_two_days_is_accepted_and_its_deadline_runs_from
     assert parse_ts(received.deadline, "deadline") > pair.clock.now(), "not overdue on arrival"
     await pair.clock.advance(60)  # an escalation scan or two
     assert [e for e in await b.store.escalations() if e.id == mid] == []
+
+
+async def _measured_after_a_test(pair: InProcessPair) -> dict[str, Any]:
+    w = pair.washington
+    tester = w.testers["beijing"]
+    before = tester.clock_offset
+    await tester.send_test()
+
+    async def measured() -> bool:
+        return tester.clock_offset is not None and tester.clock_offset is not before
+
+    await eventually(measured, "the reply measured beijing's clock")
+    link = await w.services().links.link("beijing")
+    return dict(link["clock"])
+
+
+async def test_link_tests_measure_the_peers_clock_offset_and_alarm_above_the_threshold(pair: InProcessPair):
+    w, b = pair
+    clock = await _measured_after_a_test(pair)
+    assert clock["offset_s"] == 0 and clock["alarm"] is False
+    assert clock["alarm_above_s"] == 5.0 and clock["window_s"] == WINDOW
+
+    pair.skew("beijing", 30.0)  # beijing's clock 30 s fast: inside the window, above the alarm
+    clock = await _measured_after_a_test(pair)
+    assert abs(clock["offset_s"] - 30.0) <= clock["uncertainty_s"] + 0.001, clock
+    assert clock["alarm"] is True and clock["measured_at"] is not None
+    [detail] = await eventually(lambda: _open_alarms(w, "beijing", CLOCK_ALARM), "the clock alarm")
+    assert "30.000 s" in detail and "ahead of ours" in detail
+    # beijing sees washington's clock 30 s behind its own, and alarms too.
+    b_test = await b.testers["washington"].send_test()
+    assert b_test
+    await eventually(lambda: _open_alarms(b, "washington", CLOCK_ALARM), "the clock alarm at beijing")
+    assert b.testers["washington"].clock_offset is not None
+    assert b.testers["washington"].clock_offset.offset == pytest.approx(-30.0, abs=0.01)
+
+    # A second measurement while still off keeps one alarm; one back in range clears it.
+    await _measured_after_a_test(pair)
+    assert len(await _open_alarms(w, "beijing", CLOCK_ALARM)) == 1
+    pair.skew("beijing", 2.0)  # within the 5 s threshold
+    clock = await _measured_after_a_test(pair)
+    assert clock["alarm"] is False and abs(clock["offset_s"] - 2.0) <= clock["uncertainty_s"] + 0.001
+    await eventually(lambda: _no_alarm(w, "beijing", CLOCK_ALARM), "the clock alarm cleared")
+    # A link-health answer never cleared the clock alarm (nor does the clock alarm touch health).
+    assert (await w.services().links.link("beijing"))["state"] == "up"
+
+
+async def test_the_offset_is_measured_within_the_round_trip(pair: InProcessPair):
+    """With time passing between test and reply, the offset is still the injected skew within ± rtt/2."""
+    w, _ = pair
+    pair.skew("beijing", -12.5)
+    pair.silence()
+    tester = w.testers["beijing"]
+    start_up = tester.clock_offset
+    await tester.send_test()
+    await pair.clock.advance(8)  # the test waits 8 s for the link to come back
+    pair.silence(False)
+
+    async def measured() -> bool:
+        return tester.clock_offset is not start_up
+
+    await pair.advance_until(measured, "measured once the link is back", step=0.5, limit=30)
+    reading = tester.clock_offset
+    assert reading is not None and reading.uncertainty > 0
+    assert abs(reading.offset - (-12.5)) <= reading.uncertainty + 0.001
+    assert reading.beyond(5.0) is (abs(reading.offset) - reading.uncertainty > 5.0)
