@@ -21,6 +21,7 @@ from redline.domain.link_clock import CLOCK_ALARM, CLOCK_REFUSAL
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Direction, MessageKind, Precedence
 from redline.errors import RemoteProtocolError
 from redline.runtime import Station
+from redline.web.console.render import render_text
 from redline.wire.envelope import build_envelope
 from tests.support.inprocess import InProcessPair, eventually
 
@@ -180,6 +181,11 @@ async def test_link_tests_measure_the_peers_clock_offset_and_alarm_above_the_thr
     clock = await _measured_after_a_test(pair)
     assert abs(clock["offset_s"] - 30.0) <= clock["uncertainty_s"] + 0.001, clock
     assert clock["alarm"] is True and clock["measured_at"] is not None
+    # The console's link panel shows it, in both languages.
+    link = await w.services().links.link("beijing")
+    english = render_text("_links.html", "en", links=[link])
+    assert "+30.000 s (± 0.000 s) from ours" in english and "CLOCK ALARM: above 5 s" in english
+    assert "与本站相差 +30.000 秒" in render_text("_links.html", "zh-Hans", links=[link])
     [detail] = await eventually(lambda: _open_alarms(w, "beijing", CLOCK_ALARM), "the clock alarm")
     assert "30.000 s" in detail and "ahead of ours" in detail
     # beijing sees washington's clock 30 s behind its own, and alarms too.
