@@ -311,7 +311,7 @@ class FakeReactions:
     def submit(self, draft: OutboundDraft, what: str) -> None:
         self.drafts.append(draft)
 
-    def link_test_answered(self, peer_id: str, test_id: str) -> None:
+    def link_test_answered(self, peer_id: str, test_id: str, reply_ts: str, arrived: str) -> None:
         self.answered.append((peer_id, test_id))
 
     def notice_from_peer(self, peer_id: str, kind: MessageKind, body: dict[str, Any]) -> None:

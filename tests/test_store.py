@@ -112,6 +112,17 @@ def test_rows_come_back_typed(url: str) -> None:
             LinkAlarm(2, PEER, "down", "no answer", T1, None),
             LinkAlarm(1, PEER, "degraded", "slow answers", T0, T1),
         ]
+        # A clock alarm is kept apart from health: raising it again updates it, clearing health leaves it.
+        await store.raise_link_alarm(PEER, "clock_refused", "5 s ahead", T1, ("clock_refused",))
+        await store.raise_link_alarm(PEER, "clock_refused", "9 s ahead", T2, ("clock_refused",))
+        await store.clear_link_alarms(PEER, T2)
+        assert await store.link_alarms() == [
+            LinkAlarm(3, PEER, "clock_refused", "9 s ahead", T1, None),
+            LinkAlarm(2, PEER, "down", "no answer", T1, T2),
+            LinkAlarm(1, PEER, "degraded", "slow answers", T0, T1),
+        ]
+        await store.clear_link_alarms(PEER, T2, ("clock_refused",))
+        assert all(a.cleared_at == (T1 if a.id == 1 else T2) for a in await store.link_alarms())
 
         async with store.write() as tx:
             assert await tx.insert_equivocation(PEER, 1, "a" * 64, "{}", "two digests", T0)

@@ -100,6 +100,14 @@ class BadReceipt(RemoteProtocolError):
     code = "bad_receipt"
 
 
+class OutsideClockWindow(RemoteProtocolError):
+    """An envelope's timestamp lies outside the receiver's clock window (docs/protocol.md): the
+    sender's clock is wrong, or the envelope was forged with a false date. The sender keeps it
+    queued; it is accepted once the clocks agree."""
+
+    code = "clock_window"
+
+
 # -- Our side of a link or our own machinery. ---------------------------------
 
 

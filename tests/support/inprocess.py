@@ -19,6 +19,9 @@ the network, as if it died.
 Time belongs to the test: both stations share one
 :class:`~redline.domain.clock.MockClock`, which starts at the machine's time
 and moves only when the test calls ``await pair.clock.advance(seconds)``.
+Each station reads it through a :class:`SkewedClock`, so a test can set one
+station's wall clock wrong (``pair.skew("beijing", 3600)``) while both still
+sleep on the same mock time.
 Work that does not wait for time (commits, deliveries, receipts) runs on its
 own; :func:`eventually` waits for its outcome without sleeping a fixed time.
 """
@@ -32,7 +35,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +55,27 @@ QUIET_TEST_INTERVAL = 3600.0
 MEMORY_PORTS = (18443, 28443)  # link tests at start-up, then not again unless the test moves the clock
 
 
+class SkewedClock:
+    """A station's view of the shared mock clock: its wall clock off by ``offset`` seconds (a wrong
+    clock), its monotonic clock and its sleeps the shared one's."""
+
+    def __init__(self, base: MockClock) -> None:
+        self.base = base
+        self.offset = 0.0
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return self.base.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.base.sleep(seconds)
+
+    async def wait(self, event: asyncio.Event, seconds: float) -> bool:
+        return await self.base.wait(event, seconds)
+
+
 @dataclass
 class InProcessPair:
     washington: Station
@@ -61,6 +85,11 @@ class InProcessPair:
     links: dict[str, FailoverTransport]  # station id -> the transport it sends over
     network: MemoryPathTransport  # the registry of link apps both transports deliver to
     apps: dict[str, tuple[str, Any]]  # station id -> (its card's endpoint, its link app)
+    clocks: dict[str, SkewedClock]  # station id -> its wall clock
+
+    def skew(self, station_id: str, seconds: float) -> None:
+        """Set ``station_id``'s wall clock ``seconds`` ahead of the shared one (behind if negative)."""
+        self.clocks[station_id].offset = seconds
 
     def __iter__(self) -> Any:
         return iter((self.washington, self.beijing))
@@ -160,13 +189,15 @@ async def inprocess_pair(
     stations: dict[str, Station] = {}
     links: dict[str, FailoverTransport] = {}
     apps: dict[str, tuple[str, Any]] = {}
+    clocks: dict[str, SkewedClock] = {}
     async with AsyncExitStack() as stack:
         for directory in directories:
             me = load_identity(directory)
             der = ssl.PEM_cert_to_DER_cert(me.tls_certificate)
             links[me.station_id] = FailoverTransport(Mounts({"https": network.for_station(der)}), clock)
+            clocks[me.station_id] = SkewedClock(clock)
             station = await stack.enter_async_context(
-                Station.open(directory, clock=clock, transport=links[me.station_id])
+                Station.open(directory, clock=clocks[me.station_id], transport=links[me.station_id])
             )
             stations[me.station_id] = station
             apps[me.station_id] = (me.config.endpoints[0], create_link_app(station.link_endpoint()))
@@ -175,7 +206,7 @@ async def inprocess_pair(
         duty = {s.me.station_id: await _duty_operator(s) for s in (w, b)}
         await stack.enter_async_context(w.running())
         await stack.enter_async_context(b.running())
-        pair = InProcessPair(w, b, clock, duty, links, network, apps)
+        pair = InProcessPair(w, b, clock, duty, links, network, apps, clocks)
         if links_up:
             await eventually(lambda: _both_up(pair), "links up on both sides")
         yield pair

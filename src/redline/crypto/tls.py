@@ -55,14 +55,23 @@ def fingerprint_der(der: bytes) -> str:
     return "sha256:" + hashlib.sha256(der).hexdigest()
 
 
-def fingerprint_pem(pem: str | bytes) -> str:
-    """SHA-256 over the certificate's DER encoding, as ``sha256:<hex>``."""
+def _load_pem(pem: str | bytes) -> x509.Certificate:
     try:
         data = pem.encode("ascii") if isinstance(pem, str) else pem
-        cert = x509.load_pem_x509_certificate(data)
+        return x509.load_pem_x509_certificate(data)
     except ValueError as exc:  # UnicodeEncodeError included: PEM is ASCII
         raise InputError(f"tls_certificate: not a PEM X.509 certificate ({exc})") from None
-    return fingerprint_der(cert.public_bytes(serialization.Encoding.DER))
+
+
+def fingerprint_pem(pem: str | bytes) -> str:
+    """SHA-256 over the certificate's DER encoding, as ``sha256:<hex>``."""
+    return fingerprint_der(_load_pem(pem).public_bytes(serialization.Encoding.DER))
+
+
+def valid_since(pem: str | bytes) -> dt.datetime:
+    """The certificate's notBefore: a station's certificate is made with its keys, at ``init``
+    (backdated a few minutes), so nothing it signed or was sealed to can be older."""
+    return _load_pem(pem).not_valid_before_utc
 
 
 def server_context(cert_file: str, key_file: str, peer_certificates: Iterable[str]) -> ssl.SSLContext:

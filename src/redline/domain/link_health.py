@@ -23,6 +23,11 @@ class LinkState(enum.StrEnum):
     DOWN = "down"
 
 
+# The link alarms link health raises (each replaces the other); clock alarms are kept apart
+# (redline.domain.link_clock), so a link test's answer does not clear a clock refusal.
+HEALTH_ALARMS = (LinkState.DEGRADED.value, LinkState.DOWN.value)
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     before: LinkState

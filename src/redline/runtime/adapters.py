@@ -46,10 +46,10 @@ class StationReactions:
     def submit(self, draft: OutboundDraft, what: str) -> None:
         self._station.spawn(self._station.outbox.submit(draft), what)
 
-    def link_test_answered(self, peer_id: str, test_id: str) -> None:
+    def link_test_answered(self, peer_id: str, test_id: str, reply_ts: str, arrived: str) -> None:
         tester = self._station.testers.get(peer_id)
         if tester is not None:
-            tester.on_reply(test_id)
+            tester.on_reply(test_id, reply_ts, arrived)
 
     def notice_from_peer(self, peer_id: str, kind: MessageKind, body: Body) -> None:
         self._station.spawn(
@@ -67,6 +67,10 @@ class StationLinks:
     def tests(self, peer_id: str) -> dict[str, Any] | None:
         tester = self._station.testers.get(peer_id)
         return tester.status() if tester else None
+
+    def clock(self, peer_id: str) -> dict[str, Any] | None:
+        tester = self._station.testers.get(peer_id)
+        return tester.clock_status() if tester else None
 
     def delivery(self, peer_id: str) -> dict[str, Any] | None:
         worker = self._station.workers.get(peer_id)
@@ -91,7 +95,14 @@ def build_services(station: Station) -> StationServices:
     changes.listen_to(station.store)
     console = ConsoleStore(station.store)
     status = StationLinks(station)
-    links = LinkQueries(station.store, station.peers, status, me.station_id, me.config.ack_deadlines)
+    links = LinkQueries(
+        station.store,
+        station.peers,
+        status,
+        me.station_id,
+        me.config.ack_deadlines,
+        me.config.clock_window_seconds,
+    )
     return StationServices(
         station=StationInfo(
             station_id=me.station_id,

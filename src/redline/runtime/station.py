@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.link_clock import CLOCK_ALARM, CLOCK_ALARMS, ClockOffset
 from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
@@ -159,6 +160,8 @@ class Station:
                     self._on_transition,
                     self.me.config.ack_deadlines,
                     self.clock,
+                    clock_alarm_seconds=self.me.config.clock_alarm_seconds,
+                    on_clock=self._on_clock,
                 )
                 if self._tasks is not None:
                     self._start_link(peer.station_id)
@@ -202,6 +205,23 @@ class Station:
         elif transition.after is LinkState.UP:
             log.info("link to %s is up (%s)", peer_id, transition.reason)
             self.spawn(self.store.clear_link_alarms(peer_id, at), f"clearing alarms for {peer_id}")
+
+    def _on_clock(self, peer_id: str, reading: ClockOffset, change: bool | None) -> None:
+        """A link test measured the peer's clock: keep its alarm raised (detail current) or clear it."""
+        at = format_ts(self.clock.now())
+        if self._services is not None:
+            self._services.changes.bump()  # the offset is shown on the link panel
+        if reading.beyond(self.me.config.clock_alarm_seconds):
+            detail = f"{reading.describe()}; the alarm is above {self.me.config.clock_alarm_seconds:g} s"
+            self.spawn(
+                self.store.raise_link_alarm(peer_id, CLOCK_ALARM, detail, at, CLOCK_ALARMS),
+                f"raising the clock alarm for {peer_id}",
+            )
+        elif change is False:
+            self.spawn(
+                self.store.clear_link_alarms(peer_id, at, CLOCK_ALARMS),
+                f"clearing the clock alarm for {peer_id}",
+            )
 
     def _on_escalated(self, rows: list[MessageRecord]) -> None:
         """Remind the peer of each message it left unacknowledged, over another path if there is one."""

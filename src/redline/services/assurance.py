@@ -6,7 +6,11 @@ receipted like any message) carrying this station's scorecard; the peer
 answers automatically with a ``link_test_reply``. The round trip is measured
 from the outbox commit to the reply's arrival. Unanswered tests move the link
 through :mod:`redline.domain.link_health`; each move to degraded or down
-raises an alarm, and an answer clears it. The two sides alternate: the
+raises an alarm, and an answer clears it. Each answer also measures the peer's
+clock offset (:class:`redline.domain.link_clock.ClockOffset`: the reply's signed
+timestamp against the midpoint of our test's departure and the reply's arrival);
+an offset beyond ``clock_alarm_seconds`` (less the measurement's uncertainty)
+raises a ``clock`` alarm, and one back in range clears it. The two sides alternate: the
 station whose id sorts first tests on the interval, the other half an
 interval later. Each station also tests every link once as it starts, which
 tells a peer at once that it is back.
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
+from redline.domain.link_clock import ClockOffset
 from redline.domain.link_health import LinkHealth, LinkState, Transition, answer_timeout
 from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.phrases import load_catalogue
@@ -42,6 +47,11 @@ log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "system"
 HISTORY = 1000
 RETRY_UNQUEUED_SECONDS = 5.0  # a test the outbox could not store is tried again this soon
+SENT_TIMES_KEPT = 64  # departure times of unanswered tests kept for measuring the clock offset
+
+# Told of each clock measurement: the peer, the reading, and True/False when the alarm must be
+# raised/cleared (None: no change).
+ClockReport = Callable[[str, ClockOffset, bool | None], None]
 
 
 def _ms_between(start: str, end: str) -> float:
@@ -96,10 +106,18 @@ class LinkTester:
         on_transition: Callable[[str, Transition], None],
         ack_deadlines: dict[str, float],
         clock: Clock = SYSTEM_CLOCK,
+        *,
+        clock_alarm_seconds: float = 5.0,
+        on_clock: ClockReport | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._outbox = outbox
+        self._clock_alarm_seconds = clock_alarm_seconds
+        self._on_clock = on_clock
+        self._sent_at: dict[str, str] = {}  # test id -> our wall clock just before it was signed
+        self.clock_offset: ClockOffset | None = None
+        self.clock_alarm: bool | None = None  # unknown until measured: a restart may find one open
         self._me_id = me_id
         self.peer = peer
         self.interval = interval
@@ -114,6 +132,7 @@ class LinkTester:
         return math.floor((now - offset) / self.interval) * self.interval + offset + self.interval
 
     async def send_test(self) -> str:
+        before = format_ts(self._clock.now())  # the envelope's ts is at least this
         body = {
             "nonce": secrets.token_hex(16),
             "interval": max(1, round(self.interval)),
@@ -130,11 +149,46 @@ class LinkTester:
         )
         self.health.test_sent(test_id, self._clock.monotonic())
         self.last_sent_at = format_ts(self._clock.now())
+        self._sent_at[test_id] = before
+        while len(self._sent_at) > SENT_TIMES_KEPT:
+            del self._sent_at[next(iter(self._sent_at))]
         return test_id
 
-    def on_reply(self, test_id: str) -> None:
+    def on_reply(self, test_id: str, reply_ts: str, arrived: str) -> None:
         self.last_answered_at = format_ts(self._clock.now())
         self._report(self.health.test_answered(test_id, self._clock.monotonic()))
+        sent = self._sent_at.pop(test_id, None)
+        if sent is not None:  # a test sent before a restart has no departure time: no measurement
+            self._measured(
+                ClockOffset.measure(parse_ts(sent, "sent"), parse_ts(reply_ts, "ts"), parse_ts(arrived, "at"))
+            )
+
+    def _measured(self, reading: ClockOffset) -> None:
+        self.clock_offset = reading
+        beyond = reading.beyond(self._clock_alarm_seconds)
+        change = beyond if beyond != self.clock_alarm else None
+        self.clock_alarm = beyond
+        if change is not None or beyond:
+            log.log(
+                logging.WARNING if beyond else logging.INFO,
+                "link %s: %s",
+                self.peer.station_id,
+                reading.describe(),
+            )
+        if self._on_clock is not None:
+            self._on_clock(self.peer.station_id, reading, change)
+
+    def clock_status(self) -> dict[str, Any]:
+        """The peer's clock offset as last measured, and whether it is alarmed."""
+        return {
+            **(
+                self.clock_offset.to_json()
+                if self.clock_offset
+                else {"offset_s": None, "uncertainty_s": None, "measured_at": None}
+            ),
+            "alarm_above_s": self._clock_alarm_seconds,
+            "alarm": bool(self.clock_alarm),
+        }
 
     def _report(self, transition: Transition | None) -> None:
         if transition is not None:

@@ -3,10 +3,13 @@
 Order of checks, each refusing the whole batch before the store is touched:
 shape and size, sender and recipient, every signature, every payload (its kind's
 check in :mod:`redline.services.kinds`). Then one transaction classifies the batch
-against the inbound chain (:func:`redline.protocol.plan_batch`), stores what is
-new, runs each accepted envelope's receiver effect, records an equivocation if
-there is one, and signs a receipt for what it stored; what the answer holds is
-decided by :func:`redline.protocol.plan_answer`. The answer leaves only after the
+against the inbound chain (:func:`redline.protocol.plan_batch`), refuses it if a new
+envelope's timestamp lies outside the clock window (:mod:`redline.domain.link_clock`:
+an error the sender sees, which keeps the envelope queued, and a ``clock_refused``
+link alarm here until the link accepts again), stores what is new, runs each
+accepted envelope's receiver effect, records an equivocation if there is one, and
+signs a receipt for what it stored; what the answer holds is decided by
+:func:`redline.protocol.plan_answer`. The answer leaves only after the
 commit: "delivered" means durably stored here. Then each accepted envelope's kind
 reacts (a link test is answered, a notice checked for conflicts, ...).
 """
@@ -17,14 +20,24 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from redline.crypto.keys import parse_signing_key
+from redline.crypto.tls import valid_since
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
+from redline.domain.link_clock import CLOCK_REFUSAL, REFUSAL_ALARMS, window_fault
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
-from redline.errors import Conflict, InputError, MalformedEnvelope, UnknownPeer, WrongRecipient
+from redline.errors import (
+    Conflict,
+    InputError,
+    MalformedEnvelope,
+    OutsideClockWindow,
+    UnknownPeer,
+    WrongRecipient,
+)
 from redline.protocol import InboundChain, answer_body, plan_answer, plan_batch
 from redline.services.kinds.base import KindRegistry, Reactions, Received
 from redline.services.kinds.rows import message_record
@@ -65,6 +78,12 @@ class InboundService:
         self._reactions = reactions
         self._clock = clock
         self._deadlines = me.config.deadlines()
+        self._window = me.config.clock_window()
+        self._keys_since: dict[
+            str, datetime
+        ] = {}  # peer certificate fingerprint -> when the link's keys existed
+        # Peers whose clock refusal alarm is known to be clear; after a start-up every peer's might be open.
+        self._refusal_clear: set[str] = set()
 
     def parse_batch(self, peer: PeerRecord, raw: bytes) -> Accepted:
         """Everything that can be checked without the database; raises on the first fault."""
@@ -101,9 +120,22 @@ class InboundService:
         return parsed
 
     async def receive(self, peer: PeerRecord, raw: bytes) -> BatchAnswer:
+        try:
+            answer, accepted = await self._receive(peer, raw)
+        except OutsideClockWindow as exc:
+            await self._refused_for_clock(peer, exc)
+            raise
+        if accepted:
+            if peer.station_id not in self._refusal_clear:
+                await self._clear_refusal(peer)
+            self._react(peer, accepted)
+        return answer
+
+    async def _receive(self, peer: PeerRecord, raw: bytes) -> tuple[BatchAnswer, list[Received]]:
         parsed = self.parse_batch(peer, raw)
         by_seq = {env.seq: (env, body) for env, body in parsed}
-        at = format_ts(self._clock.now())
+        now = self._clock.now()
+        at = format_ts(now)
         receipt_id = uuid.uuid4().hex
         async with self._store.write() as tx:
             chains = await tx.link_chains(peer.station_id)
@@ -116,6 +148,7 @@ class InboundService:
             accepted = [Received(peer, env, body, at) for env, body in (by_seq[h.seq] for h in plan.accepted)]
             receipts: list[dict[str, Any]] = []
             if accepted:
+                self._check_clock_window(peer, [r.envelope for r in accepted], now)
                 receipt = issue_receipt(
                     self._me.keys,
                     receipt_id,
@@ -150,15 +183,55 @@ class InboundService:
                     log.error("EQUIVOCATION from %s: %s", peer.station_id, eq.reason)
             chains.in_next_seq, chains.in_last_digest = chain.next_seq, chain.last_digest
             await tx.save_link_chains(chains)
-        if accepted:
-            self._react(peer, accepted)
-        return BatchAnswer(answer_body(answer, receipts), answer.equivocation is not None)
+        return BatchAnswer(answer_body(answer, receipts), answer.equivocation is not None), accepted
+
+    def _check_clock_window(self, peer: PeerRecord, envelopes: list[Envelope], now: datetime) -> None:
+        """Refuse the batch if a new envelope is dated outside the window (domain.link_clock)."""
+        keys_since = self._link_keys_since(peer)
+        for env in envelopes:
+            ts = parse_ts(env.ts, "envelope.ts")
+            fault = window_fault(ts, now, self._window, keys_since=keys_since)
+            if fault is not None:
+                raise OutsideClockWindow(
+                    f"envelope {env.id} (seq {env.seq}) from {peer.station_id} refused by "
+                    f"{self._me.station_id}'s clock policy: {fault}. Check the sender's clock; the "
+                    "envelope stays queued at the sender and is accepted once the clocks agree"
+                )
+
+    def _link_keys_since(self, peer: PeerRecord) -> datetime:
+        """When the later of the two stations' keys was made: nothing on the link can be older."""
+        since = self._keys_since.get(peer.tls_fingerprint)
+        if since is None:
+            since = max(valid_since(self._me.tls_certificate), valid_since(peer.tls_certificate))
+            self._keys_since[peer.tls_fingerprint] = since
+        return since
+
+    async def _refused_for_clock(self, peer: PeerRecord, exc: OutsideClockWindow) -> None:
+        """An operator must see a refusal: a link alarm, kept (not repeated) while retries go on."""
+        log.error("CLOCK refused a batch from %s: %s", peer.station_id, exc.message)
+        self._refusal_clear.discard(peer.station_id)
+        try:
+            await self._store.raise_link_alarm(
+                peer.station_id, CLOCK_REFUSAL, exc.message, format_ts(self._clock.now()), REFUSAL_ALARMS
+            )
+        except Exception:  # the refusal itself still goes back to the sender
+            log.exception("could not raise the clock alarm for %s", peer.station_id)
+
+    async def _clear_refusal(self, peer: PeerRecord) -> None:
+        try:
+            await self._store.clear_link_alarms(peer.station_id, format_ts(self._clock.now()), REFUSAL_ALARMS)
+        except Exception:  # the batch is stored and receipted: the answer must still leave
+            log.exception("could not clear the clock alarm for %s", peer.station_id)
+            return
+        self._refusal_clear.add(peer.station_id)
 
     def _row(self, received: Received, receipt_id: str) -> MessageRecord:
         env, spec = received.envelope, self._kinds[received.envelope.kind]
         deadline = None
         if spec.needs_human_ack:
-            deadline = format_ts(parse_ts(env.ts, "ts") + self._deadlines[env.precedence])
+            # From receipt, as New START dates a notification by its receipt: the sender's stamp
+            # may be hours old (store-and-forward) or, within the window, from a wrong clock.
+            deadline = format_ts(parse_ts(received.at, "at") + self._deadlines[env.precedence])
         return message_record(
             env,
             Direction.INBOUND,

@@ -35,6 +35,10 @@ class StationConfig:
     link_port: int = 8443
     endpoints: list[str] = field(default_factory=list)
     link_test_interval: float = 3600.0  # seconds between this station's link tests on each link
+    # The clock policy (docs/protocol.md): how far ahead of our clock (or behind the previous
+    # envelope) a peer's envelope may be dated, and the measured peer clock offset that alarms.
+    clock_window_seconds: float = 120.0
+    clock_alarm_seconds: float = 5.0
     # Seconds a person has to acknowledge a message, by precedence; both sides of a link
     # must hold the same values (they compute "overdue" independently).
     ack_deadlines: dict[str, float] = field(
@@ -65,6 +69,9 @@ class StationConfig:
     def deadlines(self) -> dict[Precedence, timedelta]:
         return {p: timedelta(seconds=self.ack_deadlines[p.value]) for p in Precedence}
 
+    def clock_window(self) -> timedelta:
+        return timedelta(seconds=self.clock_window_seconds)
+
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path) -> StationConfig:
         try:
@@ -81,6 +88,14 @@ class StationConfig:
             raise StationConfigError(
                 f"{path}: ack_deadlines must give seconds (up to 30 days) for each of "
                 f"{', '.join(p.value for p in Precedence)}"
+            )
+        window, alarm = config.clock_window_seconds, config.clock_alarm_seconds
+        if not isinstance(window, int | float) or isinstance(window, bool) or not 1 <= window <= 3600:
+            raise StationConfigError(f"{path}: clock_window_seconds must be seconds from 1 to 3600")
+        if not isinstance(alarm, int | float) or isinstance(alarm, bool) or not 0 < alarm <= window:
+            raise StationConfigError(
+                f"{path}: clock_alarm_seconds must be seconds above 0 and at most clock_window_seconds "
+                f"({window:g}): an offset the window refuses must alarm first"
             )
         for port in (config.api_port, config.link_port):
             if not isinstance(port, int) or not 0 < port < 65536:

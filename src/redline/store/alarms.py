@@ -1,10 +1,13 @@
-"""Link alarms (a link degraded or down) and equivocations (a peer signed two envelopes
+"""Link alarms (a link degraded or down, a peer's clock off) and equivocations (a peer signed two envelopes
 for one chain position): what supervisors are shown until someone deals with it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import and_, insert, select, update
 
+from redline.domain.link_health import HEALTH_ALARMS
 from redline.domain.records import EquivocationRecord, LinkAlarm
 from redline.store import schema as t
 from redline.store.database import Database, Executor
@@ -39,25 +42,36 @@ class EquivocationWrites:
 class AlarmStore:
     database: Database
 
-    async def raise_link_alarm(self, peer_id: str, state: str, detail: str, at: str) -> None:
-        """Raise an alarm for the link, clearing the one it replaces."""
+    async def raise_link_alarm(
+        self, peer_id: str, state: str, detail: str, at: str, replaces: Sequence[str] = HEALTH_ALARMS
+    ) -> None:
+        """Raise an alarm for the link, clearing the open ones of the states it ``replaces``.
+
+        If an alarm of this state is open already, only its detail is brought up to date:
+        a condition that persists (a refusal repeated at every retry) is one alarm, not many.
+        """
         a = t.link_alarms.c
         async with self.database.transaction() as conn:
+            open_same = and_(a.peer_id == peer_id, a.state == state, a.cleared_at.is_(None))
+            updated = await conn.execute(update(t.link_alarms).where(open_same).values(detail=detail))
+            if updated.rowcount:
+                return
             await conn.execute(
                 update(t.link_alarms)
-                .where(and_(a.peer_id == peer_id, a.cleared_at.is_(None)))
+                .where(and_(a.peer_id == peer_id, a.state.in_(list(replaces)), a.cleared_at.is_(None)))
                 .values(cleared_at=at)
             )
             await conn.execute(
                 insert(t.link_alarms).values(peer_id=peer_id, state=state, detail=detail, raised_at=at)
             )
 
-    async def clear_link_alarms(self, peer_id: str, at: str) -> None:
+    async def clear_link_alarms(self, peer_id: str, at: str, states: Sequence[str] = HEALTH_ALARMS) -> None:
+        """Clear the link's open alarms of these states."""
         a = t.link_alarms.c
         async with self.database.transaction() as conn:
             await conn.execute(
                 update(t.link_alarms)
-                .where(and_(a.peer_id == peer_id, a.cleared_at.is_(None)))
+                .where(and_(a.peer_id == peer_id, a.state.in_(list(states)), a.cleared_at.is_(None)))
                 .values(cleared_at=at)
             )
 

@@ -26,6 +26,7 @@ STATUS: dict[type[e.RedlineError], int] = {
     e.UnverifiedPeer: 403,
     e.Equivocation: 409,
     e.BadReceipt: 502,
+    e.OutsideClockWindow: 400,  # never 409: the sender reads a 409 as an equivocation answer
     e.RemoteProtocolError: 400,
     e.TransportError: 502,
     e.StoreError: 503,

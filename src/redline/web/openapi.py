@@ -257,7 +257,7 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/links": {
             "get": {
-                "summary": "Every verified link: state, tests, suspension, queue, paths",
+                "summary": "Every verified link: state, tests, peer clock offset, suspension, queue, paths",
                 "responses": {"200": _json({"type": "object"}, "Links"), **_errors(401)},
             }
         },

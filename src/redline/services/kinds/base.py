@@ -78,8 +78,10 @@ class Reactions(Protocol):
     def submit(self, draft: OutboundDraft, what: str) -> None:
         """Queue ``draft`` in the outbox; ``what`` names it in the log if that fails."""
 
-    def link_test_answered(self, peer_id: str, test_id: str) -> None:
-        """The peer answered our link test ``test_id`` (its link tester times the round trip)."""
+    def link_test_answered(self, peer_id: str, test_id: str, reply_ts: str, arrived: str) -> None:
+        """The peer answered our link test ``test_id`` with a reply it stamped ``reply_ts`` (its clock),
+        which arrived here at ``arrived`` (ours): the link tester times the round trip and measures
+        the peer's clock offset."""
 
     def notice_from_peer(self, peer_id: str, kind: MessageKind, body: Body) -> None:
         """A peer's notice was stored: check it against ours for conflicts."""

@@ -1,7 +1,8 @@
 """Link-test replies: the peer's automatic answer, which marks our test answered.
 
 Receiving one marks the outbound link test acknowledged (by the peer station) in the
-storing transaction, then tells that link's tester, which times the round trip.
+storing transaction, then tells that link's tester, which times the round trip and
+measures the peer's clock offset from the reply's signed timestamp.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ class LinkTestReplyKind(KindSpec):
         )
 
     def react(self, reactions: Reactions, received: Received) -> None:
-        reactions.link_test_answered(received.peer_id, str(received.body["test_of"]))
+        reactions.link_test_answered(
+            received.peer_id, str(received.body["test_of"]), received.envelope.ts, received.at
+        )
 
     def api_fields(self, body: Body) -> Body:
         return {"answers": body["test_of"]}

@@ -28,6 +28,10 @@ class LinkStatus(Protocol):
         """The link tester's status (state, interval, RTT, ...); None before it runs."""
         ...
 
+    def clock(self, peer_id: str) -> dict[str, Any] | None:
+        """The peer's clock offset as link tests last measured it; None before the tester runs."""
+        ...
+
     def delivery(self, peer_id: str) -> dict[str, Any] | None:
         """The delivery worker's status; None before it runs."""
         ...
@@ -49,12 +53,14 @@ class LinkQueries:
         status: LinkStatus,
         me_id: str,
         ack_deadlines: dict[str, float],
+        clock_window_seconds: float = 120.0,
     ) -> None:
         self._store = store
         self._peers = peers
         self._status = status
         self._me_id = me_id
         self._ack_deadlines = ack_deadlines
+        self._clock_window = clock_window_seconds
 
     async def verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(station_id)
@@ -113,6 +119,9 @@ class LinkQueries:
                     else None
                 ),
             },
+            # The peer's clock minus ours (positive: ahead), ± half a test's round trip; envelopes
+            # dated more than window_s ahead of our clock are refused (docs/protocol.md).
+            "clock": {**(self._status.clock(peer.station_id) or {}), "window_s": self._clock_window},
             "queue_depth": self._status.queue_depth(peer.station_id),
             "delivery": self._status.delivery(peer.station_id),
             "paths": self._status.paths(peer),
