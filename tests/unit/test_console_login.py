@@ -31,7 +31,7 @@ async def console(pair: InProcessPair) -> AsyncIterator[httpx.AsyncClient]:
     await w.services().accounts.set_password("carol", PASSWORD, "admin")
     app = create_api_app(w.services())
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://washington.test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1") as client:
         yield client
 
 

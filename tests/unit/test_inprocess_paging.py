@@ -33,7 +33,8 @@ async def api(pair: InProcessPair) -> AsyncIterator[httpx.AsyncClient]:
     token = await operators.add_operator(w.store, "pager", Role.SUPERVISOR, w.clock)
     transport = httpx.ASGITransport(app=create_api_app(w.services()))
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://w/api/v1", headers=headers) as client:
+    base = "http://127.0.0.1/api/v1"  # an allowed Host
+    async with httpx.AsyncClient(transport=transport, base_url=base, headers=headers) as client:
         yield client
 
 

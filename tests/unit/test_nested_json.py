@@ -43,7 +43,7 @@ async def api_client(station: Station) -> AsyncIterator[httpx.AsyncClient]:
     token = await operators.add_operator(station.store, "prober", Role.OPERATOR, station.clock)
     transport = httpx.ASGITransport(app=create_api_app(station.services()), raise_app_exceptions=False)
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://api", headers=headers) as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=headers) as client:
         yield client
 
 
