@@ -40,17 +40,6 @@ EXAMPLES = int(os.environ.get("REDLINE_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
-# Another part of the issue rewrites list pagination and the parsing of `limit` on these
-# operations (a `limit` of non-ASCII digits such as "²" passes str.isdigit() and then int()
-# fails: 500). Until that lands, exactly those cases are left out here, not fixed twice.
-PAGINATED = {
-    "GET /api/v1/messages",
-    "GET /api/v1/notices",
-    "GET /api/v1/audit",
-    "GET /api/v1/alarms",
-}
-
-
 def api_routes() -> set[str]:
     return {
         f"{method} {route.path}"
@@ -59,13 +48,6 @@ def api_routes() -> set[str]:
         for method in route.methods or ()
         if method != "HEAD"
     }
-
-
-def left_to_pagination_rewrite(case: schemathesis.Case) -> bool:
-    if f"{case.method.upper()} {case.path}" not in PAGINATED:
-        return False
-    limit = (case.query or {}).get("limit")
-    return isinstance(limit, str) and limit.isdigit() and not limit.isascii()
 
 
 @pytest.fixture(scope="module")
@@ -112,8 +94,6 @@ def exercise(
     )
     @given(case=operation.as_strategy(generation_mode=mode), role=st.sampled_from(sorted(tokens)))
     def one_request(case: schemathesis.Case, role: Role) -> None:
-        if left_to_pagination_rewrite(case):
-            return
         headers: dict[str, Any] = {"Authorization": f"Bearer {tokens[role]}"}
         case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS, timeout=30)
 

@@ -1,9 +1,9 @@
 """The link port's connections: a bounded number, TLS with a deadline, and the client certificate.
 
 uvicorn serves the link app over plain TCP; :func:`link_protocol` gives it a
-protocol class that does TLS itself, with ``loop.start_tls`` (uvicorn has no
-way to set a handshake deadline), so that every connection is seen from its
-first byte:
+protocol class that does TLS itself (the standard library's TLS protocol with
+a handshake deadline, which uvicorn has no way to set), so that every
+connection is seen from its first byte:
 
 - at most ``max_connections`` at once, handshaking or not. When a new one would
   be one too many, the oldest connection still in its handshake is dropped to
@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from asyncio import sslproto
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -61,7 +62,6 @@ class ClientCertProtocol(HttpToolsProtocol):
     scope and a deadline for each request's headers."""
 
     header_timeout: float | None = None
-    on_lost: Callable[[], None] | None = None
     _header_deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -101,38 +101,6 @@ class ClientCertProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
         super().connection_lost(exc)
-        if self.on_lost is not None:
-            self.on_lost()
-
-
-class _Handover(asyncio.Protocol):
-    """What the TLS transport talks to between the end of the handshake and the HTTP protocol taking
-    over: a request sent right behind the handshake may arrive before ``start_tls`` returns."""
-
-    def __init__(self) -> None:
-        self.received: list[bytes] = []
-        self.eof = False
-        self.lost: tuple[Exception | None] | None = None
-
-    def data_received(self, data: bytes) -> None:
-        self.received.append(data)
-
-    def eof_received(self) -> bool | None:
-        self.eof = True
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = (exc,)
-
-    def hand_over(self, transport: asyncio.Transport, http: ClientCertProtocol) -> None:
-        transport.set_protocol(http)
-        http.connection_made(transport)
-        for data in self.received:
-            http.data_received(data)
-        if self.eof:
-            http.eof_received()
-        if self.lost is not None:
-            http.connection_lost(self.lost[0])
 
 
 class LinkConnections:
@@ -176,9 +144,16 @@ class LinkConnections:
 
 
 def link_protocol(connections: LinkConnections) -> type[asyncio.Protocol]:
-    """The protocol class to give uvicorn (``http=``) for a link server over plain TCP."""
+    """The protocol class to give uvicorn (``http=``) for a link server over plain TCP.
 
-    class LinkConnection(asyncio.Protocol):
+    Each connection is the standard library's TLS protocol (``asyncio.sslproto.SSLProtocol``,
+    what ``loop.create_server(ssl=...)`` itself uses, here with our handshake deadline) from its
+    first byte, with uvicorn's HTTP protocol inside it once the handshake is done. Being the TLS
+    protocol from the start matters: handing a running connection to ``loop.start_tls`` later
+    loses a ClientHello that arrives in between (seen with uvloop), stalling that handshake.
+    """
+
+    class LinkConnection(sslproto.SSLProtocol):
         def __init__(
             self,
             config: Any,
@@ -186,41 +161,48 @@ def link_protocol(connections: LinkConnections) -> type[asyncio.Protocol]:
             app_state: dict[str, Any],
             _loop: asyncio.AbstractEventLoop | None = None,
         ) -> None:
-            self._http_args = {"config": config, "server_state": server_state, "app_state": app_state}
-            self._loop = _loop or asyncio.get_event_loop()
+            loop = _loop or asyncio.get_event_loop()
+            http = ClientCertProtocol(
+                config=config, server_state=server_state, app_state=app_state, _loop=loop
+            )
+            http.header_timeout = connections.limits.header_timeout
+            handshake: asyncio.Future[None] = loop.create_future()
+            handshake.add_done_callback(self._handshake_over)
+            super().__init__(
+                loop,
+                http,
+                connections.tls(),
+                handshake,
+                server_side=True,
+                # typeshed says int; asyncio takes any number of seconds
+                ssl_handshake_timeout=connections.limits.handshake_timeout,  # type: ignore[arg-type]
+            )
+            self._raw: asyncio.BaseTransport | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            # (uvloop's transports are not asyncio.Transport subclasses, but have its methods)
-            transport = cast(asyncio.Transport, transport)
-            transport.pause_reading()  # the ClientHello is for start_tls, not for this protocol
             if not connections.admit(transport):
-                transport.abort()
+                transport.abort()  # type: ignore[attr-defined]
                 return
-            task = self._loop.create_task(self._handshake(transport))
-            connections.tasks.add(task)
-            task.add_done_callback(connections.tasks.discard)
+            self._raw = transport
+            super().connection_made(transport)
 
-        async def _handshake(self, raw: asyncio.Transport) -> None:
-            handover = _Handover()
-            try:
-                tls = await self._loop.start_tls(
-                    raw,
-                    handover,
-                    connections.tls(),
-                    server_side=True,
-                    ssl_handshake_timeout=connections.limits.handshake_timeout,
-                )
-            except Exception as exc:  # a refused certificate, the deadline, a reset: the slot is free again
-                connections.release(raw)
-                raw.abort()
-                log.debug("link port: TLS handshake failed: %s", exc)
+        def _handshake_over(self, handshake: asyncio.Future[None]) -> None:
+            # A refused certificate, the deadline or a reset: the connection is aborted and its slot
+            # freed; else it counts as established from now on.
+            if self._raw is None:
                 return
-            if tls is None or not connections.handshake_done(raw):
-                raw.abort()
-                return
-            http = ClientCertProtocol(**self._http_args, _loop=self._loop)
-            http.header_timeout = connections.limits.header_timeout
-            http.on_lost = lambda: connections.release(raw)
-            handover.hand_over(tls, http)
+            if handshake.cancelled() or handshake.exception() is not None:
+                connections.release(self._raw)
+                log.debug("link port: TLS handshake failed: %s", handshake.exception())
+            elif not connections.handshake_done(self._raw):  # dropped meanwhile to make room
+                self._raw.abort()  # type: ignore[attr-defined]
 
-    return LinkConnection
+        def connection_lost(self, exc: BaseException | None) -> None:
+            if self._raw is None:
+                return  # refused at admission: TLS never started on it
+            connections.release(self._raw)
+            super().connection_lost(exc)
+
+    # uvicorn types ``http=`` as a Protocol class; it only instantiates it and hands it to the loop,
+    # which takes a BufferedProtocol (as SSLProtocol is) as well.
+    return cast(type[asyncio.Protocol], LinkConnection)

@@ -23,8 +23,11 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         409: "Conflicts with current state",
         413: "Body too large",
+        429: "Over the rate limit; the Retry-After header says how many seconds to wait",
     }
-    return {str(c): _json(_ERROR, texts[c]) for c in codes}
+    # Every authenticated operation is rate-limited per operator (docs/api.md).
+    limited = (*codes, 429) if 401 in codes else codes
+    return {str(c): _json(_ERROR, texts[c]) for c in limited}
 
 
 def _paging(default: int, maximum: int) -> list[dict[str, Any]]:
@@ -279,7 +282,7 @@ OPENAPI: dict[str, Any] = {
             "post": {
                 "summary": "Send a link test now",
                 "parameters": [_PEER],
-                "responses": {"201": _json({"type": "object"}, "Test queued"), **_errors(401, 404, 409)},
+                "responses": {"201": _json({"type": "object"}, "Test queued"), **_errors(401, 403, 404, 409)},
             }
         },
         "/api/v1/links/{peer}/suspend": {
