@@ -26,6 +26,7 @@ import time
 import pytest
 
 from tests.support.checker import (
+    BULK_SENDING,
     accepted_count,
     accepted_ids,
     check_link,
@@ -49,8 +50,9 @@ DELIVERY_TIMEOUT = 60.0
 
 def test_receiver_killed_mid_stream_loses_and_duplicates_nothing(unstarted_pair):
     w, b = unstarted_pair
-    w.start()
-    b.start()
+    for station in (w, b):
+        station.configure(**BULK_SENDING)
+        station.start()
     with logs_on_failure(w, b), running(senders_for(w, "beijing", 2, 200, budget=45)) as senders:
         wait_for(lambda: accepted_count(senders) >= 100, timeout=30, what="100 messages accepted")
         b.kill9()
@@ -73,8 +75,9 @@ def test_receiver_killed_mid_stream_loses_and_duplicates_nothing(unstarted_pair)
 
 def test_sender_killed_mid_stream_loses_and_duplicates_nothing(unstarted_pair):
     w, b = unstarted_pair
-    w.start()
-    b.start()
+    for station in (w, b):
+        station.configure(**BULK_SENDING)
+        station.start()
     with logs_on_failure(w, b), running(senders_for(w, "beijing", 2, 200, budget=45)) as senders:
         wait_for(lambda: accepted_count(senders) >= 100, timeout=30, what="100 messages accepted")
         w.kill9()
@@ -91,8 +94,9 @@ def test_sender_killed_mid_stream_loses_and_duplicates_nothing(unstarted_pair):
 
 def test_both_directions_with_each_side_killed_in_turn(unstarted_pair):
     w, b = unstarted_pair
-    w.start()
-    b.start()
+    for station in (w, b):
+        station.configure(**BULK_SENDING)
+        station.start()
     from_w = senders_for(w, "beijing", 1, 250, budget=50)
     from_b = senders_for(b, "washington", 1, 250, budget=50)
     with logs_on_failure(w, b), running(from_w + from_b):

@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.checker import (
+    BULK_SENDING,
     Sender,
     accepted_count,
     accepted_ids,
@@ -60,6 +61,8 @@ def namespaced_stations(
     """
     try:
         with netns_pair(root, proxied) as (net, w, b):
+            w.configure(**BULK_SENDING)
+            b.configure(**BULK_SENDING)
             if start:
                 w.start()
                 b.start()

@@ -7,7 +7,6 @@ query services the API uses; the API's own answers are in tests/unit/test_inproc
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections.abc import Awaitable, Callable
@@ -25,23 +24,12 @@ from redline.services.queries.notices import NoticeQueries
 from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
 from redline.store.station import Store
-from tests.test_store import PEER, insert, record
+from tests.test_store import PEER, insert, record, run
 
 KEY = StationKeys.generate().signing_public  # washington's: these tests check no signature
 
 R = TypeVar("R")
 Row = dict[str, Any]
-
-
-def run(url: str, scenario: Callable[[Store], Awaitable[R]]) -> R:
-    async def go() -> R:
-        store = await Store.open(url)
-        try:
-            return await scenario(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
 
 
 def stamp(i: int) -> str:

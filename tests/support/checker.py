@@ -56,6 +56,10 @@ from redline.wire.envelope import parse_envelope, verify_envelope
 from redline.wire.receipt import parse_receipt, verify_receipt
 from tests.support.stations import StationProcess, wait_for
 
+# What a station that Senders load must allow: these workloads measure delivery, not the operator
+# API's rate limit (50 requests a second per token by default, its own tests in test_limits*.py),
+# which would otherwise answer most of their POSTs with 429.
+BULK_SENDING = {"api_rate_limit": 0}
 DONE_STATES = ("delivered", "acknowledged")  # acknowledged implies delivered (link tests get answered)
 ALL_ROWS = 10**9
 
@@ -69,7 +73,8 @@ class Sender:
     A sequential client: each 201 arrives before the next POST leaves, so the ids it
     records must carry strictly increasing seqs at the sending station. Failed POSTs
     (connection refused or reset while the station is down) are counted, not retried
-    as the same message: the next attempt is a new text.
+    as the same message: the next attempt is a new text. A 429 is obeyed as any well-behaved
+    client would: it waits ``Retry-After`` seconds (counted in ``throttled``), then goes on.
     """
 
     station: StationProcess
@@ -82,6 +87,7 @@ class Sender:
     texts: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     attempts: int = 0
+    throttled: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -112,6 +118,9 @@ class Sender:
                     message_id = str(r.json()["id"])
                     self.accepted.append(message_id)
                     self.texts[message_id] = text
+                elif r.status_code == 429:
+                    self.throttled += 1
+                    self.stop.wait(min(float(r.headers.get("retry-after", "1")), 5.0))
                 else:
                     self.failures.append(f"{text}: HTTP {r.status_code} {r.text[:200]}")
                     time.sleep(0.02)  # as above
