@@ -98,3 +98,31 @@ def exercise(
         case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS, timeout=30)
 
     one_request()
+
+
+def test_workflows_along_the_documented_links(live_station: tuple[StationProcess, dict[Role, str]]) -> None:
+    """Stateful: Schemathesis chains operations along the document's links (a message sent, then
+    read back and acknowledged; a notice filed, then read, amended, cancelled), as a supervisor
+    (who may do all of it), with the same checks on every step."""
+    station, tokens = live_station
+    base_url = station.api_url.removesuffix("/api/v1")
+    schema = schemathesis.openapi.from_url(f"{station.api_url}/openapi.json")
+    headers = {"Authorization": f"Bearer {tokens[Role.SUPERVISOR]}"}
+
+    class Workflows(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"base_url": base_url, "headers": headers, "timeout": 30}
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Workflows.run(
+        settings=settings(
+            max_examples=max(EXAMPLES // 2, 5),
+            stateful_step_count=6,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
+    )

@@ -434,3 +434,38 @@ OPENAPI["paths"].update(
         },
     }
 )
+
+
+def _operation(path: str, method: str) -> str:
+    """A JSON pointer to one operation of this document (RFC 6901 escapes ``~`` and ``/``)."""
+    return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+
+
+def _link(path: str, method: str, description: str, **parameters: str) -> dict[str, Any]:
+    return {"operationRef": _operation(path, method), "description": description, "parameters": parameters}
+
+
+_FILED = "$response.body#/notice/id"
+
+# The workflows a client follows (OpenAPI links): what a 201 names, read back or acted on next;
+# Schemathesis walks them in tests/test_api_schemathesis.py.
+_LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("/api/v1/messages", "post", "201"): {
+        "GetMessage": _link(
+            "/api/v1/messages/{message_id}", "get", "the message just sent", message_id="$response.body#/id"
+        ),
+        "AcknowledgeMessage": _link(
+            "/api/v1/messages/{message_id}/ack",
+            "post",
+            "only its recipient may acknowledge it",
+            message_id="$response.body#/id",
+        ),
+    },
+    ("/api/v1/notices", "post", "201"): {
+        "GetNotice": _link("/api/v1/notices/{notice_id}", "get", "the notice just filed", notice_id=_FILED),
+        "AmendNotice": _link("/api/v1/notices/{notice_id}/amend", "post", "a new version", notice_id=_FILED),
+        "CancelNotice": _link("/api/v1/notices/{notice_id}/cancel", "post", "cancel it", notice_id=_FILED),
+    },
+}
+for (_path, _method, _status), _links in _LINKS.items():
+    OPENAPI["paths"][_path][_method]["responses"][_status]["links"] = _links
