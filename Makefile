@@ -66,6 +66,8 @@ bench: setup
 	$(PY) bench/failover.py --json bench/results/failover.json
 	$(PY) bench/alert.py --json bench/results/alert.json
 	$(PY) bench/conflicts.py --json bench/results/conflicts.json
+	$(PY) bench/notices.py --json bench/results/notices.json
+	$(PY) bench/notices.py --backend postgres --json bench/results/notices-postgres.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -13,6 +13,18 @@ throughput_msgs_per_s: ``--senders`` concurrent keep-alive API clients (wrk;
 httpx itself tops out at a few hundred requests/s and would measure the
 client) post for ``--seconds``; the clock runs from the first POST until the
 sender has recorded a receipt for every message it accepted.
+
+The floor (``--floor``, default ``../shared/bench/floor.py`` beside the
+repository) runs first in the same run, as a subprocess, with the same
+``--messages``: the least work any Python link with Redline's guarantees must
+do on this machine now. ``latency_p50_ratio`` / ``latency_p99_ratio`` are
+Redline's latency over the floor's (lower is better, 1.0 is the floor);
+``throughput_ratio`` is Redline's throughput over the floor's batched
+throughput (higher is better). A missing floor is an error, never a skip.
+
+``--profile DIR`` also samples both stations with py-spy during the load
+phase and writes DIR/washington.txt and DIR/beijing.txt (collapsed stacks,
+summarised by ``bench/hotspots.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -37,7 +50,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.stations import StationProcess, two_stations
 
 from figures import report
+from hotspots import finish_profiles, start_profiles
 from redline.domain.messages import Direction
+
+# The floor lives beside the repository: <root>/../shared/bench/floor.py.
+DEFAULT_FLOOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "floor.py"
 
 
 def _ts(value: str) -> datetime:
@@ -80,9 +97,48 @@ async def _outbound_counts(station: StationProcess) -> tuple[int, int]:
         await store.close()
 
 
-def measure_throughput(w: StationProcess, seconds: int, connections: int, work: Path) -> tuple[float, int]:
+def run_floor(floor: Path, messages: int, batch: int, seconds: float, work: Path) -> dict[str, Any]:
+    """The floor's figures, measured now in a subprocess (the same interpreter, so the same
+    cryptography and rfc8785)."""
+    if not floor.is_file():
+        raise SystemExit(
+            f"bench/link.py: the floor benchmark {floor} does not exist; pass --floor PATH "
+            "(the ratios are measured against it in the same run, so there is no running without it)"
+        )
+    out = work / "floor.json"
+    command = [
+        sys.executable,
+        str(floor),
+        "--messages",
+        str(messages),
+        "--batch",
+        str(batch),
+        "--seconds",
+        str(seconds),
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench/link.py: the floor failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(out.read_text())
+    missing = {"floor_latency_p50_ms", "floor_latency_p99_ms", "floor_throughput_msgs_per_s"} - set(figures)
+    if missing:
+        raise SystemExit(f"bench/link.py: the floor's JSON lacks {sorted(missing)}: {figures}")
+    return figures
+
+
+def measure_throughput(
+    w: StationProcess,
+    seconds: int,
+    connections: int,
+    work: Path,
+    profile: list[StationProcess] | None = None,
+    profile_dir: Path | None = None,
+) -> tuple[float, int]:
     """wrk posts as fast as ``connections`` keep-alive clients can for ``seconds``; the clock
-    stops when the sender has recorded a receipt for every message it accepted."""
+    stops when the sender has recorded a receipt for every message it accepted. With
+    ``profile``, py-spy samples those stations meanwhile."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit(
@@ -97,6 +153,7 @@ def measure_throughput(w: StationProcess, seconds: int, connections: int, work: 
         f'wrk.headers["Authorization"] = "Bearer {w.token}"\n'
     )
     before, _ = asyncio.run(_outbound_counts(w))
+    spies = start_profiles(profile, seconds, profile_dir) if profile and profile_dir else []
     start = time.perf_counter()
     out = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), f"{w.api_url}/messages"],
@@ -115,6 +172,7 @@ def measure_throughput(w: StationProcess, seconds: int, connections: int, work: 
     else:
         raise RuntimeError("not every message was receipted within 5 minutes")
     elapsed = time.perf_counter() - start
+    finish_profiles(spies)
     accepted = total - before
     print(f"  wrk: {accepted} messages accepted in {posted - start:.2f}s, all receipted after {elapsed:.2f}s")
     return accepted / elapsed, accepted
@@ -134,24 +192,53 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=32, help="concurrent keep-alive API clients")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--json", help="write the figures to this file as JSON")
+    parser.add_argument(
+        "--floor",
+        type=Path,
+        default=DEFAULT_FLOOR,
+        help=f"the floor benchmark to run first (default {DEFAULT_FLOOR})",
+    )
+    parser.add_argument(
+        "--floor-batch", type=int, default=512, help="the floor's throughput batch (default 512)"
+    )
+    parser.add_argument(
+        "--floor-seconds", type=float, default=5.0, help="length of the floor's throughput phase (default 5)"
+    )
+    parser.add_argument("--profile", type=Path, help="sample both stations with py-spy into this directory")
     args = parser.parse_args()
+    for name in ("messages", "seconds", "senders", "floor_batch", "floor_seconds"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')}: must be positive, not {getattr(args, name)}")
 
     with tempfile.TemporaryDirectory(prefix="redline-bench-") as tmp:
         root = Path(tmp)
+        floor = run_floor(args.floor.resolve(), args.messages, args.floor_batch, args.floor_seconds, root)
         # The load phase posts thousands of messages a second with one token: no rate limit here.
-        with two_stations(root, args.backend, settings={"washington": {"api_rate_limit": 0}}) as (w, _b):
+        with two_stations(root, args.backend, settings={"washington": {"api_rate_limit": 0}}) as (w, b):
             asyncio.run(measure_latency(w, 20))  # warm up: connections, caches
             latencies = asyncio.run(measure_latency(w, args.messages))
-            throughput, burst = measure_throughput(w, args.seconds, args.senders, root)
+            throughput, burst = measure_throughput(
+                w, args.seconds, args.senders, root, [w, b] if args.profile else None, args.profile
+            )
 
+    p50, p99 = statistics.median(latencies), percentile(latencies, 99)
     figures = {
         "backend": args.backend,
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "messages": len(latencies),
-        "latency_p50_ms": round(statistics.median(latencies), 3),
-        "latency_p99_ms": round(percentile(latencies, 99), 3),
+        "latency_p50_ms": round(p50, 3),
+        "latency_p99_ms": round(p99, 3),
         "throughput_msgs_per_s": round(throughput, 1),
         "burst": burst,
         "senders": args.senders,
+        **{
+            key: floor[key]
+            for key in ("floor_latency_p50_ms", "floor_latency_p99_ms", "floor_throughput_msgs_per_s")
+        },
+        "floor_batch": args.floor_batch,
+        "latency_p50_ratio": round(p50 / floor["floor_latency_p50_ms"], 2),
+        "latency_p99_ratio": round(p99 / floor["floor_latency_p99_ms"], 2),
+        "throughput_ratio": round(throughput / floor["floor_throughput_msgs_per_s"], 3),
     }
     report(figures, args.json)
     return 0
