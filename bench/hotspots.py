@@ -3,8 +3,10 @@
     python bench/hotspots.py PROFILE.txt [PROFILE.txt ...] [--top 15] [--json FILE]
 
 py-spy records only samples where a thread was running (not waiting), so the
-shares are of busy time. Three views per file:
+shares are of busy time. Five views per file:
 
+groups: the areas below gathered into what they do (crypto, database, HTTP
+server, ...; ``GROUPS``), the view the README's breakdown quotes.
 areas: by the package of the innermost frame (where the CPU actually was:
 ``rfc8785``, ``sqlalchemy``, ``asyncio``, ``redline/services`` ...).
 on behalf of: by the innermost Redline function in the stack (the Redline code
@@ -20,6 +22,7 @@ bench/link.py --profile DIR and bench/notices.py --profile DIR write the files t
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -28,9 +31,35 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from figures import report
+# What each area is for; an area in none of them counts as "other".
+GROUPS = {
+    "crypto (HPKE, Ed25519)": ("redline/crypto", "cryptography"),
+    "database (SQLAlchemy Core, sqlite3 / asyncpg, fsync thread)": (
+        "sqlalchemy",
+        "concurrent",
+        "asyncpg",
+        "redline/store",
+        "threading",
+    ),
+    "HTTP server (uvicorn, Starlette, anyio)": ("uvicorn", "starlette", "anyio", "h11", "redline/web"),
+    "HTTP client to the peer (httpx, httpcore, ssl)": ("httpx", "httpcore", "ssl", "h2", "hpack"),
+    "RFC 8785 canonicalisation": ("rfc8785",),
+    "event loop (uvloop, asyncio)": ("asyncio",),
+    "JSON (stdlib)": ("json",),
+    "Redline's own Python (services, wire, domain, geo ...)": (
+        "redline/services",
+        "redline/wire",
+        "redline/domain",
+        "redline/geo",
+        "redline",
+        "redline/protocol",
+        "redline/runtime",
+        "redline/transport",
+        "numpy",
+        "shapely",
+        "pyproj",
+    ),
+}
 
 FRAME = re.compile(r"^(?P<function>.*) \((?P<path>[^()]*?)(?::(?P<line>\d+))?\)$")
 
@@ -124,8 +153,12 @@ def summarise(stacks: list[tuple[list[tuple[str, str]], int]], top: int) -> dict
     def shares(counter: Counter[str]) -> dict[str, float]:
         return {key: round(100 * n / total, 1) for key, n in counter.most_common(top)}
 
+    groups: Counter[str] = Counter()
+    for name, n in areas.items():
+        groups[next((g for g, members in GROUPS.items() if name in members), "other")] += n
     return {
         "samples": total,
+        "groups_pct": {key: round(100 * n / total, 1) for key, n in groups.most_common()},
         "areas_pct": shares(areas),
         "on_behalf_of_pct": shares(behalf),
         "functions_pct": shares(functions),
@@ -150,12 +183,13 @@ def main() -> int:
         summary = summarise(parse(path), args.top)
         summaries[path.stem] = summary
         print(f"\n== {path} ({summary['samples']} busy samples)")
-        for view in ("areas_pct", "on_behalf_of_pct", "functions_pct", "redline_inclusive_pct"):
+        for view in ("groups_pct", "areas_pct", "on_behalf_of_pct", "functions_pct", "redline_inclusive_pct"):
             print(f"-- {view.removesuffix('_pct').replace('_', ' ')} (% of busy samples)")
             for key, pct in summary[view].items():
                 print(f"  {pct:5.1f}  {key}")
     if args.json:
-        report({"profiles": summaries}, args.json)
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(summaries, indent=2) + "\n")
     return 0
 
 
