@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from redline.errors import InputError
+from redline.errors import Forbidden, InputError
 
 
 class Role(enum.StrEnum):
@@ -24,6 +24,12 @@ class Role(enum.StrEnum):
     @property
     def may_send(self) -> bool:
         return self in (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+    def require_send(self, what: str) -> None:
+        """Refuse (Forbidden) a role that may not put traffic on a link: send, acknowledge, file
+        notices, test a link."""
+        if not self.may_send:
+            raise Forbidden(f"role {self.value!r} may not {what}")
 
     @property
     def needs_second_factor(self) -> bool:

@@ -147,8 +147,7 @@ class Deconfliction:
     # -- our notices ------------------------------------------------------------
 
     def _check_sender(self, operator: OperatorRecord) -> None:
-        if not operator.role.may_send:
-            raise Forbidden(f"role {operator.role.value!r} may not file notices")
+        operator.role.require_send("file notices")
 
     async def file(self, operator: OperatorRecord, data: object) -> Notice:
         self._check_sender(operator)

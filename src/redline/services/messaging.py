@@ -10,7 +10,7 @@ from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
 from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
-from redline.errors import Conflict, Forbidden, InputError, NotFound
+from redline.errors import Conflict, InputError, NotFound
 from redline.services.kinds import ack
 from redline.services.kinds.base import OutboundDraft
 from redline.services.outbox import Outbox
@@ -59,8 +59,7 @@ class MessagingService:
 
     @staticmethod
     def _check_sender(operator: OperatorRecord, to: object) -> None:
-        if not operator.role.may_send:
-            raise Forbidden(f"role {operator.role.value!r} may not send messages")
+        operator.role.require_send("send messages")
         if not isinstance(to, str):
             raise NotFound(f"to: {to!r} is not a peer of this station")
 
@@ -80,8 +79,7 @@ class MessagingService:
 
     async def acknowledge(self, operator: OperatorRecord, message_id: str) -> str:
         """Acknowledge a received message; returns the id of the acknowledgement sent back."""
-        if not operator.role.may_send:
-            raise Forbidden(f"role {operator.role.value!r} may not acknowledge messages")
+        operator.role.require_send("acknowledge messages")
         row = await self.get(message_id)
         if row.direction is not Direction.INBOUND:
             raise Conflict(f"message {message_id} was sent by this station; only the recipient acknowledges")

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import OperatorRecord, PeerRecord
-from redline.errors import Conflict, Forbidden, NotFound
+from redline.errors import Conflict, NotFound
 from redline.services.assurance import change_suspension, scorecard, suspension_of
 from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
@@ -153,12 +153,6 @@ class LinkQueries:
         }
 
 
-def _may_test(operator: OperatorRecord) -> None:
-    """A link test is traffic on the link: only those who may send may start one (docs/console.md)."""
-    if not operator.role.may_send:
-        raise Forbidden(f"role {operator.role.value} may not test links")
-
-
 class LinkCommands:
     def __init__(self, queries: LinkQueries, store: StationStore, outbox: Outbox, status: LinkStatus) -> None:
         self._queries = queries
@@ -168,7 +162,7 @@ class LinkCommands:
 
     async def send_test(self, operator: OperatorRecord, station_id: str) -> str:
         """A link test to a verified peer now (the API's command)."""
-        _may_test(operator)
+        operator.role.require_send("test links")  # a link test is traffic on the link
         peer = await self._queries.verified_peer(station_id)
         test_id = await self._status.send_test(peer.station_id)
         if test_id is None:
@@ -177,7 +171,7 @@ class LinkCommands:
 
     async def test_running_link(self, operator: OperatorRecord, station_id: str) -> str:
         """A link test on a link that runs (the console's button, shown only for running links)."""
-        _may_test(operator)
+        operator.role.require_send("test links")
         test_id = await self._status.send_test(station_id)
         if test_id is None:
             raise Conflict(f"there is no running link to {station_id!r}")
