@@ -35,8 +35,8 @@ class StationConfig:
     link_port: int = 8443
     endpoints: list[str] = field(default_factory=list)
     link_test_interval: float = 3600.0  # seconds between this station's link tests on each link
-    # The clock policy (docs/protocol.md): how far ahead of our clock (or behind the previous
-    # envelope) a peer's envelope may be dated, and the measured peer clock offset that alarms.
+    # The clock policy (docs/protocol.md): how far ahead of our clock a peer's envelope may be
+    # dated, and the measured peer clock offset that alarms.
     clock_window_seconds: float = 120.0
     clock_alarm_seconds: float = 5.0
     # Seconds a person has to acknowledge a message, by precedence; both sides of a link
@@ -90,9 +90,9 @@ class StationConfig:
                 f"{', '.join(p.value for p in Precedence)}"
             )
         window, alarm = config.clock_window_seconds, config.clock_alarm_seconds
-        if not isinstance(window, int | float) or isinstance(window, bool) or not 1 <= window <= 3600:
+        if not _number(window, 1, 3600):
             raise StationConfigError(f"{path}: clock_window_seconds must be seconds from 1 to 3600")
-        if not isinstance(alarm, int | float) or isinstance(alarm, bool) or not 0 < alarm <= window:
+        if not _number(alarm, 0, window) or alarm == 0:
             raise StationConfigError(
                 f"{path}: clock_alarm_seconds must be seconds above 0 and at most clock_window_seconds "
                 f"({window:g}): an offset the window refuses must alarm first"
@@ -105,7 +105,13 @@ class StationConfig:
 
 
 def _number(value: object, low: float, high: float) -> bool:
+    """A JSON number (not a boolean) from ``low`` to ``high``."""
     return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    """A JSON whole number (not a boolean) from ``low`` to ``high``."""
+    return isinstance(value, int) and _number(value, low, high)
 
 
 def _check_limits(config: StationConfig, path: Path) -> None:
@@ -114,8 +120,7 @@ def _check_limits(config: StationConfig, path: Path) -> None:
             f"{path}: api_rate_limit must be requests a second from 0 (no limit) to 1000000, "
             f"not {config.api_rate_limit!r}"
         )
-    burst = config.api_rate_burst
-    if not isinstance(burst, int) or isinstance(burst, bool) or not 1 <= burst <= 1_000_000:
+    if not _whole(config.api_rate_burst, 1, 1_000_000):
         raise StationConfigError(f"{path}: api_rate_burst must be a whole number from 1 to 1000000")
     hosts = config.allowed_hosts
     if hosts is not None and (
@@ -125,8 +130,7 @@ def _check_limits(config: StationConfig, path: Path) -> None:
             f"{path}: allowed_hosts must be null or a list of host names or IP addresses without "
             'ports ("*.example.org" answers its subdomains, "*" any Host)'
         )
-    connections = config.link_max_connections
-    if not isinstance(connections, int) or isinstance(connections, bool) or not 1 <= connections <= 100_000:
+    if not _whole(config.link_max_connections, 1, 100_000):
         raise StationConfigError(f"{path}: link_max_connections must be a whole number from 1 to 100000")
     for key in ("link_handshake_timeout", "link_header_timeout"):
         if not _number(getattr(config, key), 0.1, 3600):
