@@ -79,9 +79,8 @@ class InboundService:
         self._clock = clock
         self._deadlines = me.config.deadlines()
         self._window = me.config.clock_window()
-        self._keys_since: dict[
-            str, datetime
-        ] = {}  # peer certificate fingerprint -> when the link's keys existed
+        # peer certificate fingerprint -> when the later of the link's two sets of keys was made
+        self._keys_since: dict[str, datetime] = {}
         # Peers whose clock refusal alarm is known to be clear; after a start-up every peer's might be open.
         self._refusal_clear: set[str] = set()
 

@@ -31,6 +31,7 @@ from redline.errors import InputError
 Key = tuple[str | int, ...]  # a row's position in its list's order
 KeyShape = tuple[type, ...]  # the types of a list's key, e.g. (str, str) for (stored_at, id)
 Row = TypeVar("Row")
+Shown = TypeVar("Shown")
 
 MAX_CURSOR_CHARS = 1024
 
@@ -100,6 +101,10 @@ class Page(Generic[Row]):
     def fields(self) -> dict[str, object]:
         """``limit`` and ``next``, as every paged answer carries them."""
         return {"limit": self.limit, "next": self.next}
+
+    def map(self, show: Callable[[Row], Shown]) -> Page[Shown]:
+        """The same page with each row shown as ``show`` makes it."""
+        return Page([show(row) for row in self.items], self.limit, self.next)
 
 
 def page_of(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.names import check_message_id
-from redline.domain.records import MessageRecord, TranslationRecord
+from redline.domain.records import Escalation, MessageRecord, TranslationRecord
 from redline.errors import InputError, NotFound
 from redline.services.paging import Listing, Page, PageRequest, page_of, row_id, text_pair
 from redline.services.ports import StationStore
@@ -97,8 +97,9 @@ class MessageQueries:
             since=filters.since,
         )
         now = self._clock.now()
-        page = page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id))
-        return Page([message_view(r, now) for r in page.items], page.limit, page.next)
+        return page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id)).map(
+            lambda r: message_view(r, now)
+        )
 
     async def watch_box(
         self, direction: Direction, limit: int, lang: str, now: datetime
@@ -168,15 +169,14 @@ class MessageQueries:
             rows = [asdict(a) for a in alarms]
         else:
             escalations = await self._store.escalations(fetch, text_pair(request.after(listing)), active)
-            rows = [{**asdict(e), "peer": e.peer_id} for e in escalations]
+            rows = [_escalation(e) for e in escalations]
         key = (lambda r: (r["escalated_at"], r["id"])) if kind == "escalations" else (lambda r: (r["id"],))
         return page_of(rows, request, listing, key)
 
     async def open_escalations(self, limit: int) -> list[dict[str, Any]]:
         """Escalated messages nobody acknowledged yet (the newest ``limit``), with what the
         console's banner shows."""
-        rows = await self._store.escalations(limit, active=True)
-        return [{**asdict(r), "peer": r.peer_id} for r in rows]
+        return [_escalation(e) for e in await self._store.escalations(limit, active=True)]
 
     async def audit_log(
         self, request: PageRequest, filters: AuditFilter | None = None
@@ -188,3 +188,8 @@ class MessageQueries:
         )
         events = [{**asdict(r), "detail": json.loads(r.detail)} for r in rows]
         return page_of(events, request, AUDIT, lambda e: (e["id"],))
+
+
+def _escalation(row: Escalation) -> dict[str, Any]:
+    """An escalation as the API and the console's banner show it."""
+    return {**asdict(row), "peer": row.peer_id}

@@ -109,18 +109,15 @@ class NoticeQueries:
         rows = await self._store.conflicts(
             state, request.limit + 1, involving, text_pair(request.after(CONFLICTS))
         )
-        page = page_of(rows, request, CONFLICTS, lambda r: (r.opened_at, r.pair))
-        views = [
-            {
+        return page_of(rows, request, CONFLICTS, lambda r: (r.opened_at, r.pair)).map(
+            lambda r: {
                 **json.loads(r.detail),
                 "state": r.state,
                 "opened_at": r.opened_at,
                 "updated_at": r.updated_at,
                 "closed_at": r.closed_at,
             }
-            for r in page.items
-        ]
-        return Page(views, page.limit, page.next)
+        )
 
     async def in_force(self, party: str | None) -> list[Notice]:
         """Live notices (active or amended), for export."""
