@@ -39,6 +39,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from redline.domain.clock import MockClock, utc_now
 from redline.domain.stations import OperatorRecord, Role
 from redline.runtime import Station, init_station, stored
@@ -47,7 +49,7 @@ from redline.services.station import load_identity
 from redline.transport.failover import FailoverTransport
 from redline.transport.memory import MemoryPathTransport
 from redline.transport.mounts import Mounts
-from redline.web.app import create_link_app
+from redline.web.app import create_api_app, create_link_app
 
 T = TypeVar("T")
 STATIONS = (("washington", "Washington"), ("beijing", "Beijing"))
@@ -218,3 +220,16 @@ async def _both_up(pair: InProcessPair) -> bool:
         s.testers[p].status()["state"] == "up" and s.workers[p].cursor.pending == 0
         for s, p in ((w, "beijing"), (b, "washington"))
     )
+
+
+@asynccontextmanager
+async def api_client(
+    station: Station, name: str, role: Role = Role.OPERATOR, base: str = "http://127.0.0.1"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An operator script on ``station``'s API app, in process, with a new operator's bearer token.
+    Its Host is one the app allows; an unexpected error comes back as the 500 a client would see."""
+    token = await operators.add_operator(station.store, name, role, station.clock)
+    transport = httpx.ASGITransport(app=create_api_app(station.services()), raise_app_exceptions=False)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=transport, base_url=base, headers=headers) as client:
+        yield client

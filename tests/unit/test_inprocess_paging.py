@@ -11,9 +11,7 @@ import httpx
 import pytest
 
 from redline.domain.stations import Role
-from redline.services import operators
-from redline.web.app import create_api_app
-from tests.support.inprocess import InProcessPair, eventually
+from tests.support.inprocess import InProcessPair, api_client, eventually
 
 pytestmark = pytest.mark.anyio
 
@@ -29,12 +27,7 @@ LISTS = [
 
 @pytest.fixture
 async def api(pair: InProcessPair) -> AsyncIterator[httpx.AsyncClient]:
-    w = pair.washington
-    token = await operators.add_operator(w.store, "pager", Role.SUPERVISOR, w.clock)
-    transport = httpx.ASGITransport(app=create_api_app(w.services()))
-    headers = {"Authorization": f"Bearer {token}"}
-    base = "http://127.0.0.1/api/v1"  # an allowed Host
-    async with httpx.AsyncClient(transport=transport, base_url=base, headers=headers) as client:
+    async with api_client(pair.washington, "pager", Role.SUPERVISOR, "http://127.0.0.1/api/v1") as client:
         yield client
 
 

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
-from redline.domain.stations import Role
 from redline.errors import InputError
-from redline.runtime import Station
-from redline.services import operators, pairing
+from redline.services import pairing
 from redline.transport.tls_server import with_client_cert
-from redline.web.app import create_api_app, create_link_app
-from tests.support.inprocess import InProcessPair
+from redline.web.app import create_link_app
+from tests.support.inprocess import InProcessPair, api_client
 
 pytestmark = pytest.mark.anyio
 
@@ -37,14 +33,6 @@ def deep(shape: str, levels: int = 100_000) -> bytes:
         return b'{"a":' * levels + b"1" + b"}" * levels
     return b"[" * levels
 
-
-@asynccontextmanager
-async def api_client(station: Station) -> AsyncIterator[httpx.AsyncClient]:
-    token = await operators.add_operator(station.store, "prober", Role.OPERATOR, station.clock)
-    transport = httpx.ASGITransport(app=create_api_app(station.services()), raise_app_exceptions=False)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=headers) as client:
-        yield client
 
 
 def assert_nesting_refused(response: httpx.Response) -> None:
@@ -62,7 +50,7 @@ async def test_the_api_refuses_deep_json_and_stores_nothing(
     pair: InProcessPair, shape: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     w = pair.washington
-    async with api_client(w) as client:
+    async with api_client(w, "prober") as client:
         before = await w.store.counts()
         # A message body is at most 64 KiB: 10,000 levels fit under it.
         assert_nesting_refused(await client.post("/api/v1/messages", content=deep(shape, 10_000)))
@@ -101,7 +89,7 @@ def test_a_deep_contact_card_is_refused() -> None:
 
 async def test_json_just_inside_the_bound_is_read(pair: InProcessPair) -> None:
     """64 levels parse (and are refused for what they are, not for their depth)."""
-    async with api_client(pair.washington) as client:
+    async with api_client(pair.washington, "prober") as client:
         response = await client.post("/api/v1/messages", content=b"[" * 64 + b"]" * 64)
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "request body must be a JSON object"
