@@ -129,7 +129,10 @@ def test_partition_that_heals(tmp_path: Path):
     """Every packet dropped both ways while both sides keep accepting; after healing, all is delivered."""
     with namespaced_stations(tmp_path) as (net, w, b):
         from_w, from_b = both_ways(w, b, clients=2, quota=150, budget=60)
-        with logs_on_failure(w, b, extra=lambda: f"nft drops: {net.dropped()}"), running(from_w + from_b):
+        everyone = from_w + from_b
+        for sender in everyone:  # each holds at 30 until the cut: no side can finish before it
+            sender.hold_at = 30
+        with logs_on_failure(w, b, extra=lambda: f"nft drops: {net.dropped()}"), running(everyone):
             wait_for(
                 lambda: accepted_count(from_w) >= 60 and accepted_count(from_b) >= 60,
                 timeout=30,
@@ -137,6 +140,8 @@ def test_partition_that_heals(tmp_path: Path):
             )
             net.partition()
             cut_at = time.monotonic()
+            for sender in everyone:
+                sender.resume.set()
             wait_senders_finished(from_w + from_b, timeout=60, clean=True)
             # Apart for longer than the delivery backoff cap (5 s): messages wait, none leaks through.
             time.sleep(max(0.0, 8.0 - (time.monotonic() - cut_at)))

@@ -75,6 +75,8 @@ class Sender:
     (connection refused or reset while the station is down) are counted, not retried
     as the same message: the next attempt is a new text. A 429 is obeyed as any well-behaved
     client would: it waits ``Retry-After`` seconds (counted in ``throttled``), then goes on.
+    With ``hold_at``, it stops after that many accepted until ``resume`` is set, so a test can
+    put a fault in place while every sender still has messages to send.
     """
 
     station: StationProcess
@@ -88,6 +90,8 @@ class Sender:
     failures: list[str] = field(default_factory=list)
     attempts: int = 0
     throttled: int = 0
+    hold_at: int | None = None
+    resume: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -104,6 +108,10 @@ class Sender:
                 if time.monotonic() > self.deadline:
                     self.failures.append("deadline passed")
                     return
+                held = self.hold_at is not None and len(self.accepted) >= self.hold_at
+                if held and not self.resume.is_set():
+                    self.resume.wait(0.05)
+                    continue
                 text = f"{self.tag}-{self.attempts}" + "." * self.pad
                 self.attempts += 1
                 try:
