@@ -5,8 +5,10 @@ transcript page orders them. An export is bounded, not streamed: it reads the
 link (or the chosen period) a page at a time up to :data:`EXPORT_LIMIT`
 messages and refuses, saying so, when there are more (the reader then chooses
 a shorter period), so no file is ever cut silently. The PDF is set in
-ReportLab's CID font ``STSong-Light`` (Adobe-GB1, built into every PDF reader),
-which holds Latin and Chinese, so no font file is embedded.
+ReportLab's CID font ``STSong-Light`` (Adobe-GB1, which every PDF reader
+supplies), holding Latin and Chinese, so no font file is embedded; the PDF's
+own separators are ASCII, since readers substitute that font differently for
+symbols such as "·".
 
 CSV is UTF-8 *with* a byte-order mark: spreadsheet programs otherwise read the
 Chinese as their local code page; ``csv`` readers open it with ``utf-8-sig``.
@@ -163,7 +165,7 @@ def to_pdf(heading: Heading, chains: list[ChainStatus], entries: list[Transcript
     at_by = {"at": heading.exported_at, "by": heading.exported_by}
     flow: list[Flowable] = [
         _para(_("Transcript of the link %(link)s") % {"link": heading.link}, title),
-        _para(f"{heading.station_name} ({heading.station}) ↔ {heading.peer_name} ({heading.peer})", body),
+        _para(f"{heading.station_name} ({heading.station}) <-> {heading.peer_name} ({heading.peer})", body),
         _para(_("Period: %(since)s to %(until)s") % _period(heading.period, _), body),
         _para(_("Printed at %(at)s by %(by)s") % at_by, body),
         _para(_("%(n)d messages, in the order this station stored them") % {"n": len(entries)}, body),
@@ -202,18 +204,20 @@ def _pdf_entry(
 ) -> list[Flowable]:
     r = row_of(entry, station)
     lines = [
-        f"{_(r['direction'])} #{r['seq']} · {_(r['precedence'])} · {r['kind']} · {_('from')} {r['from']}"
+        f"{_(r['direction'])} #{r['seq']} | {_(r['precedence'])} | {r['kind']} | {_('from')} {r['from']}"
         + (f" ({r['created_by']})" if r["created_by"] else ""),
-        _("sent %(ts)s · stored %(stored)s · delivered %(delivered)s")
-        % {"ts": r["ts"], "stored": r["stored_at"], "delivered": r["delivered_at"] or "—"},
+        _("sent %(ts)s | stored %(stored)s | delivered %(delivered)s")
+        % {"ts": r["ts"], "stored": r["stored_at"], "delivered": r["delivered_at"] or "-"},
         (f"[{r['code']}] " if r["code"] else "") + (f"({r['lang']}) " if r["lang"] else "") + r["text"],
     ]
     if r["translation"]:
         lines.append(
             _("Translation (%(lang)s) by %(by)s: %(text)s")
             % {"lang": r["translation_lang"], "by": r["translated_by"], "text": r["translation"]}
-            + (" · " + _("certified by %(by)s") % {"by": r["certified_by"]} if r["certified_by"] else "")
+            + (" | " + _("certified by %(by)s") % {"by": r["certified_by"]} if r["certified_by"] else "")
         )
+    if r["receipt_id"]:
+        lines.append(f"{_('Receipt')} {r['delivered_at'] or '-'}")
     if r["acked_at"]:
         lines.append(_("Acknowledged by %(by)s at %(at)s") % {"by": r["acked_by"], "at": r["acked_at"]})
     return [_para(lines[0], head), *(_para(s, body) for s in lines[1:])]
