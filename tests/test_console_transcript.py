@@ -238,6 +238,7 @@ def test_transcript_page_print_and_pdf(link: dict[str, Any], tmp_path: Path) -> 
             expect(rows.nth(i).locator(".acknowledgement")).to_contain_text("Acknowledged by")
         expect(page.locator(".chain-ok")).to_have_count(2)
         expect(page.locator(".title-block")).to_contain_text("chain verified to seq")
+        expect(page.locator("dd.print-only")).to_be_hidden()  # "printed at … by …" is for paper
         page.screenshot(path=str(SHOTS / "washington-transcript.png"), full_page=True)
 
         page.emulate_media(media="print")
@@ -252,8 +253,16 @@ def test_transcript_page_print_and_pdf(link: dict[str, Any], tmp_path: Path) -> 
             for colour, background in colours:
                 assert colour == "rgb(0, 0, 0)", (selector, colour)
                 assert background in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), (selector, background)
-        expect(page.locator(".title-block")).to_contain_text("Printed at")
+        expect(page.locator("dd.print-only")).to_be_visible()
+        expect(page.locator(".title-block")).to_contain_text(f"by {auditor.name}")
         page.screenshot(path=str(SHOTS / "washington-transcript-print.png"), full_page=True)
+        for other in ("traffic", "audit", f"messages/{link['ids'][0]}"):  # any page prints plainly
+            page.goto(base + other)
+            assert page.locator("header.bar").evaluate("e => getComputedStyle(e).display") == "none"
+            assert page.locator("button:visible, form:visible").count() == 0, other
+            colours = page.locator("main *").evaluate_all("els => els.map(e => getComputedStyle(e).color)")
+            assert set(colours) == {"rgb(0, 0, 0)"}, other
+        page.goto(base + "links/beijing/transcript")
         page.emulate_media(media="screen")
 
         with page.expect_download() as download:
