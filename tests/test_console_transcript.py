@@ -269,6 +269,12 @@ def test_transcript_page_print_and_pdf(link: dict[str, Any], tmp_path: Path) -> 
             page.click("a.export:text('PDF')")
         pdf = tmp_path / "transcript.pdf"
         download.value.save_as(pdf)
+        page.goto(base + "audit?action=transcript_exported")
+        export_row = page.locator("tr[data-action=transcript_exported]").first
+        expect(export_row).to_contain_text(auditor.name)
+        expect(export_row.locator("dl.fields")).to_contain_text("pdf")
+        expect(export_row).to_contain_text("washington<->beijing")
+        page.screenshot(path=str(SHOTS / "washington-audit-export.png"), full_page=True)
         context.close()
 
     text = subprocess.run(
