@@ -180,6 +180,7 @@ def test_bad_input_answers_clearly(link: dict[str, Any]) -> None:
             "/links/beijing/transcript?since=yesterday": "since",
             "/links/beijing/transcript?since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z": "before",
             "/links/beijing/transcript/export?format=docx": "format",
+            f"/links/beijing/transcript?until={'9' * 500}": "until",
         }
         for path, word in cases.items():
             r = auditor.get(path)

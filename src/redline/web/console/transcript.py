@@ -28,18 +28,22 @@ from redline.web.services import services_of
 
 PAGE_DEFAULT = 100  # messages a page unless ?limit= says otherwise
 PAGE_MAX = 500
+MAX_TIMESTAMP_CHARS = 40
 EXPORTERS = (Role.AUDITOR, Role.SUPERVISOR, Role.ADMIN)
 DIRECTIONS = (N_("outbound"), N_("inbound"))  # the words the transcript translates from data
 
 
 def period_of(request: Request) -> TimeRange:
     """``?since=`` and ``?until=``: UTC; the form's ``2026-01-31T12:00`` is read as UTC too."""
-    return TimeRange.parse(*(_utc(request.query_params.get(k)) for k in ("since", "until")))
+    return TimeRange.parse(_utc(request, "since"), _utc(request, "until"))
 
 
-def _utc(raw: str | None) -> str | None:
+def _utc(request: Request, name: str) -> str | None:
+    raw = request.query_params.get(name, "").strip()
     if not raw:
         return None
+    if len(raw) > MAX_TIMESTAMP_CHARS:
+        raise InputError(f"{name}: expected a UTC time like 2026-01-31T12:00:00Z, not {raw[:20]!r}…")
     return raw if raw.endswith("Z") else f"{raw}{':00' if raw.count(':') == 1 else ''}Z"
 
 
