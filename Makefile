@@ -11,8 +11,9 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml src/redline/web/console/vendor/package-lock.json
 	@# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads a browser),
 	@# and Noto CJK so Chinese renders in it (system fonts only: the console loads no web fonts).
-	@(command -v chromium >/dev/null && test -d /usr/share/fonts/opentype/noto) || \
-	    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk)
+	@# poppler-utils: the transcript test renders the exported PDF (pdftoppm) and reads its text (pdftotext).
+	@(command -v chromium >/dev/null && test -d /usr/share/fonts/opentype/noto && command -v pdftoppm >/dev/null) || \
+	    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk poppler-utils)
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

@@ -25,6 +25,7 @@ from redline.services.queries import (
     NoticeQueries,
     StationInfo,
     StationServices,
+    TranscriptQueries,
 )
 from redline.store.console import ConsoleStore
 
@@ -118,6 +119,7 @@ def build_services(station: Station) -> StationServices:
         deconfliction=station.deconfliction,
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
+        transcripts=TranscriptQueries(station.store, console, clock),
         changes=changes,
         api_limits=RateLimiter(me.config.api_rate(), clock),
         clock=clock,

@@ -212,6 +212,28 @@ class MessageReads:
         query = query.order_by(m.stored_at.desc(), m.id.desc()).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
 
+    async def link_messages(
+        self,
+        peer_id: str,
+        limit: int,
+        kinds: Sequence[MessageKind],
+        *,
+        after: tuple[str, str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[MessageRecord]:
+        """Both directions of one link, oldest first by (stored_at, id), at most ``limit``,
+        strictly past ``after``; stored at or after ``since`` and before ``until``."""
+        query = select(t.messages).where(m.peer_id == peer_id, m.kind.in_([k.value for k in kinds]))
+        if since is not None:
+            query = query.where(m.stored_at >= since)
+        if until is not None:
+            query = query.where(m.stored_at < until)
+        if after is not None:
+            query = query.where(past((m.stored_at, m.id), after, descending=False))
+        query = query.order_by(m.stored_at, m.id).limit(limit)
+        return [message_record(r) for r in await self.database.fetch(query)]
+
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]:
         """(seq, prev digest from the envelope, digest) in order: the transcript of one direction."""
         rows = await self.database.fetch(

@@ -123,6 +123,8 @@ Index("ix_messages_box", messages.c.direction, messages.c.stored_at, messages.c.
 Index("ix_messages_escalated", messages.c.escalated_at, messages.c.id)
 Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
 Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
+# A link's transcript pages by (stored_at, id) within one peer (migration 0006_transcript).
+Index("ix_messages_link", messages.c.peer_id, messages.c.stored_at, messages.c.id)
 
 receipts = Table(
     "receipts",

@@ -8,7 +8,7 @@ add`` does.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.records import TranslationRecord
@@ -54,3 +54,8 @@ class ConsoleService:
         at = format_ts(self._clock.now())
         if not await self._tables.certify_translation(message_id, translated_at, operator.name, at):
             raise InputError("the translation changed or was certified meanwhile; review it again")
+
+    async def record_export(self, operator: OperatorRecord, detail: dict[str, Any]) -> None:
+        """Audit an export (``transcript_exported``): who took what out of the station, and when."""
+        async with self._store.write() as tx:
+            await tx.audit(format_ts(self._clock.now()), operator.name, "transcript_exported", detail)

@@ -11,14 +11,18 @@ from starlette.responses import Response
 from redline.domain.clock import format_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Role
+from redline.errors import InputError
 from redline.services.accounts import check_password
-from redline.services.paging import PageRequest
+from redline.services.queries.messages import AuditFilter
 from redline.web.console.pages import console_errors, field, redirect, session_and_form
 from redline.web.console.render import page
 from redline.web.console.security import accounts_of, require_session
+from redline.web.paging import page_request
 from redline.web.services import services_of
 
-AUDIT_LIMIT = 500  # events per page; an "older" link leads to the next
+AUDIT_LIMIT = 200  # events per page; an "older" link leads to the next
+# The detail fields that name what an action was done to: the page's "target" column.
+TARGET_KEYS = ("link", "peer", "message", "message_id", "operator", "notice", "test_id")
 
 
 async def links_context(request: Request) -> dict[str, Any]:
@@ -43,9 +47,15 @@ async def link_test(request: Request) -> Response:
 @console_errors
 async def audit(request: Request) -> Response:
     session = await require_session(request, Role.AUDITOR, Role.ADMIN, what="read the audit log")
-    cursor = request.query_params.get("cursor")
-    events = await services_of(request).messages.audit_log(PageRequest(AUDIT_LIMIT, cursor))
-    older = f"/audit?{urlencode({'cursor': events.next})}" if events.next else None
+    actor = request.query_params.get("actor", "").strip() or None
+    action = request.query_params.get("action", "").strip() or None
+    if any(v is not None and len(v) > 200 for v in (actor, action)):
+        raise InputError("actor and action filters are at most 200 characters")
+    events = await services_of(request).messages.audit_log(
+        page_request(request, AUDIT_LIMIT, AUDIT_LIMIT), AuditFilter(actor, [action] if action else None)
+    )
+    kept = {k: v for k, v in (("actor", actor), ("action", action)) if v}
+    older = f"/audit?{urlencode({**kept, 'cursor': events.next})}" if events.next else None
     return page(
         request,
         "audit.html",
@@ -53,7 +63,11 @@ async def audit(request: Request) -> Response:
         events=events.items,
         limit=AUDIT_LIMIT,
         older=older,
-        paged=bool(cursor),
+        newest=f"/audit?{urlencode(kept)}",
+        target_keys=TARGET_KEYS,
+        actor=actor or "",
+        action=action or "",
+        paged=bool(request.query_params.get("cursor")),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from redline.web.console import admin, deconfliction, live, pages
+from redline.web.console import admin, deconfliction, live, pages, transcript
 
 ROUTES: list[BaseRoute] = [
     Route("/", pages.home, methods=["GET"]),
@@ -22,6 +22,9 @@ ROUTES: list[BaseRoute] = [
     Route("/settings/language", pages.set_language, methods=["POST"]),
     Route("/links", admin.links, methods=["GET"]),
     Route("/links/{peer}/test", admin.link_test, methods=["POST"]),
+    Route("/links/{peer}/transcript", transcript.transcript, methods=["GET"]),
+    Route("/links/{peer}/transcript/export", transcript.export, methods=["GET"]),
+    Route("/transcripts", transcript.index, methods=["GET"]),
     Route("/audit", admin.audit, methods=["GET"]),
     Route("/admin", admin.admin, methods=["GET"]),
     Route("/admin/operators", admin.add_operator, methods=["POST"]),
