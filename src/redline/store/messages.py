@@ -28,6 +28,8 @@ m = t.messages.c
 
 # The event that brings a message of each direction into the store.
 ENTERING = {Direction.OUTBOUND: DeliveryEvent.COMMITTED, Direction.INBOUND: DeliveryEvent.STORED}
+# The precedences the needs-action list puts first, in this order (``MessageReads.awaiting_ack``).
+URGENT = (Precedence.FLASH, Precedence.IMMEDIATE)
 
 
 def message_record(row: Any) -> MessageRecord:
@@ -211,6 +213,32 @@ class MessageReads:
             query = query.where(past((m.stored_at, m.id), after, descending=True))
         query = query.order_by(m.stored_at.desc(), m.id.desc()).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
+
+    async def awaiting_ack(self, direction: Direction, limit: int) -> tuple[list[MessageRecord], int]:
+        """Messages of ``direction`` whose human acknowledgement is still due, the most urgent
+        first (FLASH, then IMMEDIATE, then the rest; each by deadline), at most ``limit``, and
+        how many there are in all: what the console's needs-action panel shows."""
+        pending = and_(m.direction == direction.value, m.deadline.is_not(None), m.acked_at.is_(None))
+        rank = case(*((m.precedence == p.value, i) for i, p in enumerate(URGENT)), else_=len(URGENT))
+        rows = await self.database.fetch(
+            select(t.messages).where(pending).order_by(rank, m.deadline, m.id).limit(limit)
+        )
+        total = await self.database.fetch(select(func.count()).where(pending))
+        return [message_record(r) for r in rows], int(total[0][0])
+
+    async def unacknowledged_count(self, direction: Direction, precedence: Precedence) -> int:
+        """How many messages of ``direction`` and ``precedence`` still await acknowledgement."""
+        rows = await self.database.fetch(
+            select(func.count()).where(
+                and_(
+                    m.direction == direction.value,
+                    m.precedence == precedence.value,
+                    m.deadline.is_not(None),
+                    m.acked_at.is_(None),
+                )
+            )
+        )
+        return int(rows[0][0])
 
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]:
         """(seq, prev digest from the envelope, digest) in order: the transcript of one direction."""
