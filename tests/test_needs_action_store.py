@@ -18,7 +18,7 @@ def test_awaiting_ack_puts_flash_then_immediate_first_each_by_deadline(url: str)
         record(4, Direction.INBOUND, precedence=Precedence.FLASH, deadline=DEADLINES[2]),
         record(5, Direction.INBOUND, precedence=Precedence.PRIORITY, deadline=DEADLINES[0]),
         record(6, Direction.INBOUND, precedence=Precedence.FLASH, deadline=None),  # no ack due
-        record(7, Direction.INBOUND, precedence=Precedence.FLASH, deadline=DEADLINES[1], acked_at=DEADLINES[1]),
+        record(7, Direction.INBOUND, deadline=DEADLINES[1], acked_at=DEADLINES[1]),  # acknowledged
     ]
     outbound = [record(8, precedence=Precedence.PRIORITY), record(9, precedence=Precedence.FLASH)]
 
