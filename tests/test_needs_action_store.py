@@ -1,5 +1,5 @@
-"""The store's needs-action reads (``awaiting_ack``, ``unacknowledged_count``) on SQLite and
-PostgreSQL: the most urgent first, the total beside the shown rows, acknowledged ones gone."""
+"""The store's needs-action read (``awaiting_ack``) on SQLite and PostgreSQL: the most urgent first,
+the total and the FLASH count beside the shown rows, acknowledged ones gone."""
 
 from __future__ import annotations
 
@@ -23,14 +23,13 @@ def test_awaiting_ack_puts_flash_then_immediate_first_each_by_deadline(url: str)
     outbound = [record(8, precedence=Precedence.PRIORITY), record(9, precedence=Precedence.FLASH)]
 
     async def scenario(store: Store) -> None:
+        assert await store.awaiting_ack(Direction.INBOUND, 10) == ([], 0, 0)
         await insert(store, *inbound, *outbound)
-        rows, total = await store.awaiting_ack(Direction.INBOUND, 10)
-        assert [r.seq for r in rows] == [4, 3, 2, 1, 5] and total == 5
-        rows, total = await store.awaiting_ack(Direction.INBOUND, 2)
-        assert [r.seq for r in rows] == [4, 3] and total == 5
-        rows, total = await store.awaiting_ack(Direction.OUTBOUND, 10)
-        assert [r.seq for r in rows] == [9, 8] and total == 2
-        assert await store.unacknowledged_count(Direction.INBOUND, Precedence.FLASH) == 2
-        assert await store.unacknowledged_count(Direction.OUTBOUND, Precedence.ROUTINE) == 0
+        rows, total, flash = await store.awaiting_ack(Direction.INBOUND, 10)
+        assert [r.seq for r in rows] == [4, 3, 2, 1, 5] and total == 5 and flash == 2
+        rows, total, flash = await store.awaiting_ack(Direction.INBOUND, 2)
+        assert [r.seq for r in rows] == [4, 3] and total == 5 and flash == 2  # counted beyond the limit
+        rows, total, flash = await store.awaiting_ack(Direction.OUTBOUND, 10)
+        assert [r.seq for r in rows] == [9, 8] and total == 2 and flash == 1
 
     run(url, scenario)

@@ -214,31 +214,22 @@ class MessageReads:
         query = query.order_by(m.stored_at.desc(), m.id.desc()).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
 
-    async def awaiting_ack(self, direction: Direction, limit: int) -> tuple[list[MessageRecord], int]:
+    async def awaiting_ack(self, direction: Direction, limit: int) -> tuple[list[MessageRecord], int, int]:
         """Messages of ``direction`` whose human acknowledgement is still due, the most urgent
-        first (FLASH, then IMMEDIATE, then the rest; each by deadline), at most ``limit``, and
-        how many there are in all: what the console's needs-action panel shows."""
+        first (FLASH, then IMMEDIATE, then the rest; each by deadline), at most ``limit``; with how
+        many there are in all and how many of them are FLASH, counted in the same statement (window
+        functions run before the LIMIT), so the counts always agree with the rows."""
         pending = and_(m.direction == direction.value, m.deadline.is_not(None), m.acked_at.is_(None))
         rank = case(*((m.precedence == p.value, i) for i, p in enumerate(URGENT)), else_=len(URGENT))
+        total = func.count().over().label("pending_total")
+        is_flash = case((m.precedence == Precedence.FLASH.value, 1), else_=0)
+        flash = func.sum(is_flash).over().label("pending_flash")
         rows = await self.database.fetch(
-            select(t.messages).where(pending).order_by(rank, m.deadline, m.id).limit(limit)
+            select(t.messages, total, flash).where(pending).order_by(rank, m.deadline, m.id).limit(limit)
         )
-        total = await self.database.fetch(select(func.count()).where(pending))
-        return [message_record(r) for r in rows], int(total[0][0])
-
-    async def unacknowledged_count(self, direction: Direction, precedence: Precedence) -> int:
-        """How many messages of ``direction`` and ``precedence`` still await acknowledgement."""
-        rows = await self.database.fetch(
-            select(func.count()).where(
-                and_(
-                    m.direction == direction.value,
-                    m.precedence == precedence.value,
-                    m.deadline.is_not(None),
-                    m.acked_at.is_(None),
-                )
-            )
-        )
-        return int(rows[0][0])
+        if not rows:
+            return [], 0, 0
+        return [message_record(r) for r in rows], int(rows[0].pending_total), int(rows[0].pending_flash)
 
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]:
         """(seq, prev digest from the envelope, digest) in order: the transcript of one direction."""

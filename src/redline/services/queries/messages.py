@@ -128,9 +128,8 @@ class MessageQueries:
         the store by deadline, not from the newest rows, so no amount of later traffic hides one."""
         if limit < 1:
             raise InputError(f"limit: {limit} is not a positive number of messages")
-        inbound, inbound_total = await self._store.awaiting_ack(Direction.INBOUND, limit)
-        outbound, outbound_total = await self._store.awaiting_ack(Direction.OUTBOUND, limit)
-        flash = await self._store.unacknowledged_count(Direction.INBOUND, Precedence.FLASH)
+        inbound, inbound_total, flash = await self._store.awaiting_ack(Direction.INBOUND, limit)
+        outbound, outbound_total, _ = await self._store.awaiting_ack(Direction.OUTBOUND, limit)
         return NeedsAction(
             [message_view(r, now, lang) for r in inbound],
             [message_view(r, now, lang) for r in outbound],
