@@ -123,6 +123,8 @@ Index("ix_messages_box", messages.c.direction, messages.c.stored_at, messages.c.
 Index("ix_messages_escalated", messages.c.escalated_at, messages.c.id)
 Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
 Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
+# What awaits acknowledgement, one direction at a time: the needs-action panel (migration 0006_alarm).
+Index("ix_messages_pending", messages.c.direction, messages.c.acked_at, messages.c.deadline)
 
 receipts = Table(
     "receipts",
