@@ -141,7 +141,9 @@ window.redlineWatch = (function () {
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",
     }).then(function (answer) {
-      if (!answer.ok) form.submit(); // show the console's error page for it
+      if (!answer.ok) { form.submit(); return; } // show the console's error page for it
+      const row = form.closest("li");
+      if (row) row.remove(); // done here; the next live update redraws the counts
     }, function () { form.submit(); });
   }
 
