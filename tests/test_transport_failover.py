@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from redline.domain.clock import MockClock, settle
+from redline.domain.clock import MockClock, format_ts, settle
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 from redline.transport.failover import FailoverTransport
@@ -103,8 +103,10 @@ def test_a_path_that_succeeds_is_up_and_its_failures_are_forgotten():
     p = PathState("https://127.0.0.1:1")
     p.failed(10.0, "refused")
     p.failed(12.0, "refused")
+    assert p.view(14.0)["seconds_since_error"] == 2.0  # the error carries its time
     p.succeeded(15.0)
     assert p.state == "up" and p.failures == 0 and p.held_until == 0.0
+    assert p.last_error is None and p.view(15.0)["seconds_since_error"] is None  # recovered: cleared
     assert p.last_ok == 15.0 and p.changed_at == 15.0
     p.succeeded(16.0)
     assert p.changed_at == 15.0 and p.last_ok == 16.0  # up stays up: no change
@@ -129,6 +131,7 @@ def test_fails_over_at_once_and_fails_back_when_the_hold_down_ends():
     assert [p["state"] for p in paths] == ["down", "up"]
     assert paths[0]["held_down_for_s"] == HOLD_DOWN_FIRST
     assert paths[0]["last_error"] == f"ConnectError: {PRIMARY} refused"
+    assert paths[0]["last_error_at"] == format_ts(clock.now()) and paths[1]["last_error_at"] is None
 
     fake.calls.clear()
     asyncio.run(clock.advance(1.0))
@@ -237,7 +240,9 @@ def test_the_path_status_view_keeps_its_shape():
             "seconds_since_ok": 3.25,
             "seconds_since_change": 3.25,
             "last_error": None,
+            "seconds_since_error": None,
             "held_down_for_s": 0.0,
+            "last_error_at": None,
         }
     ]
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright never downloads a browser here
+AUTOPLAY = "--autoplay-policy=no-user-gesture-required"  # audio without a click first (see chromium())
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -23,20 +24,36 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
+    AUTOPLAY,
 ]
 WAIT_MS = 20_000
+
+
+def launch_args(autoplay: bool = True) -> list[str]:
+    """Chromium's arguments; ``autoplay=False`` keeps the browser's own autoplay policy (a page may
+    start audio only after a user gesture), as an operator's browser has it."""
+    return ARGS if autoplay else [a for a in ARGS if a != AUTOPLAY]
 
 
 @contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make setup` installs it"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=launch_args(), headless=True)
         try:
             yield browser
         finally:
             browser.close()
+
+
+@contextlib.contextmanager
+def another_chromium(beside: Browser, autoplay: bool = True) -> Iterator[Browser]:
+    """A second Chromium, from the Playwright that runs ``beside`` (a thread runs one Playwright)."""
+    other = beside.browser_type.launch(executable_path=CHROMIUM, args=launch_args(autoplay), headless=True)
+    try:
+        yield other
+    finally:
+        other.close()
 
 
 def login(

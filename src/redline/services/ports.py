@@ -85,6 +85,9 @@ class StationStore(Protocol):
         awaiting_ack: bool | None = None,
         since: str | None = None,
     ) -> list[MessageRecord]: ...
+    async def awaiting_ack(
+        self, direction: Direction, limit: int
+    ) -> tuple[list[MessageRecord], int, int]: ...
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]: ...
     async def link_messages(
         self,

@@ -28,6 +28,8 @@ m = t.messages.c
 
 # The event that brings a message of each direction into the store.
 ENTERING = {Direction.OUTBOUND: DeliveryEvent.COMMITTED, Direction.INBOUND: DeliveryEvent.STORED}
+# The precedences the needs-action list puts first, in this order (``MessageReads.awaiting_ack``).
+URGENT = (Precedence.FLASH, Precedence.IMMEDIATE)
 
 
 def message_record(row: Any) -> MessageRecord:
@@ -233,6 +235,22 @@ class MessageReads:
             query = query.where(past((m.stored_at, m.id), after, descending=False))
         query = query.order_by(m.stored_at, m.id).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
+    async def awaiting_ack(self, direction: Direction, limit: int) -> tuple[list[MessageRecord], int, int]:
+        """Messages of ``direction`` whose human acknowledgement is still due, the most urgent
+        first (FLASH, then IMMEDIATE, then the rest; each by deadline), at most ``limit``; with how
+        many there are in all and how many of them are FLASH, counted in the same statement (window
+        functions run before the LIMIT), so the counts always agree with the rows."""
+        pending = and_(m.direction == direction.value, m.deadline.is_not(None), m.acked_at.is_(None))
+        rank = case(*((m.precedence == p.value, i) for i, p in enumerate(URGENT)), else_=len(URGENT))
+        total = func.count().over().label("pending_total")
+        is_flash = case((m.precedence == Precedence.FLASH.value, 1), else_=0)
+        flash = func.sum(is_flash).over().label("pending_flash")
+        rows = await self.database.fetch(
+            select(t.messages, total, flash).where(pending).order_by(rank, m.deadline, m.id).limit(limit)
+        )
+        if not rows:
+            return [], 0, 0
+        return [message_record(r) for r in rows], int(rows[0].pending_total), int(rows[0].pending_flash)
 
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]:
         """(seq, prev digest from the envelope, digest) in order: the transcript of one direction."""

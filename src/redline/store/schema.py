@@ -125,6 +125,8 @@ Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direct
 Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
 # A link's transcript pages by (stored_at, id) within one peer (migration 0006_transcript).
 Index("ix_messages_link", messages.c.peer_id, messages.c.stored_at, messages.c.id)
+# What awaits acknowledgement, one direction at a time: the needs-action panel (migration 0006_alarm).
+Index("ix_messages_pending", messages.c.direction, messages.c.acked_at, messages.c.deadline)
 
 receipts = Table(
     "receipts",

@@ -18,9 +18,10 @@ the state machine runs on a ``MockClock`` in tests.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-from redline.domain.clock import SYSTEM_CLOCK, Clock
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
 from redline.errors import RemoteProtocolError, TransportError
 from redline.transport.mounts import Mounts
@@ -51,8 +52,13 @@ class FailoverTransport:
             usable[0].held_until = now + HOLD_DOWN_FIRST
 
     def path_status(self, peer: PeerRecord) -> list[dict[str, Any]]:
-        now = self._clock.monotonic()
-        return [p.view(now) for p in self.paths(peer)]
+        """Each path's view, its last error dated in UTC (``last_error_at``) for people to read."""
+        now, wall = self._clock.monotonic(), self._clock.now()
+        views = [p.view(now) for p in self.paths(peer)]
+        for view in views:
+            since = view["seconds_since_error"]
+            view["last_error_at"] = None if since is None else format_ts(wall - timedelta(seconds=since))
+        return views
 
     async def deliver(self, peer: PeerRecord, body: bytes) -> bytes:
         paths = self.paths(peer)
@@ -65,7 +71,7 @@ class FailoverTransport:
                 answer = await self.mounts.transport_for(path.url).send(peer, path.url, body)
             except TransportError as exc:
                 if held:
-                    path.last_error = exc.message  # a retry inside the hold-down does not lengthen it
+                    path.erred(self._clock.monotonic(), exc.message)  # not lengthening the hold-down
                 else:
                     path.failed(self._clock.monotonic(), exc.message)
                 failures.append(f"{path.url}: {exc.message}")

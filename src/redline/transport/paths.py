@@ -76,20 +76,27 @@ class PathState:
     failures: int = 0
     held_until: float = 0.0
     last_ok: float | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # while the path fails; a success clears it
     changed_at: float | None = None
+    error_at: float | None = None  # when last_error happened
 
     def succeeded(self, now: float) -> None:
         if self.state != "up":
             self.changed_at = now
         self.state, self.failures, self.held_until, self.last_ok = "up", 0, 0.0, now
+        self.last_error = self.error_at = None
 
     def failed(self, now: float, error: str) -> None:
         if self.state != "down":
             self.changed_at = now
         self.failures += 1
-        self.state, self.last_error = "down", error
+        self.state = "down"
+        self.erred(now, error)
         self.held_until = now + min(HOLD_DOWN_MAX, HOLD_DOWN_FIRST * 2 ** (self.failures - 1))
+
+    def erred(self, now: float, error: str) -> None:
+        """Record an error without counting a failure (a retry inside the hold-down)."""
+        self.last_error, self.error_at = error, now
 
     def view(self, now: float) -> dict[str, Any]:
         """The path as ``GET /api/v1/links`` shows it."""
@@ -104,5 +111,6 @@ class PathState:
             "seconds_since_ok": ago(self.last_ok),
             "seconds_since_change": ago(self.changed_at),
             "last_error": self.last_error,
+            "seconds_since_error": ago(self.error_at),
             "held_down_for_s": round(max(0.0, self.held_until - now), 3),
         }

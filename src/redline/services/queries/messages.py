@@ -56,6 +56,19 @@ class AuditFilter:
     actions: Sequence[str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class NeedsAction:
+    """What awaits a person, the most urgent first: received messages awaiting our
+    acknowledgement, ours awaiting the peer's; each list at most the limit asked for, with
+    the number waiting in all beside it."""
+
+    inbound: list[MessageView]
+    outbound: list[MessageView]
+    inbound_total: int
+    outbound_total: int
+    flash: int  # received FLASH messages nobody here has acknowledged: the alarm sounds while > 0
+
+
 class TranslationReads(Protocol):
     """Translations attached to received messages (``redline.store.console.ConsoleStore``)."""
 
@@ -109,6 +122,21 @@ class MessageQueries:
         rows = await self._store.messages(direction, limit, kinds=BOX_KINDS)
         translated = await self._translations.translations([r.id for r in rows])
         return sort_for_watch([message_view(r, now, lang, translated.get(r.id)) for r in rows])
+
+    async def needs_action(self, limit: int, lang: str, now: datetime) -> NeedsAction:
+        """Both directions' messages still awaiting acknowledgement, seen at ``now``: read from
+        the store by deadline, not from the newest rows, so no amount of later traffic hides one."""
+        if limit < 1:
+            raise InputError(f"limit: {limit} is not a positive number of messages")
+        inbound, inbound_total, flash = await self._store.awaiting_ack(Direction.INBOUND, limit)
+        outbound, outbound_total, _ = await self._store.awaiting_ack(Direction.OUTBOUND, limit)
+        return NeedsAction(
+            [message_view(r, now, lang) for r in inbound],
+            [message_view(r, now, lang) for r in outbound],
+            inbound_total,
+            outbound_total,
+            flash,
+        )
 
     async def message(self, message_id: str, lang: str = "en", signed_receipt: bool = True) -> MessageView:
         """One message with its translation and (unless not wanted) its signed receipt; the

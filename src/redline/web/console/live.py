@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from redline.errors import RateLimited
+from redline.web.console import attention
 from redline.web.console.admin import links_context
 from redline.web.console.pages import traffic_context
 from redline.web.console.render import language_of, render_text
@@ -91,7 +92,7 @@ async def events(request: Request) -> Response:
     services = services_of(request)
     feed, clock = services.changes, services.clock
     token = request.cookies.get(SESSION_COOKIE)
-    what = request.query_params.get("page", "traffic")
+    what = request.query_params.get("page", "traffic")  # links, traffic; any other: the watch alone
 
     async def stream() -> AsyncIterator[str]:
         sent: dict[str, Any] | None = None
@@ -105,24 +106,23 @@ async def events(request: Request) -> Response:
                 return
             lang = language_of(request, current)
             who = {"operator": current.operator, "csrf": current.csrf_token}
-            payload: dict[str, Any]
+            watch = await attention.attention_context(services, current.operator, lang)
+            payload = attention.fragments(watch, lang, **who)
             if what == "links":
                 context = await links_context(request)
-                payload = {"links": render_text("_links.html", lang, **context, **who)}
-            else:
-                context = {**await traffic_context(request, current, lang), **who}
-                payload = {
+                payload["links"] = render_text("_links.html", lang, **context, **who)
+            elif what == "traffic":
+                context = {**await traffic_context(request, current, lang), **who, "streamed": True}
+                payload |= {
                     "inbox": render_text("_rows.html", lang, rows=context["inbox"], box="inbox", **context),
                     "outbox": render_text(
                         "_rows.html", lang, rows=context["outbox"], box="outbox", **context
                     ),
                     "escalations": render_text("_escalations.html", lang, **context),
-                    "alarm": len(context["alarms"]),
-                    "alarm_text": render_text("_alarm.html", lang, **context),
                 }
             if payload != sent:
                 sent = payload
-                yield _event("update", {**payload, "now": context["now"]})
+                yield _event("update", {**payload, "now": watch["now"]})
             else:
                 yield ": quiet\n\n"
             await feed.wait(seen, REFRESH_SECONDS)

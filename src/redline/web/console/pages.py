@@ -23,6 +23,7 @@ from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
 from redline.errors import AuthError, Forbidden, InputError, RedlineError
 from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
+from redline.web.console import attention
 from redline.web.console.render import language_of, page
 from redline.web.console.security import (
     HEADERS,
@@ -57,6 +58,8 @@ def console_errors(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def wrapped(request: Request) -> Response:
         try:
+            if request.method == "GET":
+                await attention.prepare(request)  # the needs-action panel and link lights of every page
             return await handler(request)
         except NotLoggedIn:
             if request.method == "GET":
@@ -170,7 +173,6 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
         "escalations_more": len(escalations) > ESCALATIONS_SHOWN,
         "inbox": boxes["inbound"],
         "outbox": boxes["outbound"],
-        "alarms": [v for v in boxes["inbound"] if v.alarm],
         "overdue": [v for v in [*boxes["inbound"], *boxes["outbound"]] if v.state == "overdue"],
         "escalations": escalations[:ESCALATIONS_SHOWN],
         "now": format_ts(now),
@@ -281,7 +283,8 @@ async def message(request: Request) -> Response:
     session = await require_session(request)
     messages = services_of(request).messages
     view = await messages.message(request.path_params["message_id"], language_of(request, session))
-    return page(request, "message.html", session, m=view, languages=LANGUAGES)
+    now = format_ts(services_of(request).clock.now())
+    return page(request, "message.html", session, m=view, languages=LANGUAGES, now=now)
 
 
 @console_errors

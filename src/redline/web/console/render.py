@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from redline.services.accounts import Session
+from redline.web.console.due import due
 from redline.web.console.i18n import gettext_context, install_jinja, negotiate
 from redline.web.console.security import HEADERS
 from redline.web.services import services_of
@@ -29,6 +30,7 @@ ENV = install_jinja(
         lstrip_blocks=True,
     )
 )
+ENV.globals["until"] = due  # the _due.html macro's reading of a deadline
 
 
 def language_of(request: Request, session: Session | None) -> str:
@@ -58,6 +60,7 @@ def page(
         station_id=station.station_id,
         station_name=station.name,
         path=request.url.path,
+        attention=getattr(request.state, "attention", None),  # web/console/attention.py:prepare
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})

@@ -1,11 +1,9 @@
-// Redline console: live updates, deadline countdowns, the FLASH alarm, compose helpers.
+// Redline console: live updates, the UTC clock, compose helpers (the alarms and deadlines: watch.js).
 // Served by the station itself; no library, nothing from the internet.
 "use strict";
 
 (function () {
   let skewMs = 0; // server clock minus browser clock, from each live update
-  let audio = null;
-  let beepTimer = null;
 
   function pad(n) { return String(n).padStart(2, "0"); }
 
@@ -15,57 +13,12 @@
       const d = new Date(Date.now() + skewMs);
       el.textContent = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + "Z";
     }
-    document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
-      const left = Date.parse(el.dataset.deadline) - (Date.now() + skewMs);
-      if (left <= 0) {
-        el.textContent = document.documentElement.lang === "zh-Hans" ? "已超时" : "OVERDUE";
-        el.classList.add("overdue");
-      } else {
-        const s = Math.floor(left / 1000);
-        const h = Math.floor(s / 3600);
-        el.textContent = (h ? h + ":" : "") + pad(Math.floor((s % 3600) / 60)) + ":" + pad(s % 60);
-        el.classList.toggle("soon", s < 60);
-      }
-    });
-  }
-
-  function beep() {
-    if (!audio) return;
-    const osc = audio.createOscillator();
-    const gain = audio.createGain();
-    osc.type = "square";
-    osc.frequency.value = 880;
-    gain.gain.value = 0.08;
-    osc.connect(gain).connect(audio.destination);
-    osc.start();
-    osc.stop(audio.currentTime + 0.35);
-  }
-
-  function setAlarm(count, html) {
-    const box = document.getElementById("alarm");
-    if (!box) return;
-    const on = count > 0;
-    if (html !== undefined) box.innerHTML = html;
-    box.hidden = !on;
-    document.body.classList.toggle("alarm-on", on);
-    document.title = (on ? "⚠ FLASH · " : "") + document.title.replace(/^⚠ FLASH · /, "");
-    if (on && !beepTimer) {
-      try {
-        audio = audio || new (window.AudioContext || window.webkitAudioContext)();
-        if (audio.state === "suspended") audio.resume();
-      } catch (e) { audio = null; }
-      beep();
-      beepTimer = setInterval(beep, 1500);
-      box.dataset.audible = audio && audio.state === "running" ? "on" : "blocked";
-    } else if (!on && beepTimer) {
-      clearInterval(beepTimer);
-      beepTimer = null;
-      delete box.dataset.audible;
-    }
+    window.redlineWatch.tick(Date.now() + skewMs);
   }
 
   function live() {
-    const what = document.body.dataset.live;
+    // Every logged-in page listens: the watch (needs action, links, alarms) is on each of them.
+    const what = document.body.dataset.live || (document.getElementById("needs") ? "watch" : "");
     if (!what || !window.EventSource) return;
     const status = document.getElementById("live-status");
     const source = new EventSource("/events?page=" + encodeURIComponent(what));
@@ -83,7 +36,7 @@
         const el = document.getElementById(id);
         if (el && data[id] !== undefined) el.innerHTML = data[id];
       });
-      if (data.alarm !== undefined) setAlarm(data.alarm, data.alarm_text);
+      window.redlineWatch.update(data);
       tickClock();
     });
   }
@@ -128,11 +81,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select.autosubmit").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
-    });
-    const alarm = document.getElementById("alarm");
-    if (alarm && alarm.textContent.trim()) setAlarm(1);
-    document.addEventListener("click", function () {
-      if (audio && audio.state === "suspended") audio.resume();
     });
     compose();
     live();
