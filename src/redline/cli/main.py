@@ -168,6 +168,24 @@ async def cmd_operator_totp(args: argparse.Namespace) -> int:
     return await _with_store(args, act)
 
 
+def _account_command(change: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    """``redline operator disable|enable|unlock NAME``: one account change, audited as ``admin``."""
+
+    async def run(args: argparse.Namespace) -> int:
+        async def act(me: Any, store: Store) -> int:
+            accounts = AccountService(ConsoleStore(store))
+            if change == "unlock":
+                await accounts.unlock(args.name, "admin")
+            else:
+                await accounts.set_disabled(args.name, change == "disable", "admin")
+            print(f"operator {args.name!r} {change.removesuffix('e')}ed")
+            return 0
+
+        return await _with_store(args, act)
+
+    return run
+
+
 async def cmd_serve(args: argparse.Namespace) -> int:
     from redline.cli.serve import serve
 
@@ -252,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p = command("totp", cmd_operator_totp, "enrol a new TOTP second factor; prints its otpauth:// URI", op)
     p.add_argument("name")
+    for change, what in (
+        ("disable", "disable an account: no console login, no API token; its sessions end"),
+        ("enable", "enable a disabled account again"),
+        ("unlock", "clear an account's failed-login count and lock"),
+    ):
+        p = command(change, _account_command(change), what, op)
+        p.add_argument("name")
 
     command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")

@@ -27,6 +27,7 @@ from redline.services.queries.console import ConsoleService, ConsoleTables
 from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
+from redline.services.watch import WatchService
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class StationServices:
     deconfliction: Deconfliction
     notices: NoticeQueries
     console: ConsoleService
+    watch: WatchService  # the watch positions, log and handovers; the peers' watch
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
     clock: Clock = SYSTEM_CLOCK

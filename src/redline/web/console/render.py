@@ -58,6 +58,7 @@ def page(
         station_id=station.station_id,
         station_name=station.name,
         path=request.url.path,
+        on_watch=services_of(request).watch.on_watch(),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
