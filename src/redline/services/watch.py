@@ -11,7 +11,7 @@ watch-log row and an audit event in one transaction.
 After every change the station sends each verified peer a ``service`` envelope with action
 ``watch`` listing its held positions (``domain.watch.check_watch_report`` checks it at the
 receiver, which replaces what it knew of that peer's watch). The held positions are kept in
-memory as well, so every console page can show them in its header without a query.
+memory as last read, so every console page can show them in its header.
 """
 
 from __future__ import annotations
@@ -78,13 +78,13 @@ class WatchService:
     # -- reading -------------------------------------------------------------------------
 
     async def posts(self) -> list[WatchPost]:
-        """The held positions (read once, then kept current by this service's own changes)."""
-        if self._posts is None:
-            self._posts = await self._tables.posts()
+        """The held positions now (and remembered for :meth:`on_watch`)."""
+        self._posts = await self._tables.posts()
         return self._posts
 
     def on_watch(self) -> list[WatchPost]:
-        """The held positions as last read, for page headers (empty before the first read)."""
+        """The held positions as last read, for page headers: the console reads them once per
+        request (``security.require_session``), so templates need no query of their own."""
         return self._posts or []
 
     async def post(self, position: Position) -> WatchPost | None:
@@ -94,9 +94,8 @@ class WatchService:
         rows = await self._tables.log(request.limit + 1, row_id(request.after(WATCH_LOG)))
         return page_of(rows, request, WATCH_LOG, lambda e: (e.id,))
 
-    async def handover_note(self, position: Position) -> WatchEvent | None:
-        """The note awaiting the incoming officer at ``position``, if any."""
-        post = await self.post(position)
+    async def handover_note(self, post: WatchPost | None) -> WatchEvent | None:
+        """The note awaiting the incoming officer at a held position, if any."""
         if post is None or post.handover_id is None:
             return None
         return await self._tables.event(post.handover_id)
@@ -165,7 +164,6 @@ class WatchService:
         note_id = await self._tables.write_handover_note(position, operator.name, self._now(), detail)
         if note_id is None:
             raise Conflict(f"you do not hold {position.value}: only its holder writes the handover note")
-        self._posts = None
         return note_id
 
     async def accept_handover(self, operator: OperatorRecord, position: Position, note_id: object) -> None:
@@ -192,9 +190,8 @@ class WatchService:
         return format_ts(self._clock.now())
 
     async def _changed(self, by: str) -> None:
-        """Re-read the held positions and tell every verified peer (``by``: whose change it was)."""
-        self._posts = await self._tables.posts()
-        report = watch_report(self._posts)
+        """Tell every verified peer who holds which position now (``by``: whose change it was)."""
+        report = watch_report(await self.posts())
         for peer in self._peers.cached():
             if peer.verified:
                 body = {"action": "watch", "by": by, "reason": "who is on watch", "watch": report}

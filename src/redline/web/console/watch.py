@@ -36,12 +36,11 @@ async def _watch_page(request: Request, session: Session, **extra: Any) -> Respo
     posts = {p.position: p for p in await watch.posts()}
     positions = []
     for position in Position:
-        note = await watch.handover_note(position)
         positions.append(
             {
                 "position": position.value,
                 "post": posts.get(position),
-                "note": note,
+                "note": await watch.handover_note(posts.get(position)),
                 "mine": position in posts and posts[position].officer == session.operator.name,
                 "may_hold": may_hold(session.operator.role, position),
             }
