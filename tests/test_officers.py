@@ -133,6 +133,7 @@ def test_watch_one_officer_a_position_and_the_peer_hears_it(station_pair: Any) -
         lc.login(li)
         assert ac.post("/watch/duty_officer/sign-on").status_code == 403  # an auditor holds no position
         assert hc.post("/watch/nonsense/sign-on").status_code == 400
+        assert hc.get("/watch?cursor=not-a-cursor").status_code == 400
         assert hc.post("/watch/duty_officer/sign-on").status_code == 303
         taken = oc.post("/watch/duty_officer/sign-on")
         assert taken.status_code == 409 and "handover note" in error_text(taken)

@@ -191,10 +191,13 @@ class WatchService:
 
     async def _changed(self, by: str) -> None:
         """Tell every verified peer who holds which position now (``by``: whose change it was)."""
-        report = watch_report(await self.posts())
+        posts = await self.posts()
+        report = watch_report(posts)
+        # The reason is what the peer's traffic list shows of this message.
+        held = ", ".join(f"{p.position.value} {p.officer}" for p in posts) or "nobody"
         for peer in self._peers.cached():
             if peer.verified:
-                body = {"action": "watch", "by": by, "reason": "who is on watch", "watch": report}
+                body = {"action": "watch", "by": by, "reason": f"on watch: {held}", "watch": report}
                 await self._outbox.submit(
                     OutboundDraft(peer, MessageKind.SERVICE, Precedence.ROUTINE, body, by)
                 )
