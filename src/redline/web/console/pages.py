@@ -281,7 +281,8 @@ async def message(request: Request) -> Response:
     session = await require_session(request)
     messages = services_of(request).messages
     view = await messages.message(request.path_params["message_id"], language_of(request, session))
-    return page(request, "message.html", session, m=view, languages=LANGUAGES)
+    officers = await services_of(request).console.display_names()
+    return page(request, "message.html", session, m=view, languages=LANGUAGES, officers=officers)
 
 
 @console_errors
