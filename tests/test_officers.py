@@ -152,5 +152,23 @@ def test_watch_one_officer_a_position_and_the_peer_hears_it(station_pair: Any) -
             lambda: "On watch at washington: ortiz (Duty officer)" in lc.get("/links").text,
             what="beijing's links page showing ortiz on watch",
         )
-    actions = [e["action"] for e in api_audit(w, audit.token) if e["action"].startswith("watch_")]
-    assert actions[::-1] == ["watch_sign_on", "watch_handover_note", "watch_handover"], actions
+        # Ortiz leaves without a handover: only a supervisor (or admin) may relieve him.
+        assert hc.post("/watch/duty_officer/relieve").status_code == 403
+        with ConsoleClient(w) as sc:
+            sc.login(create_account(w, "sup", "supervisor"))
+            assert sc.post("/watch/duty_officer/relieve").status_code == 303
+            assert sc.post("/watch/duty_officer/relieve").status_code == 404  # vacant now
+            assert "relieved by sup" in sc.get("/watch").text
+        wait_for(
+            lambda: "washington has not said who is on watch" in lc.get("/links").text,
+            what="beijing's links page showing nobody on watch at washington",
+        )
+    events = [e for e in api_audit(w, audit.token) if e["action"].startswith("watch_")][::-1]
+    actions = [(e["actor"], e["action"]) for e in events]
+    assert actions == [
+        ("hale", "watch_sign_on"),
+        ("hale", "watch_handover_note"),
+        ("ortiz", "watch_handover"),
+        ("sup", "watch_sign_off"),
+    ], actions
+    assert events[-1]["detail"]["officer"] == "ortiz" and events[-1]["detail"]["relieved_by"] == "sup"

@@ -156,6 +156,18 @@ class WatchService:
             raise Conflict(f"you do not hold {position.value}")
         await self._changed(operator.name)
 
+    async def relieve(self, operator: OperatorRecord, position: Position) -> None:
+        """A supervisor or admin signs off an officer who left without a handover: the position
+        is vacant again (logged with who relieved whom)."""
+        if operator.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise Forbidden("only a supervisor or an administrator relieves another officer")
+        post = await self.post(position)
+        if post is None:
+            raise NotFound(f"nobody holds {position.value}")
+        if not await self._tables.sign_off(position, post.officer, self._now(), relieved_by=operator.name):
+            raise Conflict(f"{position.value} changed hands meanwhile: reload the watch page")
+        await self._changed(operator.name)
+
     async def write_handover(self, operator: OperatorRecord, position: Position, note: object) -> int:
         """The outgoing officer's note; the open items are added to it now."""
         if not isinstance(note, str) or len(note.strip()) > MAX_NOTE or "\x00" in note:

@@ -40,9 +40,15 @@ def _event(row: Any) -> WatchEvent:
 
 
 async def _log(
-    conn: Executor, at: str, position: Position, officer: str, action: WatchAction, detail: dict[str, Any]
+    conn: Executor,
+    at: str,
+    position: Position,
+    officer: str,
+    action: WatchAction,
+    detail: dict[str, Any],
+    actor: str | None = None,
 ) -> int:
-    """One watch-log row and its audit event; the row's id."""
+    """One watch-log row and its audit event (by ``actor``, the officer unless given); the row's id."""
     result = await conn.execute(
         insert(t.watch_log)
         .values(
@@ -51,9 +57,9 @@ async def _log(
         .returning(w.id)
     )
     event_id = int(result.scalar_one())
-    audited = {"position": position.value, "watch_event": event_id}
-    audited.update({k: v for k, v in detail.items() if k in ("from", "note_id")})
-    await insert_audit(conn, [(at, officer, f"watch_{action.value}", audited)])
+    audited = {"position": position.value, "watch_event": event_id, "officer": officer}
+    audited.update({k: v for k, v in detail.items() if k in ("from", "note_id", "relieved_by")})
+    await insert_audit(conn, [(at, actor or officer, f"watch_{action.value}", audited)])
     return event_id
 
 
@@ -87,15 +93,19 @@ class WatchStore:
             return False
         return True
 
-    async def sign_off(self, position: Position, officer: str, at: str) -> bool:
-        """Leave a position one holds; False if one does not hold it."""
+    async def sign_off(
+        self, position: Position, officer: str, at: str, relieved_by: str | None = None
+    ) -> bool:
+        """``officer`` leaves ``position`` (or a supervisor, ``relieved_by``, relieves them, who is
+        then the audit event's actor); False if ``officer`` does not hold it."""
         async with self.database.transaction() as conn:
             gone = await conn.execute(
                 delete(t.watch_posts).where(p.position == position.value, p.officer == officer)
             )
             if gone.rowcount != 1:
                 return False
-            await _log(conn, at, position, officer, WatchAction.SIGN_OFF, {})
+            detail = {"relieved_by": relieved_by} if relieved_by else {}
+            await _log(conn, at, position, officer, WatchAction.SIGN_OFF, detail, actor=relieved_by)
             return True
 
     async def write_handover_note(

@@ -39,6 +39,7 @@ ROUTES: list[BaseRoute] = [
     Route("/watch/{position}/sign-off", watch.sign_off, methods=["POST"]),
     Route("/watch/{position}/handover", watch.handover, methods=["POST"]),
     Route("/watch/{position}/accept", watch.accept, methods=["POST"]),
+    Route("/watch/{position}/relieve", watch.relieve, methods=["POST"]),
     Route("/deconfliction", deconfliction.deconfliction, methods=["GET"]),
     Route("/deconfliction/data", deconfliction.deconfliction_data, methods=["GET"]),
     Route("/vendor/{path:path}", deconfliction.vendor_file, methods=["GET"]),

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from redline.domain.stations import Role
 from redline.domain.watch import MAX_NOTE, Position
 from redline.services.accounts import Session
 from redline.services.paging import PageRequest
@@ -43,6 +44,7 @@ async def _watch_page(request: Request, session: Session, **extra: Any) -> Respo
                 "note": await watch.handover_note(posts.get(position)),
                 "mine": position in posts and posts[position].officer == session.operator.name,
                 "may_hold": may_hold(session.operator.role, position),
+                "may_relieve": session.operator.role in (Role.SUPERVISOR, Role.ADMIN),
             }
         )
     return page(
@@ -93,4 +95,11 @@ async def accept(request: Request) -> Response:
     session, form = await session_and_form(request, what="accept a handover")
     position = _position(request)
     await services_of(request).watch.accept_handover(session.operator, position, field(form, "note_id"))
+    return redirect("/watch")
+
+
+@console_errors
+async def relieve(request: Request) -> Response:
+    session, _form = await session_and_form(request, what="relieve an officer")
+    await services_of(request).watch.relieve(session.operator, _position(request))
     return redirect("/watch")
