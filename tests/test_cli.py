@@ -399,6 +399,14 @@ def test_demo_runs_two_stations_that_talk_and_stops_on_sigint(tmp_path):
             assert {"id", "api_url", "token", "link_url", "data_dir", "operator"} <= s.keys()
             assert s["token"].startswith("rl_") and s["api_url"].startswith("http://127.0.0.1:")
         assert stations[0]["verification_code"] == stations[1]["verification_code"]
+        # Each station's officers by name: two duty officers, a supervisor, a translator.
+        for s, officers in zip(
+            stations, (("hale", "ortiz", "brooks", "chen"), ("wang", "zhao", "liu", "sun")), strict=True
+        ):
+            logins = {login["name"]: login for login in s["logins"]}
+            assert set(officers) <= logins.keys(), logins.keys()
+            assert all(logins[name]["display_name"] for name in officers)
+            assert logins[officers[2]]["role"] == "supervisor" and "totp_secret" in logins[officers[2]]
         washington, beijing = stations
         children = _children(demo.pid)
         assert len(children) == 2, children

@@ -120,6 +120,7 @@ def test_routine_link_traffic_is_not_audited() -> None:
 
 # -- payloads ------------------------------------------------------------------------------------------
 
+WATCHER = {"position": "duty_officer", "officer": "hale", "name": "Lt Col Hale", "since": AT}
 BAD_PAYLOADS: list[tuple[MessageKind, dict[str, Any], str]] = [
     (MessageKind.TEXT, {"text": "", "lang": "en"}, "text:"),
     (MessageKind.TEXT, {"text": "hello"}, "lang"),
@@ -133,6 +134,29 @@ BAD_PAYLOADS: list[tuple[MessageKind, dict[str, Any], str]] = [
     (MessageKind.SERVICE, {"action": "explode", "by": "duty", "reason": ""}, "action"),
     (MessageKind.SERVICE, {"action": "suspend", "by": "duty", "reason": "x" * 501}, "reason"),
     (MessageKind.SERVICE, {"action": "remind", "by": "duty", "reason": "", "message": "?"}, "message"),
+    (MessageKind.SERVICE, {"action": "watch", "by": "duty", "reason": ""}, "watch"),
+    (MessageKind.SERVICE, {"action": "watch", "by": "duty", "reason": "", "watch": {}}, "watch"),
+    (
+        MessageKind.SERVICE,
+        {"action": "watch", "by": "d", "reason": "", "watch": [{"position": "cook"}]},
+        "watch[0]",
+    ),
+    (
+        MessageKind.SERVICE,
+        {"action": "watch", "by": "d", "reason": "", "watch": [{**WATCHER, "position": "cook"}]},
+        "position",
+    ),
+    (MessageKind.SERVICE, {"action": "watch", "by": "d", "reason": "", "watch": [WATCHER, WATCHER]}, "twice"),
+    (
+        MessageKind.SERVICE,
+        {"action": "watch", "by": "d", "reason": "", "watch": [{**WATCHER, "since": "now"}]},
+        "since",
+    ),
+    (
+        MessageKind.SERVICE,
+        {"action": "watch", "by": "d", "reason": "", "watch": [{**WATCHER, "name": ""}]},
+        "name",
+    ),
     (MessageKind.NOTICE_FILED, {"notice": []}, "notice"),
     (MessageKind.NOTICE_AMENDED, {"notice": "n1"}, "notice"),
     (MessageKind.NOTICE_CANCELLED, {"notice_id": "", "version": 1, "by": "duty", "reason": ""}, "notice_id"),
@@ -160,6 +184,8 @@ def test_good_payloads_pass() -> None:
     assert KINDS[MessageKind.ACK].check(good_ack) == good_ack
     test = {"nonce": "0" * 32, "interval": 60, "scorecard": {"rtt": 1}}
     assert KINDS[MessageKind.LINK_TEST].check(test) == test
+    watch = {"action": "watch", "by": "hale", "reason": "", "watch": [WATCHER]}
+    assert KINDS[MessageKind.SERVICE].check(watch) == watch
 
 
 # -- sender effects ------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from tests.support.stations import StationProcess, wait_for
 BODY_CSRF = re.compile(r'<body data-csrf="([^"]*)"')
 FORM_CSRF = re.compile(r'<input type="hidden" name="csrf" value="([^"]*)">')
 ERROR = re.compile(r'<p class="error" role="alert">(.*?)</p>', re.S)
-OTPAUTH = re.compile(r"otpauth://[^<\s]+")
+SECRET = re.compile(r'<code class="mono totp-secret">([A-Z2-7]+)</code>')  # a pending TOTP secret
 
 
 def redline_cli(station: StationProcess, *args: str, stdin: str = "") -> str:

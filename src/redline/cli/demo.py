@@ -73,7 +73,7 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
                 fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w") as f:
                     f.write(token + "\n")
-            logins = await _demo_logins(store, me.files.root)
+            logins = await _demo_logins(store, me.files.root, me.station_id)
         cfg = me.config
         infos.append(
             {
@@ -92,16 +92,33 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
     return infos
 
 
-# Console logins of the demo: (name, role, password). Supervisors and admins also need a TOTP code.
+# Console logins of the demo: (name, display name, role, password). Supervisors and admins also need
+# a TOTP code. Every station has the shared ``duty`` operator (whose API token the demo prints) and
+# its own officers by name: two duty officers, a watch supervisor and a translator (an operator:
+# translators attach translations, a supervisor certifies them).
 DEMO_LOGINS = (
-    (DEMO_OPERATOR, Role.OPERATOR, "duty-officer-demo"),
-    ("watch", Role.SUPERVISOR, "watch-supervisor-demo"),
-    ("audit", Role.AUDITOR, "auditor-demo-pass"),
-    ("admin", Role.ADMIN, "administrator-demo"),
+    (DEMO_OPERATOR, "Duty desk", Role.OPERATOR, "duty-officer-demo"),
+    ("watch", "Watch supervisor", Role.SUPERVISOR, "watch-supervisor-demo"),
+    ("audit", "Auditor", Role.AUDITOR, "auditor-demo-pass"),
+    ("admin", "Administrator", Role.ADMIN, "administrator-demo"),
 )
+DEMO_OFFICERS = {
+    "washington": (
+        ("hale", "Lt Col Rebecca Hale", Role.OPERATOR, "hale-duty-officer-demo"),
+        ("ortiz", "Maj Daniel Ortiz", Role.OPERATOR, "ortiz-duty-officer-demo"),
+        ("brooks", "Col James Brooks", Role.SUPERVISOR, "brooks-supervisor-demo"),
+        ("chen", "Capt Grace Chen (translator)", Role.OPERATOR, "chen-translator-demo"),
+    ),
+    "beijing": (
+        ("wang", "Senior Colonel Wang Lei", Role.OPERATOR, "wang-duty-officer-demo"),
+        ("zhao", "Lt Col Zhao Min", Role.OPERATOR, "zhao-duty-officer-demo"),
+        ("liu", "Maj Gen Liu Jun", Role.SUPERVISOR, "liu-supervisor-demo"),
+        ("sun", "Capt Sun Yue (translator)", Role.OPERATOR, "sun-translator-demo"),
+    ),
+}
 
 
-async def _demo_logins(store: Store, root: Path) -> list[dict[str, Any]]:
+async def _demo_logins(store: Store, root: Path, station_id: str) -> list[dict[str, Any]]:
     """Create the demo's console accounts once; re-runs read them back from demo-logins.json."""
     saved = root / "demo-logins.json"
     if saved.exists():
@@ -109,11 +126,17 @@ async def _demo_logins(store: Store, root: Path) -> list[dict[str, Any]]:
         return logins
     accounts = AccountService(ConsoleStore(store))
     logins = []
-    for name, role, password in DEMO_LOGINS:
+    for name, display_name, role, password in (*DEMO_LOGINS, *DEMO_OFFICERS.get(station_id, ())):
         if name != DEMO_OPERATOR:
             await operators.add_operator(store, name, role)
         await accounts.set_password(name, password, "demo")
-        login: dict[str, Any] = {"name": name, "role": role.value, "password": password}
+        await accounts.set_display_name(name, display_name, "demo")
+        login: dict[str, Any] = {
+            "name": name,
+            "display_name": display_name,
+            "role": role.value,
+            "password": password,
+        }
         if role.needs_second_factor:
             uri = await accounts.enroll_totp(name, "demo")
             login["totp_secret"] = parse_qs(urlsplit(uri).query)["secret"][0]
@@ -183,7 +206,7 @@ def _announce(base: Path, infos: list[dict[str, Any]]) -> None:
         print(f"  {'':<11} console {info['console_url']}")
         for login in info["logins"]:
             second = f"  TOTP secret {login['totp_secret']}" if "totp_secret" in login else ""
-            who = f"{login['name']!r} ({login['role']})"
+            who = f"{login['name']!r} ({login.get('display_name', login['name'])}, {login['role']})"
             print(f"  {'':<13} log in as {who} password {login['password']!r}{second}")
     w, b = infos
     print("\nTry it:\n")

@@ -15,6 +15,7 @@ from typing import Any
 from redline import __version__
 from redline.cli import notices
 from redline.domain.stations import Role
+from redline.domain.watch import check_display_name
 from redline.errors import InputError, RedlineError
 from redline.runtime import init_station, station_store
 from redline.services import operators, pairing
@@ -125,9 +126,12 @@ async def cmd_peer_verify(args: argparse.Namespace) -> int:
 
 async def cmd_operator_add(args: argparse.Namespace) -> int:
     role = Role.parse(args.role)
+    display_name = check_display_name(args.display_name) if args.display_name is not None else None
 
     async def act(me: Any, store: Store) -> int:
         token = await operators.add_operator(store, args.name, role)
+        if display_name:
+            await AccountService(ConsoleStore(store)).set_display_name(args.name, display_name, "admin")
         print(f"operator {args.name!r} ({role.value}) created; token, shown only now:", file=sys.stderr)
         print(token)
         return 0
@@ -166,6 +170,24 @@ async def cmd_operator_totp(args: argparse.Namespace) -> int:
         return 0
 
     return await _with_store(args, act)
+
+
+def _account_command(change: str) -> Callable[[argparse.Namespace], Awaitable[int]]:
+    """``redline operator disable|enable|unlock NAME``: one account change, audited as ``admin``."""
+
+    async def run(args: argparse.Namespace) -> int:
+        async def act(me: Any, store: Store) -> int:
+            accounts = AccountService(ConsoleStore(store))
+            if change == "unlock":
+                await accounts.unlock(args.name, "admin")
+            else:
+                await accounts.set_disabled(args.name, change == "disable", "admin")
+            print(f"operator {args.name!r} {change.removesuffix('e')}ed")
+            return 0
+
+        return await _with_store(args, act)
+
+    return run
 
 
 async def cmd_serve(args: argparse.Namespace) -> int:
@@ -247,11 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("add", cmd_operator_add, "create an operator account and print its API token", op)
     p.add_argument("name")
     p.add_argument("--role", default="operator", help="operator, supervisor, auditor or admin")
+    p.add_argument("--display-name", help="the name the console shows, e.g. 'Maj Daniel Ortiz'")
     p = command("password", cmd_operator_password, "set an operator's console password", op)
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p = command("totp", cmd_operator_totp, "enrol a new TOTP second factor; prints its otpauth:// URI", op)
     p.add_argument("name")
+    for change, what in (
+        ("disable", "disable an account: no console login, no API token; its sessions end"),
+        ("enable", "enable a disabled account again"),
+        ("unlock", "clear an account's failed-login count and lock"),
+    ):
+        p = command(change, _account_command(change), what, op)
+        p.add_argument("name")
 
     command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")

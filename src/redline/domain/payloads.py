@@ -14,13 +14,15 @@ from redline.domain.clock import parse_ts
 from redline.domain.messages import TextBody
 from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.phrases import PhraseBody
+from redline.domain.watch import check_watch_report
 from redline.errors import InputError
 
 _NONCE = re.compile(r"[0-9a-f]{32}")
 MAX_INTERVAL = 7 * 24 * 3600
 MAX_REASON = 500
 MAX_SCORECARD_KEYS = 64
-SERVICE_ACTIONS = ("suspend", "resume", "remind")  # remind: a message awaits acknowledgement
+# remind: a message awaits acknowledgement; watch: who holds the sender's watch positions now
+SERVICE_ACTIONS = ("suspend", "resume", "remind", "watch")
 
 
 def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
@@ -112,6 +114,9 @@ def check_service(body: dict[str, Any]) -> dict[str, Any]:
     if body.get("action") == "remind":
         _exact(body, {"action", "by", "reason", "message"}, "service reminder")
         check_message_id(body["message"], "message")
+    elif body.get("action") == "watch":
+        _exact(body, {"action", "by", "reason", "watch"}, "service watch report")
+        check_watch_report(body["watch"])
     else:
         _exact(body, {"action", "by", "reason"}, "service")
     if body["action"] not in SERVICE_ACTIONS:

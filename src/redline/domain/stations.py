@@ -99,3 +99,10 @@ class Account:
     language: str
     failed_logins: int
     locked_until: str | None
+    display_name: str | None = None  # as shown beside the account name (migration 0006_officers)
+    disabled_at: str | None = None  # a disabled account cannot log in or use its API token
+    totp_pending: str | None = None  # a new TOTP secret, in force only once a first code from it is given
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name

@@ -27,7 +27,9 @@ from redline.services.queries import (
     StationServices,
     TranscriptQueries,
 )
+from redline.services.watch import WatchService
 from redline.store.console import ConsoleStore
+from redline.store.watch import WatchStore
 
 if TYPE_CHECKING:
     from redline.runtime.station import Station
@@ -111,7 +113,7 @@ def build_services(station: Station) -> StationServices:
             deadlines={p.value: str(d) for p, d in me.config.deadlines().items()},
         ),
         auth=station.auth,
-        accounts=AccountService(console, clock),
+        accounts=AccountService(console, clock, station.auth.forget),
         messaging=station.messaging,
         messages=MessageQueries(station.store, console, me.station_id, me.keys.signing_public, clock),
         links=links,
@@ -120,6 +122,9 @@ def build_services(station: Station) -> StationServices:
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
         transcripts=TranscriptQueries(station.store, console, clock),
+        watch=WatchService(
+            WatchStore(station.store), station.store, station.notices, station.outbox, station.peers, clock
+        ),
         changes=changes,
         api_limits=RateLimiter(me.config.api_rate(), clock),
         clock=clock,

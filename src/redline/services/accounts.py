@@ -37,6 +37,7 @@ import asyncio
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -48,6 +49,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Account, OperatorRecord
+from redline.domain.watch import check_display_name
 from redline.errors import AuthError, InputError, NotFound
 from redline.services.ports import AccountStore
 
@@ -103,19 +105,61 @@ def lock_schedule(now: datetime) -> list[tuple[int, str]]:
     return schedule
 
 
+def _enrolment(name: str, secret: str) -> TotpEnrolment:
+    return TotpEnrolment(name, secret, pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name="Redline"))
+
+
+def _valid_step(secret: str, code: object, now: datetime) -> int | None:
+    """The time step (now, or one either side) whose code ``code`` is for ``secret``, or None."""
+    if not isinstance(code, str) or not code.strip().isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code.strip()):
+            return step
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     token_hash: str
     operator: OperatorRecord
     csrf_token: str
     language: str
+    shown_name: str = ""  # the officer's display name (the account name when none is set)
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    """A new TOTP secret awaiting its first code: shown as text and as a QR code of its URI."""
+
+    name: str
+    secret: str
+    uri: str
 
 
 class AccountService:
-    def __init__(self, store: AccountStore, clock: Clock = SYSTEM_CLOCK) -> None:
+    """Logins and sessions; and what administrators (and officers, for themselves) change.
+
+    ``tokens_changed`` is called when an account is disabled, so the API's token cache
+    (``operators.TokenAuthenticator.forget``) refuses its token at once.
+    """
+
+    def __init__(
+        self,
+        store: AccountStore,
+        clock: Clock = SYSTEM_CLOCK,
+        tokens_changed: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self._clock = clock
         self._touched: dict[str, float] = {}
+        self._tokens_changed = tokens_changed
+
+    async def account(self, name: str) -> Account:
+        """The account as its page shows it (NotFound if there is none)."""
+        return await self._account(name)
 
     async def _account(self, name: str) -> Account:
         account = await self.store.account(check_operator_name(name))
@@ -132,8 +176,59 @@ class AccountService:
         )
         await self.store.end_sessions_of(account.id)
 
+    async def _change(
+        self, name: str, actor: str, action: str, *, end_sessions: bool = False, **values: object
+    ) -> None:
+        account = await self._account(name)
+        at = format_ts(self._clock.now())
+        await self.store.update_account(account.name, at, actor, action, end_sessions=end_sessions, **values)
+
+    async def unlock(self, name: str, actor: str) -> None:
+        """Clear the failed-login count and the lock."""
+        await self._change(name, actor, "unlock", failed_logins=0, locked_until=None)
+
+    async def set_disabled(self, name: str, disabled: bool, actor: str) -> None:
+        """Disable (no login, no API token, its sessions end now) or enable an account."""
+        if disabled and name == actor:
+            raise InputError("an administrator cannot disable their own account")
+        at = format_ts(self._clock.now()) if disabled else None
+        await self._change(
+            name, actor, "disable" if disabled else "enable", end_sessions=True, disabled_at=at
+        )
+        if self._tokens_changed is not None:
+            self._tokens_changed()
+
+    async def set_display_name(self, name: str, display_name: object, actor: str) -> None:
+        await self._change(name, actor, "display_name", display_name=check_display_name(display_name))
+
+    async def begin_totp(self, name: str, actor: str) -> TotpEnrolment:
+        """A new TOTP secret for the account, pending: the second factor in force (if any) stays
+        so until :meth:`confirm_totp` is given a first valid code from the new one."""
+        account = await self._account(name)
+        secret = pyotp.random_base32()
+        await self._change(account.name, actor, "totp_begin", totp_pending=secret)
+        return _enrolment(account.name, secret)
+
+    async def pending_totp(self, name: str) -> TotpEnrolment | None:
+        account = await self._account(name)
+        return _enrolment(account.name, account.totp_pending) if account.totp_pending else None
+
+    async def confirm_totp(self, name: str, code: object, actor: str) -> None:
+        """Put the pending secret in force once ``code`` is valid for it (the code's step is spent)."""
+        account = await self._account(name)
+        if account.totp_pending is None:
+            raise InputError(f"{account.name} has no second factor awaiting confirmation: start again")
+        step = _valid_step(account.totp_pending, code, self._clock.now())
+        if step is None:
+            raise InputError("code: not valid for the new secret; the second factor in force is unchanged")
+        at = format_ts(self._clock.now())
+        if not await self.store.confirm_totp(account.name, account.totp_pending, step, at, actor):
+            raise InputError("the new secret was replaced meanwhile: scan the newest one")
+
     async def enroll_totp(self, name: str, actor: str) -> str:
-        """Give the account a new TOTP secret; returns its otpauth:// URI for an authenticator app."""
+        """Give the account a new TOTP secret at once (``redline operator totp``, the demo: whoever
+        runs them holds the station's files); returns its otpauth:// URI. The console uses
+        :meth:`begin_totp` and :meth:`confirm_totp` instead."""
         account = await self._account(name)
         secret = pyotp.random_base32()
         await self.store.update_account(
@@ -143,8 +238,9 @@ class AccountService:
             "totp_enroll",
             totp_secret=secret,
             totp_last_step=None,
+            totp_pending=None,
         )
-        return pyotp.TOTP(secret).provisioning_uri(name=account.name, issuer_name="Redline")
+        return _enrolment(account.name, secret).uri
 
     async def set_language(self, operator: OperatorRecord, language: object) -> str:
         if language not in LANGUAGES:
@@ -167,11 +263,11 @@ class AccountService:
         # The claim counts this attempt before the password is looked at: see the module docstring.
         locks = lock_schedule(now)
         account = await self.store.claim_login_attempt(name, at, locks) if len(name) <= 64 else None
-        if account is None or account.password_hash is None:
-            # Unknown, locked, or without a password: the same hash cost, never the account's own.
+        if account is None or account.password_hash is None or account.disabled_at is not None:
+            # Unknown, locked, disabled or without a password: the same hash cost, never the account's own.
             await asyncio.to_thread(self._verify, _dummy_hash(), password)
             if account is not None:
-                await self._refuse(account, at, "no password set")
+                await self._refuse(account, at, "disabled" if account.disabled_at else "no password set")
             raise AuthError(LOGIN_REFUSED)
         step: int | None = None
         if not await asyncio.to_thread(self._verify, account.password_hash, password):
@@ -191,7 +287,7 @@ class AccountService:
             why = "password changed meanwhile" if changed else "one-time code replayed"
             await self._refuse(account, at, why)
         operator = OperatorRecord(account.id, account.name, account.role)
-        return token, Session(_sha256(token), operator, csrf, account.language)
+        return token, Session(_sha256(token), operator, csrf, account.language, account.shown_name)
 
     async def _refuse(self, account: Account, at: str, reason: str) -> NoReturn:
         await self.store.audit_login_failure(account.name, at, reason, account.failed_logins)
@@ -206,16 +302,14 @@ class AccountService:
 
     def _totp_step(self, account: Account, code: object) -> tuple[int | None, str]:
         """The time step the code belongs to if it is valid and not used before; else None and why."""
-        if not isinstance(code, str) or not code.strip().isdigit() or account.totp_secret is None:
+        if account.totp_secret is None:
             return None, "one-time code"
-        totp = pyotp.TOTP(account.totp_secret)
-        current = totp.timecode(self._clock.now())
-        for step in (current, current - 1, current + 1):
-            if secrets.compare_digest(totp.generate_otp(step), code.strip()):
-                if account.totp_last_step is not None and step <= account.totp_last_step:
-                    return None, "one-time code replayed"
-                return step, ""
-        return None, "one-time code"
+        step = _valid_step(account.totp_secret, code, self._clock.now())
+        if step is None:
+            return None, "one-time code"
+        if account.totp_last_step is not None and step <= account.totp_last_step:
+            return None, "one-time code replayed"
+        return step, ""
 
     async def session(self, token: str | None) -> Session | None:
         """The live session for a cookie token, or None (unknown, idle too long, or expired)."""
@@ -226,6 +320,8 @@ class AccountService:
         if found is None:
             return None
         row, account = found
+        if account.disabled_at is not None:  # disabling ends sessions; this covers one opened meanwhile
+            return None
         now = self._clock.now()
         idle = now - parse_ts(row.seen_at, "seen_at")
         if parse_ts(row.expires_at, "expires_at") <= now or idle.total_seconds() > IDLE_SECONDS:
@@ -236,7 +332,7 @@ class AccountService:
             self._touched[token_hash] = mono
             await self.store.touch_session(token_hash, format_ts(now))
         operator = OperatorRecord(account.id, account.name, account.role)
-        return Session(token_hash, operator, row.csrf_token, account.language)
+        return Session(token_hash, operator, row.csrf_token, account.language, account.shown_name)
 
     async def logout(self, session: Session) -> None:
         self._touched.pop(session.token_hash, None)

@@ -40,6 +40,10 @@ class TokenAuthenticator:
         self._clock = clock
         self._cache: dict[str, tuple[float, OperatorRecord]] = {}
 
+    def forget(self) -> None:
+        """Drop every cached answer: an account was disabled, its token must fail from now on."""
+        self._cache.clear()
+
     async def authenticate(self, header: str | None) -> OperatorRecord:
         if not header or not header.startswith("Bearer "):
             raise AuthError("missing credentials: send 'Authorization: Bearer TOKEN'")

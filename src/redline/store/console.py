@@ -29,6 +29,9 @@ def _account(row: Any) -> Account:
         language=row.language,
         failed_logins=row.failed_logins,
         locked_until=row.locked_until,
+        display_name=row.display_name,
+        disabled_at=row.disabled_at,
+        totp_pending=row.totp_pending,
     )
 
 
@@ -74,13 +77,41 @@ class ConsoleStore:
             _account(r) for r in await self.database.fetch(select(t.operators).order_by(t.operators.c.name))
         ]
 
-    async def update_account(self, name: str, at: str, actor: str, action: str, **values: Any) -> None:
-        """Change account columns and write the audit event in the same transaction."""
+    async def update_account(
+        self, name: str, at: str, actor: str, action: str, *, end_sessions: bool = False, **values: Any
+    ) -> None:
+        """Change account columns and write the audit event in the same transaction; with
+        ``end_sessions`` the account's console sessions end in it too."""
         async with self.database.transaction() as conn:
-            await conn.execute(update(t.operators).where(t.operators.c.name == name).values(**values))
-            hidden = {"password_hash", "totp_secret", "totp_last_step"}
+            changed = await conn.execute(
+                update(t.operators)
+                .where(t.operators.c.name == name)
+                .values(**values)
+                .returning(t.operators.c.id)
+            )
+            operator_id = changed.scalar_one_or_none()
+            if end_sessions and operator_id is not None:
+                await conn.execute(
+                    delete(t.console_sessions).where(t.console_sessions.c.operator_id == operator_id)
+                )
+            hidden = {"password_hash", "totp_secret", "totp_last_step", "totp_pending"}
             shown = {k: v for k, v in values.items() if k not in hidden}
             await insert_audit(conn, [(at, actor, action, {"operator": name, **shown})])
+
+    async def confirm_totp(self, name: str, secret: str, step: int, at: str, actor: str) -> bool:
+        """Put the pending TOTP ``secret`` in force, its first code's ``step`` spent; False (nothing
+        written) if the pending secret changed meanwhile."""
+        o = t.operators.c
+        async with self.database.transaction() as conn:
+            result = await conn.execute(
+                update(t.operators)
+                .where(o.name == name, o.totp_pending == secret)
+                .values(totp_secret=secret, totp_pending=None, totp_last_step=step)
+            )
+            if result.rowcount != 1:
+                return False
+            await insert_audit(conn, [(at, actor, "totp_enroll", {"operator": name})])
+            return True
 
     async def claim_login_attempt(
         self, name: str, at: str, locks: Sequence[tuple[int, str]]

@@ -87,5 +87,8 @@ class PeerStore:
             raise Conflict(f"operator {name!r} already exists") from None
 
     async def operator_by_token_hash(self, token_hash: str) -> OperatorRecord | None:
-        rows = await self.database.fetch(select(t.operators).where(t.operators.c.token_hash == token_hash))
+        o = t.operators.c
+        rows = await self.database.fetch(
+            select(t.operators).where(o.token_hash == token_hash, o.disabled_at.is_(None))
+        )
         return OperatorRecord(rows[0].id, rows[0].name, Role(rows[0].role)) if rows else None

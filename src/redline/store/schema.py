@@ -46,6 +46,11 @@ operators = Table(
     Column("language", String(16), nullable=False, server_default="en"),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", TS),
+    # Officers by name (migration 0006_officers): the name shown, when an admin disabled the
+    # account, and a new TOTP secret that takes effect only once a first code from it is given.
+    Column("display_name", String(128)),
+    Column("disabled_at", TS),
+    Column("totp_pending", String(64)),
 )
 
 # Console sessions: only the SHA-256 of the cookie's token is stored.
@@ -207,3 +212,36 @@ conflicts = Table(
 # Conflicts page newest opened first by (opened_at, pair), with or without a state.
 Index("ix_conflicts_state", conflicts.c.state, conflicts.c.opened_at, conflicts.c.pair)
 Index("ix_conflicts_opened", conflicts.c.opened_at, conflicts.c.pair)
+
+# The watch (migration 0006_officers): who holds each position now (one row per held position,
+# ``handover_id`` the watch_log row of a handover note awaiting the incoming officer), every
+# sign-on, sign-off, handover note and accepted handover, and what each peer last said of its own.
+watch_posts = Table(
+    "watch_posts",
+    metadata,
+    Column("position", String(16), primary_key=True),
+    Column("officer", String(64), nullable=False),
+    Column("since", TS, nullable=False),
+    Column("handover_id", Integer),
+)
+
+watch_log = Table(
+    "watch_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("position", String(16), nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: the note and its open items, who handed over
+)
+
+peer_watch = Table(
+    "peer_watch",
+    metadata,
+    Column("peer_id", STATION, primary_key=True),
+    Column("position", String(16), primary_key=True),
+    Column("officer", String(64), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("since", TS, nullable=False),
+)

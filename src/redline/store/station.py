@@ -24,9 +24,10 @@ from redline.store.links import LinkReads, LinkWrites
 from redline.store.messages import MessageReads, MessageWrites
 from redline.store.notices import NoticeWrites
 from redline.store.peers import PeerStore
+from redline.store.watch import PeerWatchWrites
 
 
-class WriteTx(LinkWrites, MessageWrites, EquivocationWrites, NoticeWrites, AuditWrites):
+class WriteTx(LinkWrites, MessageWrites, EquivocationWrites, NoticeWrites, AuditWrites, PeerWatchWrites):
     """Every row change of a station write happens through one of these, inside one transaction."""
 
     def __init__(self, conn: Executor, postgres: bool) -> None:

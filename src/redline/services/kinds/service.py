@@ -1,4 +1,5 @@
-"""Service messages: link administration (suspend, resume) and reminders of overdue messages.
+"""Service messages: link administration (suspend, resume), reminders of overdue messages, and
+who is on watch (``watch``: the receiver replaces what it knew of the sender's watch).
 
 Suspending or resuming records our own suspension in the outbox commit; the receiver
 records the peer's, and audits every service message it accepts. A reminder is
@@ -71,6 +72,8 @@ class ServiceKind(KindSpec):
             suspended_at = received.envelope.ts if body["action"] == "suspend" else None
             await tx.set_suspension(peer_id, suspended_at, by, peers=True)
             log.warning("%s %sed the link: %s", peer_id, body["action"], body["reason"])
+        elif body["action"] == "watch":
+            await tx.set_peer_watch(peer_id, body["watch"])
         detail = {"message": received.envelope.id, "peer": peer_id, "reason": body["reason"]}
         await tx.audit(received.at, by, f"peer_{body['action']}", detail)
 
@@ -79,7 +82,8 @@ class ServiceKind(KindSpec):
             log.warning("ALARM %s reminds: %s", received.peer_id, received.body["reason"])
 
     def api_fields(self, body: Body) -> Body:
-        return {"action": body["action"], "reason": body["reason"], "by": body["by"]}
+        watch = {"watch": body["watch"]} if "watch" in body else {}
+        return {"action": body["action"], "reason": body["reason"], "by": body["by"], **watch}
 
     def console_fields(self, body: Body, lang: str) -> ConsoleFields:
         shown = f"{body['action']}: {body['reason']}" if body.get("reason") else str(body["action"])

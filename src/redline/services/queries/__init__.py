@@ -28,6 +28,7 @@ from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
 from redline.services.queries.transcript import TranscriptQueries
+from redline.services.watch import WatchService
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class StationServices:
     notices: NoticeQueries
     console: ConsoleService
     transcripts: TranscriptQueries  # a link's messages both ways, and its chains checked
+    watch: WatchService  # the watch positions, log and handovers; the peers' watch
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
     clock: Clock = SYSTEM_CLOCK

@@ -35,6 +35,10 @@ class ConsoleService:
     async def accounts(self) -> list[Account]:
         return await self._tables.accounts()
 
+    async def display_names(self) -> dict[str, str]:
+        """Account name -> display name, for the accounts that have one (pages show both)."""
+        return {a.name: a.display_name for a in await self._tables.accounts() if a.display_name}
+
     async def add_operator(self, name: str, role: Role) -> str:
         """A new operator (its API token is returned; the console shows none)."""
         return await operators.add_operator(self._store, name, role)

@@ -1,4 +1,5 @@
-"""The console's link panel, audit log and administration pages."""
+"""The console's link panel, audit log and administration pages (what an administrator does to
+an account is in ``officers.py``)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from redline.domain.clock import format_ts
-from redline.domain.names import check_operator_name
 from redline.domain.stations import Role
 from redline.errors import InputError
-from redline.services.accounts import check_password
 from redline.services.queries.messages import AuditFilter
-from redline.web.console.pages import console_errors, field, redirect, session_and_form
+from redline.web.console.pages import console_errors, redirect, session_and_form
 from redline.web.console.render import page
-from redline.web.console.security import accounts_of, require_session
+from redline.web.console.security import require_session
 from redline.web.paging import page_request
 from redline.web.services import services_of
 
@@ -27,7 +26,14 @@ TARGET_KEYS = ("link", "peer", "message", "message_id", "operator", "notice", "t
 
 async def links_context(request: Request) -> dict[str, Any]:
     services = services_of(request)
-    return {"links": await services.links.links(), "now": format_ts(services.clock.now())}
+    peer_watch: dict[str, list[Any]] = {}
+    for w in await services.watch.peer_watch():
+        peer_watch.setdefault(w.peer_id, []).append(w)
+    return {
+        "links": await services.links.links(),
+        "now": format_ts(services.clock.now()),
+        "peer_watch": peer_watch,
+    }
 
 
 @console_errors
@@ -71,7 +77,7 @@ async def audit(request: Request) -> Response:
     )
 
 
-async def _admin_page(request: Request, **extra: Any) -> Response:
+async def admin_page(request: Request, **extra: Any) -> Response:
     session = await require_session(request, Role.ADMIN, what="administer this station")
     services = services_of(request)
     accounts = await services.console.accounts()
@@ -89,28 +95,4 @@ async def _admin_page(request: Request, **extra: Any) -> Response:
 
 @console_errors
 async def admin(request: Request) -> Response:
-    return await _admin_page(request)
-
-
-@console_errors
-async def add_operator(request: Request) -> Response:
-    session, form = await session_and_form(request, Role.ADMIN, what="administer this station")
-    name = check_operator_name(field(form, "name"))
-    role = Role.parse(field(form, "role"))
-    check_password(field(form, "password"))  # before anything is created: a refusal leaves no account
-    await services_of(request).console.add_operator(name, role)
-    await accounts_of(request).set_password(name, field(form, "password"), session.operator.name)
-    uri = (
-        await accounts_of(request).enroll_totp(name, session.operator.name)
-        if role.needs_second_factor
-        else None
-    )
-    return await _admin_page(request, created=name, totp_uri=uri)
-
-
-@console_errors
-async def enroll_totp(request: Request) -> Response:
-    session, _form = await session_and_form(request, Role.ADMIN, what="administer this station")
-    name = request.path_params["name"]
-    uri = await accounts_of(request).enroll_totp(name, session.operator.name)
-    return await _admin_page(request, created=name, totp_uri=uri)
+    return await admin_page(request)

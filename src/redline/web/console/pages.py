@@ -284,7 +284,8 @@ async def message(request: Request) -> Response:
     messages = services_of(request).messages
     view = await messages.message(request.path_params["message_id"], language_of(request, session))
     now = format_ts(services_of(request).clock.now())
-    return page(request, "message.html", session, m=view, languages=LANGUAGES, now=now)
+    officers = await services_of(request).console.display_names()
+    return page(request, "message.html", session, m=view, languages=LANGUAGES, now=now, officers=officers)
 
 
 @console_errors

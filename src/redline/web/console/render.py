@@ -61,6 +61,7 @@ def page(
         station_name=station.name,
         path=request.url.path,
         attention=getattr(request.state, "attention", None),  # web/console/attention.py:prepare
+        on_watch=services_of(request).watch.on_watch(),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})

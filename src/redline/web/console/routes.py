@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from redline.web.console import admin, deconfliction, live, pages, transcript
+from redline.web.console import admin, deconfliction, live, officers, pages, transcript, watch
 
 ROUTES: list[BaseRoute] = [
     Route("/", pages.home, methods=["GET"]),
@@ -27,8 +27,22 @@ ROUTES: list[BaseRoute] = [
     Route("/transcripts", transcript.index, methods=["GET"]),
     Route("/audit", admin.audit, methods=["GET"]),
     Route("/admin", admin.admin, methods=["GET"]),
-    Route("/admin/operators", admin.add_operator, methods=["POST"]),
-    Route("/admin/operators/{name}/totp", admin.enroll_totp, methods=["POST"]),
+    Route("/admin/operators", officers.add_operator, methods=["POST"]),
+    Route("/admin/operators/{name}/totp", officers.admin_totp, methods=["POST"]),
+    Route("/admin/operators/{name}/totp/confirm", officers.admin_totp_confirm, methods=["POST"]),
+    Route("/admin/operators/{name}/password", officers.reset_password, methods=["POST"]),
+    Route("/admin/operators/{name}/unlock", officers.unlock, methods=["POST"]),
+    Route("/admin/operators/{name}/disable", officers.disable, methods=["POST"]),
+    Route("/admin/operators/{name}/enable", officers.enable, methods=["POST"]),
+    Route("/account", officers.account, methods=["GET"]),
+    Route("/account/totp", officers.own_totp, methods=["POST"]),
+    Route("/account/totp/confirm", officers.own_totp_confirm, methods=["POST"]),
+    Route("/watch", watch.watch, methods=["GET"]),
+    Route("/watch/{position}/sign-on", watch.sign_on, methods=["POST"]),
+    Route("/watch/{position}/sign-off", watch.sign_off, methods=["POST"]),
+    Route("/watch/{position}/handover", watch.handover, methods=["POST"]),
+    Route("/watch/{position}/accept", watch.accept, methods=["POST"]),
+    Route("/watch/{position}/relieve", watch.relieve, methods=["POST"]),
     Route("/deconfliction", deconfliction.deconfliction, methods=["GET"]),
     Route("/deconfliction/data", deconfliction.deconfliction_data, methods=["GET"]),
     Route("/vendor/{path:path}", deconfliction.vendor_file, methods=["GET"]),

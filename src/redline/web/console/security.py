@@ -64,6 +64,7 @@ async def require_session(request: Request, *roles: Role, what: str = "open this
         raise NotLoggedIn("log in first: no console session, or it has expired")
     if roles and session.operator.role not in roles:
         raise Forbidden(f"role {session.operator.role.value!r} may not {what}")
+    await services_of(request).watch.posts()  # every page's header shows who is on watch
     return session
 
 
