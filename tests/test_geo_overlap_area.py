@@ -44,7 +44,9 @@ def notice(nid: str, party: str, volume: dict[str, Any], horizontal_m: float = 0
 
 
 def conflict(a: dict[str, Any], b: dict[str, Any], horizontal_m: float = 0.0) -> Conflict:
-    found = check_pair(Entry.of(notice("a", "washington", a)), Entry.of(notice("b", "beijing", b, horizontal_m)))
+    found = check_pair(
+        Entry.of(notice("a", "washington", a)), Entry.of(notice("b", "beijing", b, horizontal_m))
+    )
     assert found is not None
     return found
 

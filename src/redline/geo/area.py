@@ -45,6 +45,8 @@ def _ring_area(ring: shapely.LinearRing, centre: LonLat) -> float:
     xy = np.asarray(ring.coords, dtype=np.float64)[:-1]
     n = len(xy)
     azimuths = np.degrees(np.arctan2(xy[:, 0], xy[:, 1]))
-    lons, lats, _ = GEOD.fwd(np.full(n, centre[0]), np.full(n, centre[1]), azimuths, np.hypot(xy[:, 0], xy[:, 1]))
+    lons, lats, _ = GEOD.fwd(
+        np.full(n, centre[0]), np.full(n, centre[1]), azimuths, np.hypot(xy[:, 0], xy[:, 1])
+    )
     area, _ = GEOD.polygon_area_perimeter(lons, lats)
     return abs(float(area))

@@ -177,7 +177,7 @@ def check_pair(first: Entry, second: Entry) -> Conflict | None:
 
 
 def _overlap_area(cores_a: tuple[Core, ...], cores_b: tuple[Core, ...], centre: LonLat) -> float:
-    """Area (m²) of the overlap: intersected in an azimuthal plane centred on it, measured on the ellipsoid."""
+    """Area (m²) of the overlap: intersected in an azimuthal plane centred on it, measured on WGS84."""
     area_a = shapely.union_all([_grown(core, centre) for core in cores_a])
     area_b = shapely.union_all([_grown(core, centre) for core in cores_b])
     return round(geodesic_area_m2(area_a.intersection(area_b), centre), 1)
