@@ -18,7 +18,7 @@ JSON's volume list. Times are UTC, as ``datetime-local`` inputs give them
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +26,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from redline.domain.clock import format_ts
+from redline.domain.stations import OperatorRecord
 from redline.errors import InputError, RedlineError
 from redline.geo import Notice
 from redline.json_input import parse_json
+from redline.services.deconfliction import Deconfliction
 from redline.web.console.pages import SENDERS, field, session_and_form
 from redline.web.console.security import HEADERS, NotLoggedIn
 from redline.web.errors import status_for
@@ -40,42 +42,32 @@ FIELD_PATH = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): ")
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 LIMITS = ("lower", "upper")
 OPTIONAL_NUMBERS = ("buffers.horizontal_m", "buffers.vertical_m", "buffers.time_s")
+Action = Callable[[Deconfliction, OperatorRecord, Mapping[str, object]], Awaitable[Notice]]
 
 
 async def file_notice(request: Request) -> JSONResponse:
-    async def act() -> Notice:
-        session, form = await session_and_form(request, *SENDERS, what=WHAT)
-        return await services_of(request).deconfliction.file(session.operator, notice_from_form(form))
-
-    return await _answer(act, 201)
+    return await _run(request, 201, lambda service, by, form: service.file(by, notice_from_form(form)))
 
 
 async def amend_notice(request: Request) -> JSONResponse:
-    async def act() -> Notice:
-        session, form = await session_and_form(request, *SENDERS, what=WHAT)
-        notice_id = request.path_params["notice_id"]
-        return await services_of(request).deconfliction.amend(
-            session.operator, notice_id, notice_from_form(form)
-        )
-
-    return await _answer(act, 200)
+    notice_id = request.path_params["notice_id"]
+    return await _run(
+        request, 200, lambda service, by, form: service.amend(by, notice_id, notice_from_form(form))
+    )
 
 
 async def cancel_notice(request: Request) -> JSONResponse:
-    async def act() -> Notice:
-        session, form = await session_and_form(request, *SENDERS, what=WHAT)
-        notice_id = request.path_params["notice_id"]
-        return await services_of(request).deconfliction.cancel(
-            session.operator, notice_id, field(form, "reason")
-        )
-
-    return await _answer(act, 200)
+    notice_id = request.path_params["notice_id"]
+    return await _run(
+        request, 200, lambda service, by, form: service.cancel(by, notice_id, field(form, "reason"))
+    )
 
 
-async def _answer(act: Any, status: int) -> JSONResponse:
-    """The notice, or the error as JSON naming its field (a script reads this and shows it there)."""
+async def _run(request: Request, status: int, action: Action) -> JSONResponse:
+    """The notice the action gives, or the error as JSON naming its field (a script shows it there)."""
     try:
-        notice: Notice = await act()
+        session, form = await session_and_form(request, *SENDERS, what=WHAT)
+        notice = await action(services_of(request).deconfliction, session.operator, form)
     except NotLoggedIn as exc:
         return _error(401, exc)
     except RedlineError as exc:
