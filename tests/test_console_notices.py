@@ -1,7 +1,8 @@
 """Filing, amending and cancelling notices on the console's map, in Debian's Chromium against live stations.
 
-Beijing files an exercise through the API. Washington's duty officer draws a
-polygon over it with Leaflet-Geoman's toolbar (real mouse clicks on the map),
+Beijing files an exercise through the API. Washington's duty officer first
+draws a bow tie (refused at the map: its edges cross), then a polygon over
+Beijing's box with Leaflet-Geoman's toolbar (real mouse clicks on the map),
 fills in the form, first with the floor above the ceiling (the error shows at
 the floor's input), then correctly, and files it. Beijing's console names the
 conflict by both notices' titles with its overlap area on the ellipsoid, and
@@ -82,14 +83,18 @@ def wait_still(page: Page) -> None:
         page.wait_for_timeout(50)
 
 
-def draw_square(page: Page, half: int) -> None:
-    """Geoman's polygon tool, four clicks around the map's centre and a click on the first vertex."""
+SQUARE = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+BOW_TIE = [(-1, -1), (1, 1), (1, -1), (-1, 1)]  # its edges cross: not a polygon a notice may have
+
+
+def draw(page: Page, corners: list[tuple[int, int]], half: int = 90) -> None:
+    """Geoman's polygon tool: a click on each corner around the map's centre, then on the first again."""
     page.locator(".leaflet-pm-toolbar .leaflet-pm-icon-polygon").click()
     box = page.locator("#map").bounding_box()
     assert box is not None
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    corners = [(cx - half, cy - half), (cx + half, cy - half), (cx + half, cy + half), (cx - half, cy + half)]
-    for x, y in [*corners, corners[0]]:
+    points = [(cx + dx * half, cy + dy * half) for dx, dy in corners]
+    for x, y in [*points, points[0]]:
         page.mouse.click(x, y)
         page.wait_for_timeout(150)
 
@@ -119,10 +124,22 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
     expect(page.locator(".leaflet-pm-toolbar").first).to_be_visible()
     wait_still(page)
 
-    # Draw over Beijing's box (the map has fitted itself to it) and fill in the form.
-    draw_square(page, 90)
-    expect(page.locator("#notice-form-card")).to_have_attribute("data-drawn", "1")
+    # A shape whose edges cross is refused at the map.
     form = page.locator("#notice-form")
+    draw(page, BOW_TIE)
+    expect(page.locator("#notice-form-card")).to_have_attribute("data-drawn", "1")
+    page.locator("#notice-submit").click()
+    map_error = form.locator("[data-error-for='volumes']")
+    expect(map_error).to_contain_text("volumes[0].polygon: the ring intersects itself", timeout=WAIT_MS)
+    expect(page.locator("#map")).to_have_attribute("aria-invalid", "true")
+    page.reload()  # starts again: nothing drawn
+    expect(page.locator("#deconfliction")).to_have_attribute("data-notices", "1", timeout=WAIT_MS)
+    expect(page.locator("#notice-form-card")).to_have_attribute("data-drawn", "0")
+    wait_still(page)
+
+    # Draw over Beijing's box (the map has fitted itself to it) and fill in the form.
+    draw(page, SQUARE)
+    expect(page.locator("#notice-form-card")).to_have_attribute("data-drawn", "1")
     form.locator("select[name=activity]").select_option("air_operations")
     form.locator("input[name=title]").fill(BLUE_FALCON)
     form.locator("input[name='altitude.lower.value']").fill("6000")  # above the ceiling: refused
@@ -232,5 +249,6 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
     wait_for(lambda: not open_conflicts(b), timeout=30, what="the conflict closed at beijing")
     expect(peking.locator("#conflict-list li.conflict")).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#notice-pick option")).to_have_count(1, timeout=WAIT_MS)
-    # Nothing went wrong in either browser but the one refusal of the floor above the ceiling.
-    assert problems == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    # Nothing went wrong in either browser but the refusals of the bow tie and of the floor.
+    refused = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    assert problems == [refused, refused]
