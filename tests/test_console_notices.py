@@ -252,3 +252,41 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
     # Nothing went wrong in either browser but the refusals of the bow tie and of the floor.
     refused = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     assert problems == [refused, refused]
+
+
+def test_a_notice_across_the_antimeridian_is_amended_where_it_is_drawn(
+    demo: dict[str, Any], browser: Browser
+) -> None:
+    """Put back for amending, the ring stays one small shape over the drawn notice; it goes back unchanged."""
+    w = demo["washington"]
+    ring = [[179.5, -30.0], [-179.5, -30.0], [-179.5, -29.0], [179.5, -29.0]]
+    body = {**red_sword(), "title": "Dateline survey", "activity": "maritime_transit"}
+    status, filed = api(w, "POST", "/notices", {**body, "volumes": [{"polygon": ring}]})
+    assert status == 201, filed
+    mine = filed["notice"]["id"]
+
+    problems: list[str] = []
+    page = login(browser, w, problems)
+    expect(page.locator("#notice-pick option")).to_have_count(2, timeout=WAIT_MS)
+    page.locator("#notice-pick").select_option(mine)
+    expect(page.locator("#notice-form-card")).to_have_attribute("data-drawn", "1")
+    page.locator(".leaflet-control-zoom-out").click()  # both shapes in view, whatever the fit
+    wait_still(page)
+    drawn = page.locator(".leaflet-overlay-pane svg path.notice.ours").first.bounding_box()
+    editing = page.locator(
+        ".leaflet-overlay-pane svg path:not(.notice):not(.notice-path)"
+    ).first.bounding_box()
+    assert drawn is not None and editing is not None
+    assert editing["width"] < 200, editing  # not stretched the other way round the world
+    assert abs(editing["x"] - drawn["x"]) < 10 and abs(editing["width"] - drawn["width"]) < 10, (
+        editing,
+        drawn,
+    )
+
+    page.locator("#notice-form input[name=title]").fill("Dateline survey, north leg")
+    page.locator("#notice-submit").click()
+    expect(page.locator("#notice-form-done")).to_have_text("Amended.", timeout=WAIT_MS)
+    status, amended = api(w, "GET", f"/notices/{mine}")
+    assert status == 200 and amended["version"] == 2, amended
+    assert amended["volumes"] == [{"polygon": ring}]
+    assert not problems, problems

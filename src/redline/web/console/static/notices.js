@@ -12,14 +12,35 @@
   let map = null;
   let drawn = null; // the volumes being drawn or amended
   let editing = null; // id of our notice being amended, or null for a new one
-  let ours = {}; // id -> our notice (its JSON), from the map's data
+  let ours = {}; // id -> {notice: our notice's JSON, offset: whole turns map.js moved it by}
 
   function form() { return document.getElementById("notice-form"); }
   function input(name) { return form().elements.namedItem(name); }
 
   function wrapLon(lon) { return ((((lon + 180) % 360) + 360) % 360) - 180; }
   function lonLat(p) { return [wrapLon(p.lng), p.lat]; }
-  function latLng(pair) { return [pair[1], pair[0]]; }
+  // [lon, lat] points -> Leaflet's [lat, lng], moved by ``offset`` degrees and unwrapped along the
+  // line, so a ring across the antimeridian stays one small shape (as map.js draws it).
+  function placed(points, offset) {
+    let previous = null;
+    return points.map(function (p) {
+      let lon = p[0] + offset;
+      while (previous !== null && lon - previous > 180) lon -= 360;
+      while (previous !== null && lon - previous < -180) lon += 360;
+      previous = lon;
+      return [p[1], lon];
+    });
+  }
+
+  // map.js draws each notice moved by whole turns next to the others (across the antimeridian);
+  // a notice put back for amending is moved alike, and wrapped into -180..180 again when sent.
+  function turnOffset(n) {
+    const shape = n.shapes[0];
+    const drawnLon = (shape.path || shape.ring || shape.outline)[0][1];
+    const v = n.notice.volumes[0];
+    const rawLon = (v.polygon ? v.polygon[0] : v.circle ? v.circle.centre : v.corridor.path[0])[0];
+    return 360 * Math.round((drawnLon - rawLon) / 360);
+  }
 
   // -- the drawing ------------------------------------------------------------------
 
@@ -53,16 +74,16 @@
     document.getElementById("notice-form-card").dataset.drawn = String(n);
   }
 
-  function drawVolumes(notice) {
+  function drawVolumes(notice, offset) {
     drawn.clearLayers();
     notice.volumes.forEach(function (v) {
       if (v.circle) {
-        editable(L.circle(latLng(v.circle.centre), { radius: v.circle.radius_m }));
+        editable(L.circle(placed([v.circle.centre], offset)[0], { radius: v.circle.radius_m }));
       } else if (v.polygon) {
-        editable(L.polygon(v.polygon.map(latLng)));
+        editable(L.polygon(placed(v.polygon, offset)));
       } else if (v.corridor) {
         input("corridor_half_width_m").value = String(v.corridor.half_width_m);
-        editable(L.polyline(v.corridor.path.map(latLng)));
+        editable(L.polyline(placed(v.corridor.path, offset)));
       }
     });
     changed();
@@ -207,7 +228,8 @@
     changed();
   }
 
-  function loadNotice(n) {
+  function loadNotice(entry) {
+    const n = entry.notice;
     clearErrors();
     form().reset();
     ["activity", "title", "priority", "text"].forEach(function (k) { input(k).value = String(n[k]); });
@@ -222,7 +244,7 @@
     input("window.estimated_end").checked = n.window.estimated_end;
     input("window.permanent").checked = n.window.permanent;
     ["horizontal_m", "vertical_m", "time_s"].forEach(function (k) { input("buffers." + k).value = String(n.buffers[k]); });
-    if (drawn) drawVolumes(n);
+    if (drawn) drawVolumes(n, entry.offset);
     setMode(n.id);
   }
 
@@ -234,7 +256,7 @@
     const options = [first];
     data.notices.forEach(function (n) {
       if (!n.notice) return;
-      ours[n.id] = n.notice;
+      ours[n.id] = { notice: n.notice, offset: turnOffset(n) };
       const label = (n.title || n.id.slice(0, 8)) + " · " + n.notice.window.start.slice(0, 16).replace("T", " ") + "Z";
       const option = document.createElement("option");
       option.value = n.id;
