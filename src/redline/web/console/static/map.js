@@ -371,7 +371,7 @@
     rows.forEach(function (n, i) {
       const y = top + i * rowH;
       const g = svg("g", { class: "row" + (n.conflicting ? " conflicting" : ""), "data-id": n.id });
-      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, n.party + " · " + activity(n.activity) + " " + (n.title || short(n.id))));
+      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, n.party + " · " + (n.title || activity(n.activity) + " " + short(n.id))));
       const a = x(Date.parse(n.start));
       const b = n.end ? x(Date.parse(n.end)) : x(t1);
       const bar = svg("rect", {
