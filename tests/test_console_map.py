@@ -60,6 +60,7 @@ def notice(
             "upper": {"value": 3000, "unit": "M", "reference": "MSL"},
         },
         "window": {"start": ts(start), "end": ts(start + timedelta(hours=hours[1]))},
+        "title": text,
         "text": text,
     }
 
@@ -151,10 +152,12 @@ def test_map_shows_notices_across_the_antimeridian_and_their_conflict(
     marker.click()
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("Conflict")
-    expect(popup).to_contain_text(ours_id)
-    expect(popup).to_contain_text(theirs_id)
-    expect(popup).to_contain_text(re.compile("washington ↔ beijing|beijing ↔ washington"))
-    expect(popup).to_contain_text("Volumes overlap")
+    # Named by activity and title, not by id; the overlap as an area.
+    expect(popup).to_contain_text("air operations “Exercise BLUE FALCON” (washington)")
+    expect(popup).to_contain_text("air operations “Exercise RED SWORD” (beijing)")
+    expect(popup).not_to_contain_text(ours_id[:8])
+    expect(popup).not_to_contain_text(theirs_id[:8])
+    expect(popup).to_contain_text(re.compile(r"Volumes overlap, overlap area [\d,]+\.\d km²"))
     expect(popup).to_contain_text("Altitude band")
 
     # Notices by party, and the timeline: a bar each and the conflicting window on both rows.

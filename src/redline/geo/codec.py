@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 _NOTICE_KEYS = {
     "id", "party", "version", "activity", "volumes", "altitude", "window",
-    "priority", "buffers", "state", "text",
+    "priority", "buffers", "state", "text", "title",
 }  # fmt: skip
 
 
@@ -207,6 +207,7 @@ def parse_notice(obj: object) -> Notice:
         buffers=buffers,
         state=_enum(NoticeState, top.get("state", "active"), "state"),
         text=_str(top.get("text", ""), "text"),
+        title=_str(top.get("title", ""), "title"),
     )
 
 
@@ -235,4 +236,5 @@ def notice_to_json(notice: Notice) -> JSON:
         },
         "state": notice.state.value,
         "text": notice.text,
+        "title": notice.title,
     }

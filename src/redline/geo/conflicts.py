@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 
 from redline.domain.clock import format_ts
+from redline.geo.area import geodesic_area_m2
 from redline.geo.model import LonLat, Notice
 from redline.geo.nearness import Nearness, core_distance, lower_bound
 from redline.geo.shapes import Core, project
@@ -31,6 +32,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FOREVER = 2**62  # microseconds: "no end"
 # Touching counts; "touching" allows for the rounding of a geodesic computed twice.
 TOUCH_M = 1e-6
+# Segments per quarter circle where a circle or corridor end is drawn for the overlap area:
+# the polygon's area falls short of the circle's by under 0.02 %.
+QUAD_SEGS = 48
 
 
 def to_us(moment: datetime) -> int:
@@ -86,7 +90,7 @@ class Conflict:
     where: LonLat  # inside the overlap, or midway across the closest gap
     overlap: bool  # the volumes themselves meet (not only their buffers)
     separation_m: float  # geodesic distance between the volumes, 0 when they overlap
-    overlap_area_m2: float | None  # approximate area where the volumes overlap
+    overlap_area_m2: float | None  # area (on the ellipsoid) where the volumes overlap
     start: datetime  # the overlap of the windows grown by their time buffers
     end: datetime | None  # None: both permanent
     lower_m: float  # the overlap of the bands grown by their vertical buffers
@@ -173,14 +177,14 @@ def check_pair(first: Entry, second: Entry) -> Conflict | None:
 
 
 def _overlap_area(cores_a: tuple[Core, ...], cores_b: tuple[Core, ...], centre: LonLat) -> float:
-    """Area (m^2) of the overlap, measured in an azimuthal plane centred on it (approximate)."""
+    """Area (m²) of the overlap: intersected in an azimuthal plane centred on it, measured on WGS84."""
     area_a = shapely.union_all([_grown(core, centre) for core in cores_a])
     area_b = shapely.union_all([_grown(core, centre) for core in cores_b])
-    return round(float(area_a.intersection(area_b).area), 1)
+    return round(geodesic_area_m2(area_a.intersection(area_b), centre), 1)
 
 
 def _grown(core: Core, centre: LonLat) -> shapely.Geometry:
     samples = core.base_samples  # sampled at base_spacing(), which is at least 1 m
     x, y = project(centre, samples.lon, samples.lat)
     shape = core.shape(np.asarray(x), np.asarray(y))
-    return shape.buffer(core.radius, quad_segs=16) if core.radius > 0 else shape
+    return shape.buffer(core.radius, quad_segs=QUAD_SEGS) if core.radius > 0 else shape

@@ -21,6 +21,7 @@ LonLat = tuple[float, float]
 
 MAX_VERTICES = 10_000
 MAX_TEXT = 20_000
+MAX_TITLE = 120
 FEET = 0.3048
 # A flight level is hundreds of feet on the standard pressure datum (1013.25 hPa).
 FLIGHT_LEVEL_M = 100 * FEET
@@ -236,6 +237,7 @@ class Notice:
     buffers: Buffers = field(default_factory=Buffers)
     state: NoticeState = NoticeState.ACTIVE
     text: str = ""
+    title: str = ""  # what people call the activity, e.g. "Exercise BLUE FALCON"
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _NOTICE_ID.fullmatch(self.id):
@@ -252,6 +254,8 @@ class Notice:
             raise Fault("volumes", "a notice needs at least one volume")
         if len(self.text) > MAX_TEXT:
             raise Fault("text", f"{len(self.text)} characters is more than the limit of {MAX_TEXT}")
+        if len(self.title) > MAX_TITLE or "\n" in self.title:
+            raise Fault("title", f"a title is one line of at most {MAX_TITLE} characters")
         # Geometry checks that need geodesics (self-intersection, size) live in geo.shapes.
         from redline.geo.shapes import check_volume_geometry
 

@@ -10,7 +10,11 @@ reconciled with the ``conflicts`` table (opened, updated or closed), and for a
 conflict between one of our notices and a peer's we send that peer an
 IMMEDIATE ``conflict_alert`` that needs acknowledgement. The peer does the same
 from its side, so both parties are alerted and both stations hold the same
-conflicts. At start-up every live notice is loaded and re-checked in full.
+conflicts. Alerts go out once per conflict *identity* (``alerts_due``): each
+side has exactly one alert to acknowledge per conflict, from the other side,
+and a detail recomputed without a change of notice versions alerts nobody
+(docs/deconfliction.md, "One conflict, one alert per side"). At start-up every
+live notice is loaded and re-checked in full.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import MessageKind, Precedence
@@ -81,6 +85,42 @@ def pair_of(conflict: Conflict) -> str:
     return f"{conflict.notice_a}~{conflict.notice_b}"
 
 
+class Facts(NamedTuple):
+    """What a conflict's detail says of each of its notices (kept for every notice in the index)."""
+
+    party: str
+    priority: int
+    activity: str
+    title: str
+
+    @classmethod
+    def of(cls, notice: Notice) -> Facts:
+        return cls(notice.party, notice.priority, notice.activity.value, notice.title)
+
+
+Alert = tuple[str, ConflictDetail, str]  # action, the conflict's detail (the last one when closed), pair
+
+
+def alerts_due(current: dict[str, ConflictDetail], stored: dict[str, ConflictDetail]) -> list[Alert]:
+    """The alerts a change calls for, by pair: once per conflict identity, never for a mere recomputation.
+
+    A conflict's identity is its ``key``: the two notice ids, smaller first, each with its version.
+    A pair newly in conflict is ``opened``; a pair whose notices changed version and still conflict is
+    ``updated``; a pair no longer in conflict is ``closed`` (with its last detail, so its notices can
+    still be named). The same key with a different detail (a start-up re-check after an upgrade of the
+    arithmetic, say) is stored but alerts nobody: the people on watch have already acknowledged it.
+    """
+    alerts: list[Alert] = []
+    for pair, detail in current.items():
+        before = stored.get(pair)
+        if before is None:
+            alerts.append(("opened", detail, pair))
+        elif before.get("key") != detail["key"]:
+            alerts.append(("updated", detail, pair))
+    alerts += [("closed", stored[pair], pair) for pair in sorted(set(stored) - set(current))]
+    return alerts
+
+
 class Deconfliction:
     def __init__(
         self,
@@ -96,8 +136,7 @@ class Deconfliction:
         self._peers = peers
         self._me = me_id
         self.index = ConflictIndex()
-        self._party: dict[str, str] = {}  # notice id -> party, for every notice in the index
-        self._priority: dict[str, int] = {}  # notice id -> priority
+        self._facts: dict[str, Facts] = {}  # notice id -> its facts, for every notice in the index
         self._lock = asyncio.Lock()
         self.ready = asyncio.Event()
 
@@ -107,8 +146,7 @@ class Deconfliction:
         """Load every live notice, re-check all of them, and share what a crash left unshared."""
         async with self._lock:
             live = [stored_notice(r) for r in await self._store.notices(states=("active", "amended"))]
-            self._party = {n.id: n.party for n in live}
-            self._priority = {n.id: n.priority for n in live}
+            self._facts = {n.id: Facts.of(n) for n in live}
             self.index.load(live)
             current = self.index.recheck()
             await self._reconcile(current, await self._store.open_conflicts(), alert=True)
@@ -139,8 +177,7 @@ class Deconfliction:
             for notice_id in gone:
                 closes += [r.pair for r in await self._store.open_conflicts(involving=notice_id)]
                 self.index.remove(notice_id)
-                self._party.pop(notice_id, None)
-                self._priority.pop(notice_id, None)
+                self._facts.pop(notice_id, None)
             await self._store.record_conflicts([], sorted(set(closes)), format_ts(now))
             return gone
 
@@ -248,13 +285,11 @@ class Deconfliction:
     async def _apply(self, notice: Notice) -> None:
         """Put one notice version into the index and reconcile its conflicts (lock held)."""
         if notice.is_live:
-            self._party[notice.id] = notice.party
-            self._priority[notice.id] = notice.priority
+            self._facts[notice.id] = Facts.of(notice)
             self.index.add(notice)
         else:
             self.index.remove(notice.id)
-            self._party.pop(notice.id, None)
-            self._priority.pop(notice.id, None)
+            self._facts.pop(notice.id, None)
         current = self.index.conflicts_of(notice.id)
         await self._reconcile(current, await self._store.open_conflicts(involving=notice.id), alert=True)
 
@@ -262,44 +297,40 @@ class Deconfliction:
         self, current: list[Conflict], stored_open: list[ConflictRecord], alert: bool
     ) -> None:
         at = format_ts(self._clock.now())
-        stored = {r.pair: r for r in stored_open}
-        upserts: list[ConflictDetail] = []
-        alerts: list[tuple[str, Conflict | None, str]] = []
-        seen = set()
-        for conflict in current:
-            pair = pair_of(conflict)
-            seen.add(pair)
-            detail = self.detail(conflict)
-            before = stored.get(pair)
-            if before is None or json.loads(before.detail) != detail:
-                upserts.append(detail)
-                alerts.append(("opened" if before is None else "updated", conflict, pair))
-        closes = sorted(set(stored) - seen)
-        alerts += [("closed", None, pair) for pair in closes]
+        stored = {r.pair: json.loads(r.detail) for r in stored_open}
+        now = {pair_of(c): self.detail(c) for c in current}
+        upserts = [detail for pair, detail in now.items() if stored.get(pair) != detail]
+        closes = sorted(set(stored) - set(now))
         await self._store.record_conflicts(upserts, closes, at)
-        for action, found, where in alerts:
+        for action, detail, pair in alerts_due(now, stored):
             if action != "closed":
-                log.warning("CONFLICT %s %s", action, where)
+                log.warning("CONFLICT %s %s", action, pair)
             if alert:
-                await self._alert(action, found, where)
+                await self._alert(action, detail, pair)
 
     def detail(self, conflict: Conflict) -> ConflictDetail:
         detail = conflict.to_json()
-        detail["party_a"] = self._party.get(conflict.notice_a)
-        detail["party_b"] = self._party.get(conflict.notice_b)
+        unknown = Facts("", 0, "other", "")
+        facts_a = self._facts.get(conflict.notice_a, unknown)
+        facts_b = self._facts.get(conflict.notice_b, unknown)
+        detail["party_a"], detail["party_b"] = facts_a.party or None, facts_b.party or None
+        # Named by activity and title wherever a person reads it, on both stations alike.
+        detail["activity_a"], detail["title_a"] = facts_a.activity, facts_a.title
+        detail["activity_b"], detail["title_b"] = facts_b.activity, facts_b.title
         # Priorities do not decide whether notices conflict; they say which activity should give
         # way: the one of lower priority (none when they are equal).
-        a, b = self._priority.get(conflict.notice_a, 0), self._priority.get(conflict.notice_b, 0)
+        a, b = facts_a.priority, facts_b.priority
         detail["priority_a"], detail["priority_b"] = a, b
         detail["gives_way"] = None if a == b else (conflict.notice_a if a < b else conflict.notice_b)
         return detail
 
-    async def _alert(self, action: str, conflict: Conflict | None, pair: str) -> None:
+    async def _alert(self, action: str, detail: ConflictDetail, pair: str) -> None:
         """Tell the other party of a conflict that involves one of our notices."""
         a, b = pair.split("~", 1)
-        parties = {self._party.get(a), self._party.get(b)}
-        if conflict is None:  # closed: the index may have forgotten a party; ask the store
-            parties = {await self._party_of(a), await self._party_of(b)}
+        parties = {
+            detail.get("party_a") or await self._party_of(a),
+            detail.get("party_b") or await self._party_of(b),
+        }
         if self._me not in parties:
             return
         for party in parties - {self._me, None}:
@@ -309,7 +340,7 @@ class Deconfliction:
             body = {
                 "action": action,
                 "pair": [a, b],
-                "conflict": self.detail(conflict) if conflict else None,
+                "conflict": detail,
             }
             await self._outbox.submit(
                 OutboundDraft(

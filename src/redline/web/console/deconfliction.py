@@ -10,9 +10,10 @@ everything shown, so a volume across the antimeridian draws contiguous and two
 notices either side of it draw side by side (the basemap is drawn three times,
 at -360, 0 and +360 degrees, to lie under them).
 
-Leaflet, topojson-client and the Natural Earth coastline (``world-atlas``) are
-npm packages installed by ``make setup`` into ``vendor/node_modules`` (never
-committed); ``/vendor/...`` serves only the files named in ``VENDOR_FILES``.
+Leaflet, Leaflet-Geoman (drawing our notices, ``notice_forms``), topojson-client
+and the Natural Earth coastline (``world-atlas``) are npm packages installed by
+``make setup`` into ``vendor/node_modules`` (never committed); ``/vendor/...``
+serves only the files named in ``VENDOR_FILES``.
 Without them the page still lists notices and conflicts and draws the
 timeline, and the log says what to run.
 """
@@ -29,7 +30,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from redline.domain.records import ConflictDetail, NoticeRecord
 from redline.errors import RedlineError
 from redline.geo import AltitudeLimit, AltitudeUnit, Notice, drawn_point, drawn_shapes, reference_longitude
-from redline.web.console.pages import console_errors
+from redline.web.console.colours import CONFLICT_COLOUR, party_colours
+from redline.web.console.pages import SENDERS, console_errors
 from redline.web.console.render import page
 from redline.web.console.security import HEADERS, NotLoggedIn, require_session
 from redline.web.errors import status_for
@@ -47,6 +49,8 @@ VENDOR_FILES = {
         f"leaflet/images/{n}": f"leaflet/dist/images/{n}"
         for n in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
     },
+    "geoman/leaflet-geoman.js": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js",
+    "geoman/leaflet-geoman.css": "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css",
     "topojson-client/topojson-client.min.js": "topojson-client/dist/topojson-client.min.js",
     "world-atlas/land-50m.json": "world-atlas/land-50m.json",
 }
@@ -54,8 +58,6 @@ MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"
 VENDOR_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
 
 MAX_NOTICES = 500
-OURS_COLOUR = "#4c9aff"
-PEER_COLOURS = ("#f5a524", "#b57cf2", "#3ecf8e", "#f27ca0", "#6fd3e8", "#d4c44a")
 
 _missing_logged = False
 
@@ -92,7 +94,8 @@ async def vendor_file(request: Request) -> Response:
 @console_errors
 async def deconfliction(request: Request) -> Response:
     session = await require_session(request)
-    return page(request, "deconfliction.html", session, vendor=vendor_ready())
+    may_file = session.operator.role in SENDERS
+    return page(request, "deconfliction.html", session, vendor=vendor_ready(), may_file=may_file)
 
 
 async def deconfliction_data(request: Request) -> Response:
@@ -122,11 +125,9 @@ async def map_data(request: Request) -> dict[str, Any]:
     live = await services.notices.live(MAX_NOTICES)
     now, rows, notices, conflicts = live.now, live.rows, live.notices, live.conflicts
     conflicting = {c["notice_a"] for c in conflicts} | {c["notice_b"] for c in conflicts}
-    parties = sorted({n.party for n in notices} | {me}, key=lambda p: (p != me, p))
-    colours = {
-        p: OURS_COLOUR if p == me else PEER_COLOURS[(i - 1) % len(PEER_COLOURS)]
-        for i, p in enumerate(parties)
-    }
+    peers = {p.station_id for p in await services.links.verified_peers()}
+    parties = sorted({n.party for n in notices} | peers | {me}, key=lambda p: (p != me, p))
+    colours = party_colours(parties)
     ref = reference_longitude(notices)
     party_of = {n.id: n.party for n in notices}
     return {
@@ -134,6 +135,7 @@ async def map_data(request: Request) -> dict[str, Any]:
         "me": me,
         "truncated": live.truncated,
         "parties": [{"id": p, "ours": p == me, "colour": colours[p]} for p in parties],
+        "conflict_colour": CONFLICT_COLOUR,
         "notices": [
             _notice_view(n, row, now, ref, n.id in conflicting, colours[n.party], me)
             for n, row in zip(notices, rows, strict=True)
@@ -152,6 +154,7 @@ def _notice_view(
         "colour": colour,
         "version": n.version,
         "activity": n.activity.value,
+        "title": n.title,
         "state": n.state.value,
         "priority": n.priority,
         "text": n.text[:200],
@@ -171,6 +174,8 @@ def _notice_view(
         },
         "conflicting": conflicting,
         "shapes": drawn_shapes(n, ref),
+        # Our own notices come whole, so the console can put them back into the form to amend.
+        "notice": n.to_json() if n.party == me else None,
     }
 
 
@@ -188,6 +193,10 @@ def _conflict_view(c: ConflictDetail, ref: float, party_of: dict[str, str]) -> d
         "parties": [
             c.get("party_a") or party_of.get(c["notice_a"]),
             c.get("party_b") or party_of.get(c["notice_b"]),
+        ],
+        "names": [
+            {"activity": c.get("activity_a", "other"), "title": c.get("title_a", "")},
+            {"activity": c.get("activity_b", "other"), "title": c.get("title_b", "")},
         ],
         "where": drawn_point(float(c["where"][0]), float(c["where"][1]), ref),
         "overlap": bool(c["overlap"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from redline.web.console import admin, deconfliction, live, officers, pages, transcript, watch
+from redline.web.console import admin, deconfliction, live, notice_forms, officers, pages, transcript, watch
 
 ROUTES: list[BaseRoute] = [
     Route("/", pages.home, methods=["GET"]),
@@ -45,6 +45,9 @@ ROUTES: list[BaseRoute] = [
     Route("/watch/{position}/relieve", watch.relieve, methods=["POST"]),
     Route("/deconfliction", deconfliction.deconfliction, methods=["GET"]),
     Route("/deconfliction/data", deconfliction.deconfliction_data, methods=["GET"]),
+    Route("/deconfliction/notices", notice_forms.file_notice, methods=["POST"]),
+    Route("/deconfliction/notices/{notice_id}", notice_forms.amend_notice, methods=["POST"]),
+    Route("/deconfliction/notices/{notice_id}/cancel", notice_forms.cancel_notice, methods=["POST"]),
     Route("/vendor/{path:path}", deconfliction.vendor_file, methods=["GET"]),
     Route("/events", live.events, methods=["GET"]),
     Mount("/static", StaticFiles(packages=[("redline.web.console", "static")]), name="static"),

@@ -8,7 +8,7 @@
 (function () {
   const POLL_MS = 5000;
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const CONFLICT_RED = "#e5484d";
+  const CONFLICT_RED = "#e5484d"; // web/console/colours.py: CONFLICT_COLOUR
   const HOUR = 3600 * 1000;
   let strings = {};
   let map = null;
@@ -66,7 +66,8 @@
       document.getElementById("map").hidden = true;
       return;
     }
-    map = L.map("map", { minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: false });
+    // pmIgnore false: Leaflet-Geoman (opt-in, static/notices.js) may draw on this map, not edit its layers.
+    map = L.map("map", { minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: false, pmIgnore: false });
     map.attributionControl.setPrefix(false); // the prefix is a link with an inline flag; keep it plain
     map.attributionControl.addAttribution("Leaflet · Natural Earth (world-atlas)");
     map.createPane("basemap"); // below the overlay pane (map.css): coastline under the notices
@@ -74,6 +75,8 @@
     noticeLayer = L.featureGroup().addTo(map);
     conflictLayer = L.featureGroup().addTo(map);
     loadBasemap();
+    // static/notices.js (filing on the map) adds its drawing tools to this map.
+    document.dispatchEvent(new CustomEvent("redline:map", { detail: map }));
   }
 
   // A ring crossing the antimeridian comes from world-atlas split at ±180; unwrapping its
@@ -129,7 +132,7 @@
 
   function noticePopup(n) {
     const box = el("div", "popup");
-    box.appendChild(el("strong", "", activity(n.activity) + " · " + n.party + (n.ours ? " (" + t("ours") + ")" : "")));
+    box.appendChild(el("strong", "", noticeName(n, n.party) + (n.ours ? " · " + t("ours") : "")));
     const facts = el("dl", "facts");
     [
       ["ID", n.id + " v" + n.version],
@@ -146,10 +149,30 @@
 
   function conflictText(c) {
     if (c.overlap) {
-      const area = c.overlap_area_m2 === null ? "" : ", " + t("overlapArea", { km2: (c.overlap_area_m2 / 1e6).toFixed(1) });
+      const area = c.overlap_area_m2 === null ? "" : ", " + t("overlapArea", { km2: km2(c.overlap_area_m2) });
       return t("overlap") + area;
     }
-    return t("separation", { km: (c.separation_m / 1000).toFixed(2) });
+    return t("separation", { distance: distance(c.separation_m) });
+  }
+
+  // Square kilometres to 0.1, grouped like the server's pages ("4,746.2").
+  function km2(m2) {
+    return (m2 / 1e6).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  }
+
+  // Metres below a kilometre, else kilometres; nautical miles alongside (1 NM = 1852 m).
+  function distance(m) {
+    const main = m < 1000 ? Math.round(m) + " m" : (m / 1000).toFixed(2) + " km";
+    return main + " (" + (m / 1852).toFixed(2) + " NM)";
+  }
+
+  // A notice as people name it: activity, title, party (never its id).
+  function noticeName(name, party) {
+    return activity(name.activity) + (name.title ? " “" + name.title + "”" : "") + " (" + party + ")";
+  }
+
+  function conflictNames(c) {
+    return noticeName(c.names[0], c.parties[0]) + " × " + noticeName(c.names[1], c.parties[1]);
   }
 
   function conflictPopup(c) {
@@ -157,8 +180,7 @@
     box.appendChild(el("strong", "conflict-title", t("conflict")));
     const facts = el("dl", "facts");
     [
-      [t("pair"), c.pair.join(" ~ ")],
-      [t("parties"), c.parties.join(" ↔ ")],
+      [t("notices"), conflictNames(c)],
       [t("horizontal"), conflictText(c)],
       [t("window"), windowText(c.start, c.end, c.end === null, false)],
       [t("altitude"), metres(c.lower_m) + " – " + metres(c.upper_m)],
@@ -204,7 +226,7 @@
     data.conflicts.forEach(function (c) {
       const marker = L.marker(c.where, {
         icon: L.divIcon({ className: "conflict-marker", iconSize: [18, 18], html: "" }),
-        title: t("conflict") + " " + c.pair.map(short).join(" ~ "),
+        title: t("conflict") + ": " + conflictNames(c),
         alt: t("conflict"),
         riseOnHover: true,
       });
@@ -250,8 +272,8 @@
       li.appendChild(document.createTextNode(" " + p.id + " (" + (p.ours ? t("ours") : t("peer")) + ")"));
       legend.appendChild(li);
     });
-    const li = el("li");
-    li.appendChild(el("span", "conflict-dot", ""));
+    const li = el("li", "legend-conflict");
+    li.appendChild(swatch(data.conflict_colour));
     li.appendChild(document.createTextNode(" " + t("conflict")));
     legend.appendChild(li);
   }
@@ -266,7 +288,7 @@
     data.conflicts.forEach(function (c) {
       const li = el("li", "conflict");
       li.dataset.key = c.key;
-      const button = el("button", "link-button", c.parties.join(" ↔ ") + ": " + c.pair.map(short).join(" ~ "));
+      const button = el("button", "link-button", conflictNames(c));
       button.type = "button";
       button.addEventListener("click", function () { focusConflict(c.key); });
       li.appendChild(button);
@@ -295,7 +317,7 @@
       mine.forEach(function (n) {
         const li = el("li", "notice-item" + (n.conflicting ? " conflicting" : ""));
         li.dataset.id = n.id;
-        const button = el("button", "link-button", activity(n.activity) + " · " + short(n.id));
+        const button = el("button", "link-button", activity(n.activity) + " · " + (n.title || short(n.id)));
         button.type = "button";
         button.addEventListener("click", function () { focusNotice(n.id); });
         li.appendChild(button);
@@ -349,7 +371,7 @@
     rows.forEach(function (n, i) {
       const y = top + i * rowH;
       const g = svg("g", { class: "row" + (n.conflicting ? " conflicting" : ""), "data-id": n.id });
-      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, n.party + " · " + activity(n.activity) + " " + short(n.id)));
+      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, n.party + " · " + (n.title || activity(n.activity) + " " + short(n.id))));
       const a = x(Date.parse(n.start));
       const b = n.end ? x(Date.parse(n.end)) : x(t1);
       const bar = svg("rect", {
@@ -370,7 +392,7 @@
         const mark = svg("rect", {
           x: a, y: top + rowOf[id] * rowH + 1, width: Math.max(2, b - a), height: rowH - 2, class: "conflict-window",
         });
-        mark.appendChild(svg("title", {}, t("conflict") + ": " + c.pair.join(" ~ ")));
+        mark.appendChild(svg("title", {}, t("conflict") + ": " + conflictNames(c)));
         root.appendChild(mark);
       });
     });
@@ -389,6 +411,7 @@
     drawTimeline(data);
     if (data.truncated) warn(t("truncated"));
     const page = document.getElementById("deconfliction");
+    document.dispatchEvent(new CustomEvent("redline:map-data", { detail: data }));
     page.dataset.notices = String(data.notices.length);
     page.dataset.conflicts = String(data.conflicts.length);
   }
@@ -431,6 +454,7 @@
     initMap();
     refresh();
     setInterval(refresh, POLL_MS);
+    document.addEventListener("redline:refresh", refresh); // static/notices.js filed or changed one
     window.addEventListener("resize", function () { lastText = null; });
   });
 })();
