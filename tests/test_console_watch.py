@@ -118,7 +118,7 @@ def test_handover_lists_the_open_items_and_the_peer_sees_who_is_on_watch(
     incoming.locator(f"table.watch-log a[href='/messages/{flash}']").first.click()
     expect(incoming).to_have_url(w.console_url + f"messages/{flash}")
     # Acknowledged there, it names the officer: display name and account.
-    incoming.locator("button.ack").click()
+    incoming.locator("main button.ack").click()
     expect(incoming.locator("dl.facts")).to_contain_text("acknowledged by Maj Daniel Ortiz (ortiz)")
 
     # Beijing's link page shows the new watch, live.
