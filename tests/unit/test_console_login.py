@@ -85,7 +85,9 @@ async def test_a_locked_account_with_the_right_password_reads_exactly_like_a_wro
     assert "redline_session_washington" in console.cookies
 
 
-async def test_each_station_reads_only_its_own_cookie_and_refuses_the_others_token(pair: InProcessPair) -> None:
+async def test_each_station_reads_only_its_own_cookie_and_refuses_the_others_token(
+    pair: InProcessPair,
+) -> None:
     """Two consoles on one host share the browser's cookies (ports do not separate them): each
     station names its cookies after itself, and a token one station issued is unknown to the other."""
     w, b = pair.washington, pair.beijing
