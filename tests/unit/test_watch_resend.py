@@ -14,11 +14,13 @@ from redline.domain.stations import Role
 from redline.domain.watch import Position
 from redline.runtime import Station
 from redline.services import operators
+from redline.services.assurance import change_suspension
 from redline.services.station import load_identity
 from redline.store.watch import WatchStore
 from redline.transport.failover import FailoverTransport
 from redline.transport.mounts import Mounts
 from redline.web.app import create_link_app
+from redline.web.console.attention import attention_context, fragments
 from tests.support.inprocess import InProcessPair, eventually, inprocess_pair
 
 pytestmark = pytest.mark.anyio
@@ -67,3 +69,31 @@ async def test_a_restarted_station_reports_its_watch_again(tmp_path: Path) -> No
             return await _held_at_peer(b, "washington") == {("supervisor", "ortiz")}
 
         await eventually(seen, "beijing to hear washington's watch after the restart")
+
+
+async def test_the_live_stream_carries_the_on_watch_line_and_the_link_title(pair: InProcessPair) -> None:
+    """What watch.js puts in the header and the page title: the on-watch line once a position
+    changes, and the worst link state while a link is in trouble (in the reader's language)."""
+    w = pair.washington
+    duty = pair.duty(w)
+    before = fragments(await attention_context(w.services(), duty, "en"), "en", csrf="t")
+    assert "nobody has signed on" in before["on_watch"] and before["link_title"] == ""
+    token = await operators.add_operator(w.store, "brooks", Role.OPERATOR, pair.clock)
+    await w.services().accounts.set_display_name("brooks", "Col James Brooks", "admin")
+    await w.watch.sign_on(await w.auth.authenticate(f"Bearer {token}"), Position.DUTY_OFFICER)
+    after = fragments(await attention_context(w.services(), duty, "en"), "en", csrf="t")
+    assert "Duty officer: Col James Brooks" in after["on_watch"]
+    assert "nobody" not in after["on_watch"]
+
+    peer = await w.peers.get("beijing")
+    assert peer is not None
+    await change_suspension(w.outbox, w.store, duty, peer, True, "exercise")
+
+    async def titled() -> dict[str, object] | None:
+        shown = fragments(await attention_context(w.services(), duty, "zh-Hans"), "zh-Hans", csrf="t")
+        return shown if shown["link_alarm"] else None
+
+    shown = await eventually(titled, "the suspended link in washington's watch")
+    assert shown["link_title"] == "链路已暂停"
+    english = fragments(await attention_context(w.services(), duty, "en"), "en", csrf="t")
+    assert english["link_title"] == "LINK SUSPENDED"
