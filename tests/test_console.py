@@ -74,10 +74,10 @@ def test_send_flash_and_acknowledge_between_two_consoles(station_pair):
         # Logging in sets a strict session cookie; every page carries the security headers.
         form = wc.get("/login")
         assert_security_headers(form)
-        assert_strict_cookie(set_cookie_headers(form)["redline_login"])
+        assert_strict_cookie(set_cookie_headers(form)["redline_login_washington"])
         answer = wc.try_login(alice.name, alice.password)
         assert answer.status_code == 303, answer.text
-        assert_strict_cookie(set_cookie_headers(answer)["redline_session"])
+        assert_strict_cookie(set_cookie_headers(answer)["redline_session_washington"])
         assert_security_headers(answer)
         page = wc.get("/traffic")
         assert page.status_code == 200 and wc.csrf
@@ -137,13 +137,13 @@ def test_logins_lockout_second_factor_and_logout(station_pair):
         # The login form's own CSRF token is required.
         anon.get("/login")
         no_csrf = anon.post("/login", {"name": alice.name, "password": alice.password}, with_csrf=False)
-        assert no_csrf.status_code == 403 and "redline_session" not in anon.cookies
+        assert no_csrf.status_code == 403 and "redline_session_washington" not in anon.cookies
         wrong_csrf = anon.post("/login", {"name": alice.name, "password": alice.password}, csrf="forged")
-        assert wrong_csrf.status_code == 403 and "redline_session" not in anon.cookies
+        assert wrong_csrf.status_code == 403 and "redline_session_washington" not in anon.cookies
 
         # A wrong password and an unknown user read the same.
         wrong = anon.try_login(alice.name, "not the password at all")
-        assert wrong.status_code == 401 and "redline_session" not in anon.cookies
+        assert wrong.status_code == 401 and "redline_session_washington" not in anon.cookies
         unknown = anon.try_login("nobody", "not the password at all")
         assert unknown.status_code == 401
         assert error_text(wrong) == error_text(unknown) == LOGIN_REFUSED
@@ -154,7 +154,7 @@ def test_logins_lockout_second_factor_and_logout(station_pair):
             r = anon.try_login(mallory_target.name, f"wrong password {attempt}")
             assert r.status_code == 401 and error_text(r) == LOGIN_REFUSED, (attempt, r.status_code)
         locked = anon.try_login(mallory_target.name, mallory_target.password)
-        assert locked.status_code == 401 and "redline_session" not in anon.cookies
+        assert locked.status_code == 401 and "redline_session_washington" not in anon.cookies
         assert error_text(locked) == LOGIN_REFUSED
 
         # A supervisor needs the second factor; each code works once.
@@ -164,12 +164,12 @@ def test_logins_lockout_second_factor_and_logout(station_pair):
         bad_code = anon.try_login(
             sup.name, sup.password, "000000" if sup.totp.now() != "000000" else "111111"
         )
-        assert bad_code.status_code == 401 and "redline_session" not in anon.cookies
+        assert bad_code.status_code == 401 and "redline_session_washington" not in anon.cookies
         code = sup.code()
         assert anon.try_login(sup.name, sup.password, code).status_code == 303
     with ConsoleClient(w) as replay:
         again = replay.try_login(sup.name, sup.password, code)
-        assert again.status_code == 401 and "redline_session" not in replay.cookies
+        assert again.status_code == 401 and "redline_session_washington" not in replay.cookies
         assert error_text(again) == LOGIN_REFUSED
         replay.login(sup)  # the next code is fine
 
@@ -196,7 +196,7 @@ def test_logins_lockout_second_factor_and_logout(station_pair):
         old_cookies, old_csrf = dict(wc.cookies), wc.csrf
         out = wc.post("/logout")
         assert out.status_code == 303 and out.headers["location"] == "/login"
-        assert "redline_session" not in wc.cookies
+        assert "redline_session_washington" not in wc.cookies
         wc.cookies = old_cookies  # a stolen copy of the cookie
         stale = wc.get("/traffic")
         assert stale.status_code == 303 and stale.headers["location"] == "/login"

@@ -57,7 +57,7 @@ async def test_a_locked_account_with_the_right_password_reads_exactly_like_a_wro
     pair: InProcessPair, console: httpx.AsyncClient
 ) -> None:
     first = await submit(console, "carol", "a wrong password, number 0")
-    assert first.status_code == 401 and "redline_session" not in console.cookies
+    assert first.status_code == 401 and "redline_session_washington" not in console.cookies
     assert error_text(first) == LOGIN_REFUSED
     for attempt in range(1, FREE_FAILURES):
         wrong = await submit(console, "carol", f"a wrong password, number {attempt}")
@@ -69,7 +69,7 @@ async def test_a_locked_account_with_the_right_password_reads_exactly_like_a_wro
     assert answer(await submit(console, "carol", "yet another wrong one")) == answer(first)
     unknown = await submit(console, "nobody", PASSWORD)
     assert unknown.status_code == 401 and error_text(unknown) == LOGIN_REFUSED
-    assert "redline_session" not in console.cookies
+    assert "redline_session_washington" not in console.cookies
 
     # The one message is translated; a form left empty is a different, plain input error.
     chinese = await submit(console, "carol", PASSWORD, **{"accept-language": "zh-CN"})
@@ -82,4 +82,48 @@ async def test_a_locked_account_with_the_right_password_reads_exactly_like_a_wro
     await pair.clock.advance(31)
     welcome = await submit(console, "carol", PASSWORD)
     assert welcome.status_code == 303 and welcome.headers["location"] == "/traffic"
-    assert "redline_session" in console.cookies
+    assert "redline_session_washington" in console.cookies
+
+
+async def test_each_station_reads_only_its_own_cookie_and_refuses_the_others_token(
+    pair: InProcessPair,
+) -> None:
+    """Two consoles on one host share the browser's cookies (ports do not separate them): each
+    station names its cookies after itself, and a token one station issued is unknown to the other."""
+    w, b = pair.washington, pair.beijing
+    for station in (w, b):
+        await operators.add_operator(station.store, "carol", Role.OPERATOR, pair.clock)
+        await station.services().accounts.set_password("carol", PASSWORD, "admin")
+    w_app, b_app = create_api_app(w.services()), create_api_app(b.services())
+    base = "https://127.0.0.1"
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=w_app), base_url=base) as wc,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=b_app), base_url=base) as bc,
+    ):
+        assert (await submit(wc, "carol", PASSWORD)).status_code == 303
+        assert set(wc.cookies) == {"redline_login_washington", "redline_session_washington"}
+        w_token = wc.cookies["redline_session_washington"]
+        assert (await wc.get("/traffic")).status_code == 200
+
+        # Beijing ignores Washington's cookie, even with the same account name and password ...
+        shared = {"redline_session_washington": w_token}
+        assert (await sending(bc, "/traffic", shared)).headers["location"] == "/login"
+        # ... and refuses Washington's token under its own name: its sessions are its own.
+        copied = {"redline_session_beijing": w_token}
+        assert (await sending(bc, "/traffic", copied)).headers["location"] == "/login"
+        assert (await sending(bc, "/events?page=traffic", copied)).status_code == 401
+
+        # Logging in to Beijing in the same "browser" (both cookies sent to both) logs nobody out.
+        bc.cookies.update(wc.cookies)
+        assert (await submit(bc, "carol", PASSWORD)).status_code == 303
+        both = {**wc.cookies, **bc.cookies}
+        assert {"redline_session_washington", "redline_session_beijing"} <= set(both)
+        assert both["redline_session_washington"] == w_token
+        assert (await sending(wc, "/traffic", both)).status_code == 200
+        assert (await sending(bc, "/traffic", both)).status_code == 200
+
+
+async def sending(client: httpx.AsyncClient, path: str, cookies: dict[str, str]) -> httpx.Response:
+    """GET with exactly these cookies (an explicit Cookie header; the client's jar then stays out)."""
+    header = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return await client.get(path, headers={"cookie": header})

@@ -158,7 +158,10 @@ class _Stream:
             "raw_path": b"/events",
             "query_string": b"page=traffic",
             "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:8080"), (b"cookie", f"redline_session={cookie}".encode())],
+            "headers": [
+                (b"host", b"127.0.0.1:8080"),
+                (b"cookie", f"redline_session_washington={cookie}".encode()),
+            ],
             "client": ("127.0.0.1", 40000),
             "server": ("127.0.0.1", 8080),
         }

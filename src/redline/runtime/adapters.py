@@ -27,9 +27,7 @@ from redline.services.queries import (
     StationServices,
     TranscriptQueries,
 )
-from redline.services.watch import WatchService
 from redline.store.console import ConsoleStore
-from redline.store.watch import WatchStore
 
 if TYPE_CHECKING:
     from redline.runtime.station import Station
@@ -122,9 +120,7 @@ def build_services(station: Station) -> StationServices:
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
         transcripts=TranscriptQueries(station.store, console, clock),
-        watch=WatchService(
-            WatchStore(station.store), station.store, station.notices, station.outbox, station.peers, clock
-        ),
+        watch=station.watch,
         changes=changes,
         api_limits=RateLimiter(me.config.api_rate(), clock),
         clock=clock,

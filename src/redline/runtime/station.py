@@ -22,7 +22,7 @@ from redline.domain.stations import PeerRecord
 from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, UnverifiedPeer
 from redline.runtime.adapters import StationReactions, build_services
 from redline.runtime.opening import link_transport, open_store
-from redline.services.assurance import LinkTester
+from redline.services.assurance import SYSTEM_ACTOR, LinkTester
 from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
@@ -36,8 +36,10 @@ from redline.services.peers import PeerDirectory
 from redline.services.ports import LinkTransport
 from redline.services.queries import LinkEndpoint, StationServices
 from redline.services.station import StationIdentity, load_identity
+from redline.services.watch import WatchService
 from redline.store.notices import NoticeStore
 from redline.store.station import Store
+from redline.store.watch import WatchStore
 from redline.transport.paths import AnswerHandler, Inbox, Spawner
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class Station:
         self.escalator = Escalator(store, self._on_escalated, clock=clock)
         self.notices = NoticeStore(store)
         self.deconfliction = Deconfliction(self.notices, self.outbox, self.peers, me.station_id, clock)
+        self.watch = WatchService(WatchStore(store), store, self.notices, self.outbox, self.peers, clock)
         self.workers: dict[str, DeliveryWorker] = {}
         self.testers: dict[str, LinkTester] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -165,6 +168,7 @@ class Station:
                 )
                 if self._tasks is not None:
                     self._start_link(peer.station_id)
+                    self._announce_watch(peer.station_id)  # a new peer learns who is on watch
 
     def peer_for_certificate(self, der: bytes | None) -> PeerRecord:
         """Map a TLS client certificate to a verified peer, or refuse."""
@@ -278,6 +282,10 @@ class Station:
         task.add_done_callback(self._background.discard)
         task.add_done_callback(lambda _task: coro.close())  # cancelled before it started: no warning
 
+    def _announce_watch(self, peer_id: str | None = None) -> None:
+        what = f"telling {peer_id or 'the peers'} who is on watch"
+        self.spawn(self.watch.announce(SYSTEM_ACTOR, peer_id), what)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         """Run ``coro`` in the station's task group; a failure is logged, never fatal.
 
@@ -302,6 +310,7 @@ class Station:
                     self._start(inbox.run(self._relay_batch), what, essential=True)
                 for peer_id in list(self.workers):
                     self._start_link(peer_id)
+                self._announce_watch()  # after a restart the peers hear the watch again
                 self.started.set()
                 yield self
             finally:

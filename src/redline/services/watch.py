@@ -203,12 +203,20 @@ class WatchService:
 
     async def _changed(self, by: str) -> None:
         """Tell every verified peer who holds which position now (``by``: whose change it was)."""
+        await self.announce(by)
+
+    async def announce(self, by: str, peer_id: str | None = None) -> None:
+        """Send the current watch to every verified peer, or to ``peer_id`` alone.
+
+        Besides each change, the station calls this at start-up and when a peer is newly
+        verified: the change's own report is sent after the change commits, so a crash between
+        the two (or a peer paired after the change) would otherwise leave the peer's view stale."""
         posts = await self.posts()
         report = watch_report(posts)
         # The reason is what the peer's traffic list shows of this message.
         held = ", ".join(f"{p.position.value} {p.officer}" for p in posts) or "nobody"
         for peer in self._peers.cached():
-            if peer.verified:
+            if peer.verified and peer_id in (None, peer.station_id):
                 body = {"action": "watch", "by": by, "reason": f"on watch: {held}", "watch": report}
                 await self._outbox.submit(
                     OutboundDraft(peer, MessageKind.SERVICE, Precedence.ROUTINE, body, by)

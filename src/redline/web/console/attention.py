@@ -22,8 +22,10 @@ from redline.domain.clock import format_ts
 from redline.domain.stations import OperatorRecord
 from redline.services.paging import PageRequest
 from redline.services.queries import StationServices
+from redline.web.console.i18n import translations
 from redline.web.console.render import language_of, render_text
 from redline.web.console.security import current_session
+from redline.web.console.views import N_
 from redline.web.services import services_of
 
 NEEDS_SHOWN = 6  # messages of each direction in the panel; it states how many wait in all
@@ -79,6 +81,8 @@ async def attention_context(services: StationServices, operator: OperatorRecord,
         "trouble": [light for light in lights if light.trouble],
         "now": format_ts(now),
         "may_send": operator.role.may_send,
+        "on_watch": await services.watch.posts(),  # the header's on-watch line, kept live
+        "link_title": link_title([light for light in lights if light.trouble], lang),
     }
 
 
@@ -103,4 +107,20 @@ def fragments(attention: dict[str, Any], lang: str, **who: Any) -> dict[str, Any
         "alarm": attention["needs"].flash,
         "alarm_text": render("_alarm.html"),
         "link_alarm": len(attention["trouble"]),
+        "link_title": attention["link_title"],
+        "on_watch": render_text("_on_watch.html", lang, on_watch=attention["on_watch"]),
     }
+
+
+WORST_FIRST = ("down", "suspended", "degraded")
+
+
+def link_title(trouble: list[LinkLight], lang: str) -> str:
+    """What the page title says while a link is in trouble (its worst state), like the FLASH alarm's
+    prefix; empty when every link is up."""
+    states = {light.state for light in trouble}
+    worst = next((s for s in WORST_FIRST if s in states), None)
+    if worst is None:
+        return ""
+    texts = {"down": N_("LINK DOWN"), "suspended": N_("LINK SUSPENDED"), "degraded": N_("LINK DEGRADED")}
+    return translations(lang).gettext(texts[worst])

@@ -32,7 +32,7 @@ from redline.web.console import attention
 from redline.web.console.admin import links_context
 from redline.web.console.pages import traffic_context
 from redline.web.console.render import language_of, render_text
-from redline.web.console.security import HEADERS, SESSION_COOKIE, accounts_of, require_session
+from redline.web.console.security import HEADERS, accounts_of, require_session, session_token
 from redline.web.services import services_of
 
 REFRESH_SECONDS = 5.0
@@ -91,7 +91,7 @@ async def events(request: Request) -> Response:
     session = await require_session(request)
     services = services_of(request)
     feed, clock = services.changes, services.clock
-    token = request.cookies.get(SESSION_COOKIE)
+    token = session_token(request)
     what = request.query_params.get("page", "traffic")  # links, traffic; any other: the watch alone
 
     async def stream() -> AsyncIterator[str]:

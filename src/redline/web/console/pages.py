@@ -117,7 +117,7 @@ def _login_page(
         name=name,
         lock_minutes=MAX_LOCK_SECONDS // 60,
     )
-    set_login_cookie(response, token)
+    set_login_cookie(request, response, token)
     return response
 
 
@@ -141,7 +141,7 @@ async def login(request: Request) -> Response:
     except RedlineError as exc:
         return _login_page(request, exc.message, status_for(exc), name)
     response = redirect("/traffic")
-    set_session_cookie(response, token)
+    set_session_cookie(request, response, token)
     return response
 
 
@@ -150,7 +150,7 @@ async def logout(request: Request) -> Response:
     session, _form = await session_and_form(request, what="log out")
     await accounts_of(request).logout(session)
     response = redirect("/login")
-    clear_session_cookie(response)
+    clear_session_cookie(request, response)
     return response
 
 

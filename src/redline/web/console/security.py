@@ -1,11 +1,19 @@
 """Who is asking, and may they: console sessions, CSRF, roles, and the headers every page gets.
 
-A session lives in the ``redline_session`` cookie: HttpOnly, SameSite=Strict,
-Secure, path ``/``. Every state-changing request must carry the session's CSRF
-token, in the ``csrf`` form field or the ``X-CSRF-Token`` header, and, when the
-browser sends one, an ``Origin`` equal to the console's own. The login form,
-which has no session yet, uses a double-submit token in the ``redline_login``
-cookie instead.
+A session lives in the ``redline_session_<station id>`` cookie: HttpOnly,
+SameSite=Strict, Secure, path ``/``. Every state-changing request must carry the
+session's CSRF token, in the ``csrf`` form field or the ``X-CSRF-Token`` header,
+and, when the browser sends one, an ``Origin`` equal to the console's own. The
+login form, which has no session yet, uses a double-submit token in the
+``redline_login_<station id>`` cookie instead.
+
+Why the station id is in the names: browsers keep cookies per host, not per port
+(RFC 6265, section 8.5), so two consoles on 127.0.0.1 (the demo's Washington on
+one port, Beijing on another) see each other's cookies. With one shared name,
+logging in to one replaced the other's session. With a name per station each
+console reads only its own cookie and never overwrites the other's; a token set by
+one station is in any case unknown to the other's ``console_sessions``, so even a
+cookie copied under the other's name is refused there.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from redline.errors import AuthError, Forbidden
 from redline.services.accounts import MAX_SESSION_SECONDS, AccountService, Session
 from redline.web.services import services_of
 
-SESSION_COOKIE = "redline_session"
+SESSION_COOKIE = "redline_session"  # the prefix of each station's name; see session_cookie()
 LOGIN_COOKIE = "redline_login"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -49,12 +57,27 @@ class CsrfRejected(Forbidden):
     code = "csrf"
 
 
+def session_cookie(request: Request) -> str:
+    """This station's session cookie name (station ids are lowercase letters, digits and '-',
+    all valid in a cookie name)."""
+    return f"{SESSION_COOKIE}_{services_of(request).station.station_id}"
+
+
+def login_cookie(request: Request) -> str:
+    return f"{LOGIN_COOKIE}_{services_of(request).station.station_id}"
+
+
+def session_token(request: Request) -> str | None:
+    """The token of this station's session cookie, if the browser sent one."""
+    return request.cookies.get(session_cookie(request))
+
+
 def accounts_of(request: Request) -> AccountService:
     return services_of(request).accounts
 
 
 async def current_session(request: Request) -> Session | None:
-    return await accounts_of(request).session(request.cookies.get(SESSION_COOKIE))
+    return await accounts_of(request).session(session_token(request))
 
 
 async def require_session(request: Request, *roles: Role, what: str = "open this page") -> Session:
@@ -88,27 +111,34 @@ def check_csrf(request: Request, session: Session, form: Mapping[str, object]) -
 
 def login_csrf_token(request: Request) -> str:
     """The pre-session token for the login form (reused while its cookie lives)."""
-    existing = request.cookies.get(LOGIN_COOKIE)
+    existing = request.cookies.get(login_cookie(request))
     return existing if existing and len(existing) <= 64 else secrets.token_urlsafe(24)
 
 
 def check_login_csrf(request: Request, form: Mapping[str, object]) -> None:
     _same_origin(request)
-    cookie = request.cookies.get(LOGIN_COOKIE)
+    cookie = request.cookies.get(login_cookie(request))
     sent = form.get(CSRF_FIELD)
     if not cookie or not isinstance(sent, str) or not secrets.compare_digest(sent, cookie):
         raise CsrfRejected("missing or wrong CSRF token on the login form: reload the page and try again")
 
 
-def set_login_cookie(response: Response, token: str) -> None:
-    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, httponly=True, secure=True, samesite="strict")
-
-
-def set_session_cookie(response: Response, token: str) -> None:
+def set_login_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=MAX_SESSION_SECONDS, httponly=True, secure=True, samesite="strict"
+        login_cookie(request), token, max_age=3600, httponly=True, secure=True, samesite="strict"
     )
 
 
-def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(SESSION_COOKIE, httponly=True, secure=True, samesite="strict")
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        session_cookie(request),
+        token,
+        max_age=MAX_SESSION_SECONDS,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    response.delete_cookie(session_cookie(request), httponly=True, secure=True, samesite="strict")

@@ -105,27 +105,42 @@ window.redlineWatch = (function () {
     return timer;
   }
 
+  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington", so a
+  // console in a background tab still shows it on the tab. The page's own title is kept apart.
+  let baseTitle = null;
+  let flashOn = false;
+  let linkTitle = "";
+
+  function retitle() {
+    if (baseTitle === null) baseTitle = document.title;
+    document.title = (flashOn ? "⚠ FLASH · " : "") + (linkTitle ? "⚠ " + linkTitle + " · " : "") + baseTitle;
+  }
+
   function setFlash(count, html) {
     flashTimer = alarm("alarm", count, html, flashTimer, flashTone, 1500);
-    const on = count > 0;
-    document.body.classList.toggle("alarm-on", on);
-    document.title = (on ? "⚠ FLASH · " : "") + document.title.replace(/^⚠ FLASH · /, "");
+    flashOn = count > 0;
+    document.body.classList.toggle("alarm-on", flashOn);
+    retitle();
     showArmed();
   }
 
-  function setLink(count, html) {
+  function setLink(count, html, title) {
     linkTimer = alarm("link-banner", count, html, linkTimer, linkTone, 3000);
     document.body.classList.toggle("link-alarm-on", count > 0);
+    const box = document.getElementById("link-banner");
+    if (box && title !== undefined) box.dataset.title = title;
+    linkTitle = count > 0 ? (box && box.dataset.title) || "LINK" : "";
+    retitle();
     showArmed();
   }
 
   function update(data) {
-    [["needs", "needs"], ["lights", "link-lights"]].forEach(function (pair) {
+    [["needs", "needs"], ["lights", "link-lights"], ["on_watch", "on-watch"]].forEach(function (pair) {
       const el = document.getElementById(pair[1]);
-      if (el && data[pair[0]] !== undefined) el.innerHTML = data[pair[0]];
+      if (el && data[pair[0]] !== undefined && el.innerHTML !== data[pair[0]]) el.innerHTML = data[pair[0]];
     });
     if (data.alarm !== undefined) setFlash(data.alarm, data.alarm_text);
-    if (data.link_alarm !== undefined) setLink(data.link_alarm, data.link_banner);
+    if (data.link_alarm !== undefined) setLink(data.link_alarm, data.link_banner, data.link_title);
   }
 
   // Acknowledge from the panel without leaving the page; the live stream then redraws it.
