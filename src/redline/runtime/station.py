@@ -284,7 +284,7 @@ class Station:
 
     def _announce_watch(self, peer_id: str | None = None) -> None:
         what = f"telling {peer_id or 'the peers'} who is on watch"
-        self.spawn(self.watch.announce(SYSTEM_ACTOR, peer_id), what)
+        self.spawn(self.watch.announce(SYSTEM_ACTOR, peer_id, unless_vacant=True), what)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         """Run ``coro`` in the station's task group; a failure is logged, never fatal.

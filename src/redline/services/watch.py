@@ -205,13 +205,17 @@ class WatchService:
         """Tell every verified peer who holds which position now (``by``: whose change it was)."""
         await self.announce(by)
 
-    async def announce(self, by: str, peer_id: str | None = None) -> None:
+    async def announce(self, by: str, peer_id: str | None = None, *, unless_vacant: bool = False) -> None:
         """Send the current watch to every verified peer, or to ``peer_id`` alone.
 
         Besides each change, the station calls this at start-up and when a peer is newly
         verified: the change's own report is sent after the change commits, so a crash between
-        the two (or a peer paired after the change) would otherwise leave the peer's view stale."""
+        the two (or a peer paired after the change) would otherwise leave the peer's view stale.
+        Those calls pass ``unless_vacant``: a station where nobody holds a position sends
+        nothing, so restarting an unwatched station adds no traffic to its links."""
         posts = await self.posts()
+        if unless_vacant and not posts:
+            return
         report = watch_report(posts)
         # The reason is what the peer's traffic list shows of this message.
         held = ", ".join(f"{p.position.value} {p.officer}" for p in posts) or "nobody"
