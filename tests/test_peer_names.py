@@ -83,3 +83,23 @@ def test_cli_names_a_peer_at_pairing_and_renames_it(tmp_path: Path) -> None:
     listed_again = ok(redline("peer", "list", "--data-dir", w, cwd=tmp_path)).stdout
     assert listed_again == listed
     assert json.loads(b_card.read_text())["station"] == "beijing"
+
+
+def test_console_shows_the_peer_by_its_name_in_the_readers_language(station_pair) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.console import ConsoleClient, create_account, redline_cli
+
+    w, _b = station_pair
+    redline_cli(w, "peer", "rename", "beijing", "en=Beijing", "zh-Hans=北京")
+    alice = create_account(w, "alice")
+    with ConsoleClient(w) as wc:
+        wc.login(alice)
+        wc.send_text("hello")
+        wc.post("/settings/language", {"language": "zh-Hans"})
+        zh = {"accept-language": "zh-Hans"}
+        for path in ("/traffic", "/links", "/compose", "/transcripts"):
+            body = wc.get(path, headers=zh).text
+            assert "北京" in body, path
+        traffic = wc.get("/traffic", headers=zh).text
+        assert 'title="beijing">北京' in traffic  # the station id stays at hand, in a tooltip
+        wc.post("/settings/language", {"language": "en"})
+        assert 'title="beijing">Beijing<' in wc.get("/traffic", headers={"accept-language": "en"}).text
