@@ -40,6 +40,12 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
+# What each console calls the other station, in both languages (`redline peer rename` changes it).
+PEER_NAMES = {
+    "washington": {"en": "Washington", "zh-Hans": "华盛顿"},
+    "beijing": {"en": "Beijing", "zh-Hans": "北京"},
+}
+
 
 async def _prepare(base: Path) -> list[dict[str, Any]]:
     identities: list[StationIdentity] = []
@@ -62,7 +68,7 @@ async def _prepare(base: Path) -> list[dict[str, Any]]:
     for me, other in (identities, identities[::-1]):
         async with stored(me) as store:
             if await store.peer(other.station_id) is None:
-                await pairing.add_peer(store, me, other.card())
+                await pairing.add_peer(store, me, other.card(), display_names=PEER_NAMES[other.station_id])
             code = pairing.code_for(me, (await pairing.peer_or_fail(store, other.station_id)))
             await pairing.verify_peer(store, me, other.station_id, code)
             token_file = me.files.root / "demo-token"

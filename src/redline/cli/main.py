@@ -14,7 +14,7 @@ from typing import Any
 
 from redline import __version__
 from redline.cli import notices
-from redline.domain.stations import Role
+from redline.domain.stations import Role, check_peer_names
 from redline.domain.watch import check_display_name
 from redline.errors import InputError, RedlineError
 from redline.runtime import init_station, station_store
@@ -71,10 +71,12 @@ async def cmd_card_export(args: argparse.Namespace) -> int:
 async def cmd_peer_add(args: argparse.Namespace) -> int:
     raw = sys.stdin.buffer.read() if args.card == "-" else _read_file(args.card)
     card = pairing.read_card(raw)
+    names = check_peer_names(args.display_name or [])
 
     async def act(me: Any, store: Store) -> int:
-        peer = await pairing.add_peer(store, me, card)
-        print(f"added peer {peer.station_id!r} ({peer.name}), NOT verified: no traffic flows yet")
+        peer = await pairing.add_peer(store, me, card, display_names=names)
+        shown = peer.display_name("en")
+        print(f"added peer {peer.station_id!r} ({shown}), NOT verified: no traffic flows yet")
         print(f"  verification code  {pairing.code_for(me, peer)}")
         print(f"compare it with the other administrator, then: redline peer verify {peer.station_id}")
         return 0
@@ -96,7 +98,20 @@ async def cmd_peer_list(args: argparse.Namespace) -> int:
             print("no peers; import a contact card with `redline peer add CARD`")
         for p in peers:
             state = f"verified {p.verified_at}" if p.verified else "NOT verified"
-            print(f"{p.station_id:<16} {p.name:<24} {state:<40} {' '.join(p.endpoints)}")
+            names = " / ".join(name for _, name in p.display_names) or p.name
+            print(f"{p.station_id:<16} {names:<24} {state:<40} {' '.join(p.endpoints)}")
+        return 0
+
+    return await _with_store(args, act)
+
+
+async def cmd_peer_rename(args: argparse.Namespace) -> int:
+    names = check_peer_names(args.names)
+
+    async def act(me: Any, store: Store) -> int:
+        peer = await pairing.rename_peer(store, args.station, names)
+        shown = ", ".join(f"{lang}={name}" for lang, name in peer.display_names) or "(none: the card's name)"
+        print(f"peer {peer.station_id!r} is now shown as {shown}")
         return 0
 
     return await _with_store(args, act)
@@ -256,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p = command("add", cmd_peer_add, "import a peer's contact card (unverified until `peer verify`)", peer)
     p.add_argument("card", help="card file, or - for standard input")
+    p.add_argument(
+        "--display-name",
+        action="append",
+        metavar="LANG=NAME",
+        help="what the console calls the peer in LANG, repeatable (e.g. en=Beijing zh-Hans=北京)",
+    )
+    p = command("rename", cmd_peer_rename, "set what the console calls a peer, per language", peer)
+    p.add_argument("station", help="peer station id")
+    p.add_argument(
+        "names", nargs="+", metavar="LANG=NAME", help="e.g. en=Beijing zh-Hans=北京; LANG= removes one"
+    )
     command("list", cmd_peer_list, "list peers and whether they are verified", peer)
     p = command("verify", cmd_peer_verify, "show the verification code for a peer and confirm it", peer)
     p.add_argument("station", help="peer station id")

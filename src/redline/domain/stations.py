@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from redline.domain.names import check_lang
 from redline.errors import Forbidden, InputError
 
 
@@ -61,10 +62,39 @@ class PeerRecord:
     card: str
     added_at: str
     verified_at: str | None
+    # What the console calls this peer, per language ("en" -> "Beijing", "zh-Hans" -> "北京"), sorted
+    # by language; the card's own name is what the peer calls itself and is not ours to change.
+    display_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+    def display_name(self, lang: str) -> str:
+        """The name to show a reader of ``lang``: theirs, else the English one, else the card's name."""
+        names = dict(self.display_names)
+        return names.get(lang) or names.get("en") or self.name or self.station_id
+
+
+MAX_PEER_NAME = 64
+
+
+def check_peer_names(values: list[str]) -> dict[str, str]:
+    """``LANG=NAME`` pairs (``LANG=`` removes that language's name) as a mapping; InputError names
+    the bad one."""
+    names: dict[str, str] = {}
+    for value in values:
+        lang, sep, name = value.partition("=")
+        if not sep:
+            raise InputError(f"peer name: {value!r} is not LANG=NAME, e.g. en=Beijing or zh-Hans=北京")
+        lang = check_lang(lang.strip())
+        name = name.strip()
+        if len(name) > MAX_PEER_NAME or any(c < " " or c == "\x7f" for c in name):
+            raise InputError(f"peer name for {lang}: expected at most {MAX_PEER_NAME} printable characters")
+        if lang in names:
+            raise InputError(f"peer name: {lang} is given twice")
+        names[lang] = name
+    return names
 
 
 @dataclass(frozen=True, slots=True)

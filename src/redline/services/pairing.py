@@ -22,9 +22,14 @@ def read_card(raw: bytes) -> ContactCard:
 
 
 async def add_peer(
-    store: StationStore, me: StationIdentity, card: ContactCard, clock: Clock = SYSTEM_CLOCK
+    store: StationStore,
+    me: StationIdentity,
+    card: ContactCard,
+    clock: Clock = SYSTEM_CLOCK,
+    display_names: dict[str, str] | None = None,
 ) -> PeerRecord:
-    """Import a peer's card, unverified. Re-importing an unverified peer replaces its card."""
+    """Import a peer's card, unverified, with what our console calls it (``{lang: name}``, checked by
+    ``domain.stations.check_peer_names``). Re-importing an unverified peer replaces its card."""
     if card.station == me.station_id:
         raise InputError(f"contact card: station {card.station!r} is this station itself")
     imported = PeerRecord(
@@ -38,6 +43,7 @@ async def add_peer(
         card=json.dumps(card.to_json(), sort_keys=True),
         added_at=format_ts(clock.now()),
         verified_at=None,
+        display_names=tuple(sorted((k, v) for k, v in (display_names or {}).items() if v)),
     )
     existing = await store.peer(card.station)
     if existing is None:
@@ -58,6 +64,21 @@ async def peer_or_fail(store: StationStore, station_id: str) -> PeerRecord:
     if peer is None:
         raise NotFound(f"no peer {station_id!r}; import its card with `redline peer add CARD`")
     return peer
+
+
+async def rename_peer(
+    store: StationStore,
+    station_id: str,
+    names: dict[str, str],
+    by: str = "admin",
+    clock: Clock = SYSTEM_CLOCK,
+) -> PeerRecord:
+    """Set what the console calls a peer per language (an empty name removes that language's)."""
+    if not names:
+        raise InputError("peer name: give at least one LANG=NAME, e.g. en=Beijing zh-Hans=北京")
+    await peer_or_fail(store, station_id)
+    await store.set_peer_names(station_id, names, format_ts(clock.now()), by)
+    return await peer_or_fail(store, station_id)
 
 
 def code_for(me: StationIdentity, peer: PeerRecord, clock: Clock = SYSTEM_CLOCK) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
-from redline.errors import Conflict
+from redline.errors import Conflict, NotFound
 from redline.store import schema as t
 from redline.store.audit import insert_audit
 from redline.store.database import Database
@@ -27,12 +27,14 @@ def _peer(row: Any) -> PeerRecord:
         card=row.card,
         added_at=row.added_at,
         verified_at=row.verified_at,
+        display_names=tuple(sorted(json.loads(row.display_names or "{}").items())),
     )
 
 
 def _values(peer: PeerRecord) -> dict[str, Any]:
     values = {column.name: getattr(peer, column.name) for column in t.peers.columns}
     values["endpoints"] = json.dumps(list(peer.endpoints))
+    values["display_names"] = json.dumps(dict(peer.display_names), ensure_ascii=False)
     return values
 
 
@@ -72,6 +74,24 @@ class PeerStore:
                 update(t.peers).where(t.peers.c.station_id == station_id).values(verified_at=at)
             )
             await insert_audit(conn, [(at, "admin", "peer_verify", {"peer": station_id})])
+
+    async def set_peer_names(self, station_id: str, names: dict[str, str], at: str, by: str) -> None:
+        """Set (or, with an empty name, remove) what the console calls a peer in each given language."""
+        async with self.database.transaction() as conn:
+            rows = await conn.execute(
+                select(t.peers.c.display_names).where(t.peers.c.station_id == station_id)
+            )
+            row = rows.first()
+            if row is None:
+                raise NotFound(f"no peer {station_id!r}; import its card with `redline peer add CARD`")
+            merged = {**json.loads(row.display_names or "{}"), **names}
+            kept = {lang: name for lang, name in sorted(merged.items()) if name}
+            await conn.execute(
+                update(t.peers)
+                .where(t.peers.c.station_id == station_id)
+                .values(display_names=json.dumps(kept, ensure_ascii=False))
+            )
+            await insert_audit(conn, [(at, by, "peer_rename", {"peer": station_id, "names": names})])
 
     async def add_operator(self, name: str, role: Role, token_hash: str, at: str) -> None:
         try:

@@ -28,6 +28,7 @@ peers = Table(
     Column("card", Text, nullable=False),  # the card exactly as imported
     Column("added_at", TS, nullable=False),
     Column("verified_at", TS),
+    Column("display_names", Text),  # migration 0007: JSON {lang: name}, what our console calls the peer
 )
 
 operators = Table(

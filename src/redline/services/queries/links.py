@@ -88,6 +88,11 @@ class LinkQueries:
     async def verified_peers(self) -> list[PeerRecord]:
         return [p for p in await self._store.peers() if p.verified]
 
+    async def peer_names(self, lang: str) -> dict[str, str]:
+        """What the console calls each peer in ``lang`` (``redline peer rename``), by station id. Read
+        from the store, not the cached directory, so a rename from the CLI shows on the next page."""
+        return {p.station_id: p.display_name(lang) for p in await self._store.peers()}
+
     async def links(self) -> list[dict[str, Any]]:
         return [await self.view(p) for p in await self.verified_peers()]
 

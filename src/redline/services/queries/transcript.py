@@ -89,12 +89,13 @@ class TranscriptQueries:
         self._translations = translations
         self._clock = clock
 
-    async def check_peer(self, peer: str) -> str:
-        """The peer's name, or NotFound: a transcript is of a known link."""
+    async def check_peer(self, peer: str, lang: str = "en") -> str:
+        """The peer's name in ``lang`` (``redline peer rename``), or NotFound: a transcript is of a
+        known link."""
         record = await self._store.peer(peer)
         if record is None:
             raise NotFound(f"no peer {peer!r}: no link, no transcript")
-        return record.name
+        return record.display_name(lang)
 
     async def page(
         self, peer: str, request: PageRequest, period: TimeRange, lang: str

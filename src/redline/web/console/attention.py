@@ -78,6 +78,7 @@ async def attention_context(services: StationServices, operator: OperatorRecord,
         "shown": NEEDS_SHOWN,
         "flash": [v for v in needs.inbound if v.alarm],
         "lights": lights,
+        "peer_names": await services.links.peer_names(lang),  # render.peer_name reads it
         "trouble": [light for light in lights if light.trouble],
         "now": format_ts(now),
         "may_send": operator.role.may_send,

@@ -24,6 +24,7 @@ from redline.domain.stations import Role
 from redline.errors import AuthError, Forbidden, InputError, RedlineError
 from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
 from redline.web.console import attention
+from redline.web.console.phrase_form import phrase_choices
 from redline.web.console.render import language_of, page
 from redline.web.console.security import (
     HEADERS,
@@ -190,19 +191,6 @@ async def traffic(request: Request) -> Response:
 # -- compose -----------------------------------------------------------------
 
 
-def _phrase_choices(lang: str) -> list[dict[str, Any]]:
-    catalogue = load_catalogue()
-    return [
-        {
-            "code": p.code,
-            "group": p.group,
-            "text": p.text.get(lang, p.text["en"]),
-            "params": [{"name": a.name, "type": a.type, "expected": a.expected()} for a in p.params],
-        }
-        for p in catalogue.phrases.values()
-    ]
-
-
 async def _compose_page(
     request: Request, session: Session, error: str | None = None, status: int = 200, **values: Any
 ) -> Response:
@@ -215,7 +203,7 @@ async def _compose_page(
         status=status,
         peers=peers,
         precedences=[p.value for p in Precedence],
-        phrases=_phrase_choices(lang),
+        phrases=phrase_choices(lang),
         catalogue_version=load_catalogue().version,
         error=error,
         values=values,

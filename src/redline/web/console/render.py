@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -31,6 +33,37 @@ ENV = install_jinja(
     )
 )
 ENV.globals["until"] = due  # the _due.html macro's reading of a deadline
+
+
+def _names(context: Context) -> dict[str, str]:
+    names = context.get("peer_names")
+    if names is None:
+        attention = context.get("attention")
+        names = attention.get("peer_names") if isinstance(attention, dict) else None
+    return names or {}
+
+
+@jinja2.pass_context
+def peer_name(context: Context, station_id: str) -> str:
+    """What this console calls a peer in the reader's language (``redline peer rename``), as text."""
+    return _names(context).get(station_id, station_id)
+
+
+@jinja2.pass_context
+def peer_label(context: Context, station_id: str) -> Markup:
+    """A peer's display name, its station id in a tooltip (and in the page for screen readers)."""
+    name = _names(context).get(station_id, station_id)
+    if name == station_id:
+        return Markup('<span class="peer-name" translate="no">{}</span>').format(station_id)
+    shown = (
+        '<span class="peer-name" title="{id}">{name}'
+        '<span class="peer-id" translate="no"> ({id})</span></span>'
+    )
+    return Markup(shown).format(id=station_id, name=name)
+
+
+ENV.globals["peer_name"] = peer_name
+ENV.globals["peer_label"] = peer_label
 
 
 def language_of(request: Request, session: Session | None) -> str:

@@ -52,7 +52,7 @@ async def transcript(request: Request) -> Response:
     session = await require_session(request)
     services = services_of(request)
     peer = request.path_params["peer"]
-    peer_name = await services.transcripts.check_peer(peer)
+    await services.transcripts.check_peer(peer)
     period = period_of(request)
     shown = await services.transcripts.page(
         peer, page_request(request, PAGE_DEFAULT, PAGE_MAX), period, language_of(request, session)
@@ -63,7 +63,6 @@ async def transcript(request: Request) -> Response:
         "transcript.html",
         session,
         peer=peer,
-        peer_name=peer_name,
         entries=shown.items,
         limit=shown.limit,
         paged=bool(request.query_params.get("cursor")),
@@ -89,7 +88,7 @@ async def export(request: Request) -> Response:
         raise InputError(f"format: expected one of {', '.join(exports.FORMATS)}, not {kind[:20]!r}")
     period = period_of(request)
     lang = language_of(request, session)
-    peer_name = await services.transcripts.check_peer(peer)
+    peer_name = await services.transcripts.check_peer(peer, lang)
     entries = await exports.read_all(services, peer, period, lang)
     chains = await services.transcripts.chains(peer)
     station = services.station

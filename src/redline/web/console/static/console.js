@@ -62,7 +62,7 @@
       holder.replaceChildren();
       (phrase ? phrase.params : []).forEach(function (param) {
         const label = document.createElement("label");
-        label.textContent = param.name + " ";
+        label.textContent = (param.label || param.name) + " ";
         const input = document.createElement("input");
         input.name = "param." + param.name;
         input.required = true;

@@ -132,7 +132,7 @@
 
   function noticePopup(n) {
     const box = el("div", "popup");
-    box.appendChild(el("strong", "", noticeName(n, n.party) + (n.ours ? " · " + t("ours") : "")));
+    box.appendChild(el("strong", "", noticeName(n, partyName(n.party)) + (n.ours ? " · " + t("ours") : "")));
     const facts = el("dl", "facts");
     [
       ["ID", n.id + " v" + n.version],
@@ -166,13 +166,17 @@
     return main + " (" + (m / 1852).toFixed(2) + " NM)";
   }
 
+  // Parties by the name this console gives them (redline peer rename), else their station id.
+  const partyNames = JSON.parse((document.getElementById("party-names") || {}).textContent || "{}");
+  function partyName(id) { return partyNames[id] || id; }
+
   // A notice as people name it: activity, title, party (never its id).
   function noticeName(name, party) {
     return activity(name.activity) + (name.title ? " “" + name.title + "”" : "") + " (" + party + ")";
   }
 
   function conflictNames(c) {
-    return noticeName(c.names[0], c.parties[0]) + " × " + noticeName(c.names[1], c.parties[1]);
+    return noticeName(c.names[0], partyName(c.parties[0])) + " × " + noticeName(c.names[1], partyName(c.parties[1]));
   }
 
   function conflictPopup(c) {
@@ -269,7 +273,8 @@
     data.parties.forEach(function (p) {
       const li = el("li");
       li.appendChild(swatch(p.colour));
-      li.appendChild(document.createTextNode(" " + p.id + " (" + (p.ours ? t("ours") : t("peer")) + ")"));
+      li.appendChild(document.createTextNode(" " + partyName(p.id) + " (" + (p.ours ? t("ours") : t("peer")) + ")"));
+      li.title = p.id;
       legend.appendChild(li);
     });
     const li = el("li", "legend-conflict");
@@ -311,7 +316,8 @@
       if (!mine.length) return;
       const head = el("h3", "party");
       head.appendChild(swatch(p.colour));
-      head.appendChild(document.createTextNode(" " + p.id + " (" + (p.ours ? t("ours") : t("peer")) + ") · " + mine.length));
+      head.appendChild(document.createTextNode(" " + partyName(p.id) + " (" + (p.ours ? t("ours") : t("peer")) + ") · " + mine.length));
+      head.title = p.id;
       holder.appendChild(head);
       const ul = el("ul", "notice-list");
       mine.forEach(function (n) {
@@ -371,7 +377,7 @@
     rows.forEach(function (n, i) {
       const y = top + i * rowH;
       const g = svg("g", { class: "row" + (n.conflicting ? " conflicting" : ""), "data-id": n.id });
-      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, n.party + " · " + (n.title || activity(n.activity) + " " + short(n.id))));
+      g.appendChild(svg("text", { x: 4, y: y + 15, class: "row-label" }, partyName(n.party) + " · " + (n.title || activity(n.activity) + " " + short(n.id))));
       const a = x(Date.parse(n.start));
       const b = n.end ? x(Date.parse(n.end)) : x(t1);
       const bar = svg("rect", {
