@@ -25,6 +25,7 @@ from redline.services.queries import (
     NoticeQueries,
     StationInfo,
     StationServices,
+    ThreadQueries,
     TranscriptQueries,
 )
 from redline.services.watch import WatchService
@@ -122,6 +123,7 @@ def build_services(station: Station) -> StationServices:
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
         transcripts=TranscriptQueries(station.store, console, clock),
+        threads=ThreadQueries(station.store, clock),
         watch=WatchService(
             WatchStore(station.store), station.store, station.notices, station.outbox, station.peers, clock
         ),

@@ -21,6 +21,7 @@ from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import Presentation
 from redline.domain.records import MessageRecord, TranslationRecord
+from redline.domain.threads import reply_target
 from redline.services.kinds.registry import KINDS
 from redline.services.verification import Verification
 
@@ -78,6 +79,9 @@ class MessageView:
     ack_check: Verification | None = None  # the acknowledgement envelope's, checked now
     translation: TranslationRecord | None = None
     flags: list[str] = field(default_factory=list)
+    in_reply_to: str | None = None  # the message on this link it answers
+    in_reply_to_unknown: str | None = None  # a peer's claimed reply target unknown on this link
+    replies: list[str] = field(default_factory=list)  # the messages answering it, when loaded
 
     @property
     def text(self) -> str | None:
@@ -118,6 +122,8 @@ def message_view(
     receipt: dict[str, Any] | None = None,
 ) -> MessageView:
     kind = row.kind
+    body = json.loads(row.body)
+    claimed = reply_target(kind, body)
     deadline = parse_ts(row.deadline, "deadline") if row.deadline else None
     state = visible_state(row.state, kind, deadline, now)
     view = MessageView(
@@ -138,9 +144,11 @@ def message_view(
         acked_by=row.acked_by,
         acked_at=row.acked_at,
         ack_message_id=row.ack_message_id,
-        fields=_kind_fields(kind, json.loads(row.body), lang),
+        fields=_kind_fields(kind, body, lang),
         receipt=receipt,
         translation=translation,
+        in_reply_to=row.in_reply_to,
+        in_reply_to_unknown=claimed if row.in_reply_to is None else None,
     )
     if row.escalated_at:
         view.flags.append("escalated")
@@ -164,6 +172,9 @@ def message_json(view: MessageView) -> dict[str, Any]:
         "sent_at": view.sent_at,
         "delivered_at": view.delivered_at,
         **view.fields.api,
+        "in_reply_to": view.in_reply_to,
+        "in_reply_to_unknown": view.in_reply_to_unknown,
+        "replies": view.replies,
         "receipt": None,
         "acknowledgement": None,
     }
