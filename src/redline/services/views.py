@@ -38,6 +38,17 @@ class KindFields:
     phrase: Presentation | None = None  # in the reader's language
     service: str | None = None  # "action: reason", as one line
     conflict: dict[str, Any] | None = None
+    reminds: str | None = None  # a service reminder: the message awaiting acknowledgement
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A readable reference to another message: precedence, short id and its first words."""
+
+    id: str
+    precedence: str
+    short: str
+    words: str
 
 
 def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFields:
@@ -51,6 +62,7 @@ def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFiel
         phrase=shown.phrase,
         service=shown.service,
         conflict=shown.conflict,
+        reminds=shown.reminds,
     )
 
 
@@ -82,6 +94,7 @@ class MessageView:
     in_reply_to: str | None = None  # the message on this link it answers
     in_reply_to_unknown: str | None = None  # a peer's claimed reply target unknown on this link
     replies: list[str] = field(default_factory=list)  # the messages answering it, when loaded
+    refers_to: MessageRef | None = None  # what it answers or reminds of, when loaded (console)
 
     @property
     def text(self) -> str | None:
@@ -102,6 +115,17 @@ class MessageView:
     @property
     def conflict(self) -> dict[str, Any] | None:
         return self.fields.conflict
+
+    @property
+    def reminds(self) -> str | None:
+        return self.fields.reminds
+
+    @property
+    def summary(self) -> str:
+        """Its first words, in the reader's language, to name it in another message's line."""
+        whole = self.text or (self.phrase.text if self.phrase else None) or self.service or self.kind
+        words = " ".join(whole.split()[:8])
+        return words if len(words) <= 60 else words[:59] + "…"
 
     @property
     def awaiting_ack(self) -> bool:
@@ -213,3 +237,7 @@ def sort_for_watch(views: list[MessageView]) -> list[MessageView]:
     """Unacknowledged traffic first, most urgent precedence first, then newest first."""
     newest_first = sorted(views, key=lambda v: v.ts, reverse=True)
     return sorted(newest_first, key=lambda v: (not v.awaiting_ack, PRECEDENCE_ORDER.get(v.precedence, 9)))
+
+
+def reference(view: MessageView) -> MessageRef:
+    return MessageRef(view.id, view.precedence, view.id[:8], view.summary)

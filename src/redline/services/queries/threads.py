@@ -8,6 +8,7 @@ first, paged like every list. Unanswered requests are read from the store, both 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.messages import Direction
@@ -15,7 +16,7 @@ from redline.domain.names import check_message_id
 from redline.errors import NotFound
 from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
 from redline.services.ports import StationStore
-from redline.services.views import MessageView, message_view
+from redline.services.views import MessageView, message_view, reference
 
 THREAD = Listing("thread", (str, str))  # (stored_at, id), oldest first
 UNANSWERED = Listing("unanswered", (str, str))  # (stored_at, id), newest first
@@ -58,6 +59,7 @@ class ThreadQueries:
             view = message_view(row, now, lang)
             view.replies = replies.get(row.id, [])
             entries.append(ThreadEntry(view, depth))
+        await attach_references(self._store, [e.view for e in entries], lang, now)
         return Page(entries, page.limit, page.next)
 
     async def unanswered(
@@ -71,3 +73,19 @@ class ThreadQueries:
         return page_of(rows, request, UNANSWERED, lambda r: (r.stored_at, r.id)).map(
             lambda r: message_view(r, now, lang)
         )
+
+    async def references(self, views: list[MessageView], lang: str) -> None:
+        await attach_references(self._store, views, lang, self._clock.now())
+
+
+
+async def attach_references(
+    store: StationStore, views: list[MessageView], lang: str, now: datetime
+) -> None:
+    """Give each view that answers a message, or reminds of one, a readable reference to it."""
+    wanted = {v.id: v.in_reply_to or v.reminds for v in views}
+    rows = await store.messages_by_id([t for t in wanted.values() if t])
+    for view in views:
+        target = rows.get(wanted[view.id] or "")
+        if target is not None:
+            view.refers_to = reference(message_view(target, now, lang))
