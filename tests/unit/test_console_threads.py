@@ -50,7 +50,7 @@ async def test_a_reminder_reads_in_chinese_and_a_reply_threads_under_its_request
 
     await eventually(held, "the reminder at beijing")
     traffic = (await console.get("/traffic")).text
-    assert "提醒：对方等待确认以下消息" in traffic
+    assert "提醒：对方等待确认以下消息" in traffic  # noqa: RUF001 (the Chinese colon is the translation)
     assert f'href="/messages/{req}"' in traffic and req[:8] in traffic and "请求在15分钟内" in traffic
     assert "awaits acknowledgement since" not in traffic  # not the sender's English reason
 

@@ -78,10 +78,7 @@ class ThreadQueries:
         await attach_references(self._store, views, lang, self._clock.now())
 
 
-
-async def attach_references(
-    store: StationStore, views: list[MessageView], lang: str, now: datetime
-) -> None:
+async def attach_references(store: StationStore, views: list[MessageView], lang: str, now: datetime) -> None:
     """Give each view that answers a message, or reminds of one, a readable reference to it."""
     wanted = {v.id: v.in_reply_to or v.reminds for v in views}
     rows = await store.messages_by_id([t for t in wanted.values() if t])
