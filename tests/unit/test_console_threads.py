@@ -81,7 +81,7 @@ async def test_a_reminder_reads_in_chinese_and_a_reply_threads_under_its_request
     assert (await b.store.message(reply)).in_reply_to == req  # type: ignore[union-attr]
 
     page = (await console.get(f"/messages/{req}")).text
-    assert "对话" in page and f'data-id="{reply}"' in page and "margin-left: 1.5em" in page
+    assert "对话" in page and f'data-id="{reply}"' in page and "depth-1" in page
     assert row_of_req not in (await console.get("/unanswered")).text
     bad = await console.post(
         "/compose",
