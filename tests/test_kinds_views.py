@@ -25,6 +25,7 @@ NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 COMMON = {
     "id", "direction", "peer", "seq", "kind", "precedence", "ts", "state", "deadline", "created_by",
     "digest", "sent_at", "delivered_at", "receipt", "acknowledgement",
+    "in_reply_to", "in_reply_to_unknown", "replies",  # every message's thread fields (docs/api.md)
 }  # fmt: skip
 
 SAMPLES: dict[MessageKind, dict[str, Any]] = {

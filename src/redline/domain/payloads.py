@@ -14,6 +14,7 @@ from redline.domain.clock import parse_ts
 from redline.domain.messages import TextBody
 from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.phrases import PhraseBody
+from redline.domain.threads import split_reply, with_reply
 from redline.domain.watch import check_watch_report
 from redline.errors import InputError
 
@@ -37,12 +38,15 @@ def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
 
 
 def check_text(body: dict[str, Any]) -> dict[str, Any]:
-    _exact(body, {"text", "lang"}, "text")
-    return TextBody.parse(body["text"], body["lang"]).to_json()
+    # in_reply_to is optional, so envelopes from before threads stay valid (domain/threads.py).
+    rest, in_reply_to = split_reply(body)
+    _exact(rest, {"text", "lang"}, "text")
+    return with_reply(TextBody.parse(rest["text"], rest["lang"]).to_json(), in_reply_to)
 
 
 def check_phrase(body: dict[str, Any]) -> dict[str, Any]:
-    return PhraseBody.parse(body).to_json()
+    rest, in_reply_to = split_reply(body)
+    return with_reply(PhraseBody.parse(rest).to_json(), in_reply_to)
 
 
 def check_notice(body: dict[str, Any]) -> dict[str, Any]:

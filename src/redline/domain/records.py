@@ -42,6 +42,10 @@ class MessageRecord:
     acked_by: str | None
     ack_message_id: str | None
     escalated_at: str | None = None
+    # The message on this link it answers (checked there: a peer's reply to an id unknown on the
+    # link is stored with None here and its claim kept in the body; see domain/threads.py).
+    in_reply_to: str | None = None
+    expects_reply: bool = False  # a request: unanswered until a message answers it
 
 
 @dataclass(frozen=True, slots=True)

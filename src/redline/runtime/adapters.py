@@ -25,6 +25,7 @@ from redline.services.queries import (
     NoticeQueries,
     StationInfo,
     StationServices,
+    ThreadQueries,
     TranscriptQueries,
 )
 from redline.store.console import ConsoleStore
@@ -120,6 +121,7 @@ def build_services(station: Station) -> StationServices:
         notices=NoticeQueries(station.notices, station.deconfliction, me.station_id, clock),
         console=ConsoleService(console, station.store, clock),
         transcripts=TranscriptQueries(station.store, console, clock),
+        threads=ThreadQueries(station.store, clock),
         watch=station.watch,
         changes=changes,
         api_limits=RateLimiter(me.config.api_rate(), clock),

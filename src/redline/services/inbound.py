@@ -41,7 +41,7 @@ from redline.errors import (
 from redline.protocol import InboundChain, answer_body, plan_answer, plan_batch
 from redline.services.kinds.base import KindRegistry, Reactions, Received
 from redline.services.kinds.rows import message_record
-from redline.services.ports import StationStore
+from redline.services.ports import StationStore, WriteTransaction
 from redline.services.station import StationIdentity
 from redline.wire.codec import expect_object, load_json
 from redline.wire.envelope import Envelope, open_payload, parse_envelope, verify_envelope
@@ -158,7 +158,9 @@ class InboundService:
                 )
                 receipt_text = json.dumps(receipt.to_json(), sort_keys=True)
                 try:
-                    await tx.insert_messages([self._row(r, receipt_id) for r in accepted])
+                    await tx.insert_messages(
+                        await _threaded(tx, peer, [self._row(r, receipt_id) for r in accepted])
+                    )
                 except Conflict:
                     # plan_batch found the chain positions free, so an id was used before.
                     ids = ", ".join(r.envelope.id for r in accepted)
@@ -251,3 +253,19 @@ class InboundService:
                 Exception
             ):  # the batch is stored and receipted: a failing reaction must not lose the answer
                 log.exception("reacting to %s from %s failed", received.envelope.id, peer.station_id)
+
+
+async def _threaded(tx: WriteTransaction, peer: PeerRecord, rows: list[MessageRecord]) -> list[MessageRecord]:
+    """A peer's reply to an id unknown on this link is kept (it was signed and receipted) but not
+    linked: its ``in_reply_to`` column stays empty and its body keeps the claim, so the view flags it."""
+    claimed = {r.in_reply_to for r in rows if r.in_reply_to is not None}
+    if not claimed:
+        return rows
+    known = await tx.messages_on_link(peer.station_id, claimed) | {r.id for r in rows}
+    for row in rows:
+        if row.in_reply_to is not None and row.in_reply_to not in known:
+            log.warning(
+                "%s replied to %s, unknown on this link; kept unlinked", peer.station_id, row.in_reply_to
+            )
+            row.in_reply_to = None
+    return rows

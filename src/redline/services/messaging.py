@@ -10,6 +10,13 @@ from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
 from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
+from redline.domain.threads import (
+    ANSWERABLE_KINDS,
+    IN_REPLY_TO,
+    phrase_answers,
+    resolve_phrase_reply,
+    with_reply,
+)
 from redline.errors import Conflict, InputError, NotFound
 from redline.services.kinds import ack
 from redline.services.kinds.base import OutboundDraft
@@ -39,23 +46,39 @@ class MessagingService:
         return peer
 
     async def send_text(
-        self, operator: OperatorRecord, to: object, precedence: object, text: object, lang: object
+        self,
+        operator: OperatorRecord,
+        to: object,
+        precedence: object,
+        text: object,
+        lang: object,
+        in_reply_to: object = None,
     ) -> str:
         self._check_sender(operator, to)
         prec = Precedence.parse(precedence)
-        return await self._submit(operator, to, MessageKind.TEXT, prec, TextBody.parse(text, lang).to_json())
+        body = TextBody.parse(text, lang).to_json()
+        answers = None if in_reply_to is None else check_message_id(in_reply_to, IN_REPLY_TO)
+        return await self._submit(operator, to, MessageKind.TEXT, prec, body, answers)
 
     async def send_phrase(
-        self, operator: OperatorRecord, to: object, precedence: object, code: object, params: object
+        self,
+        operator: OperatorRecord,
+        to: object,
+        precedence: object,
+        code: object,
+        params: object,
+        in_reply_to: object = None,
     ) -> str:
-        """Send a standard phrase: its code, checked parameters and our catalogue version."""
+        """Send a standard phrase: its code, checked parameters and our catalogue version; a reply
+        phrase naming a message (``params.message``) answers that message."""
         self._check_sender(operator, to)
         prec = Precedence.parse(precedence)
         if not isinstance(code, str):
             raise InputError(f"code: {code!r} is not a phrase code")
-        return await self._submit(
-            operator, to, MessageKind.PHRASE, prec, PhraseBody.build(code, params).to_json()
-        )
+        body = PhraseBody.build(code, params).to_json()
+        given = None if in_reply_to is None else check_message_id(in_reply_to, IN_REPLY_TO)
+        answers = resolve_phrase_reply(code, body["params"], given)
+        return await self._submit(operator, to, MessageKind.PHRASE, prec, body, answers)
 
     @staticmethod
     def _check_sender(operator: OperatorRecord, to: object) -> None:
@@ -70,12 +93,27 @@ class MessagingService:
         kind: MessageKind,
         precedence: Precedence,
         body: dict[str, Any],
+        in_reply_to: str | None = None,
     ) -> str:
         peer = await self._verified_peer(str(to))
+        if in_reply_to is not None:
+            await self._check_answerable(peer.station_id, in_reply_to)
+            if phrase_answers(body.get("code"), body.get("params")) != in_reply_to:
+                body = with_reply(body, in_reply_to)  # a REP naming the message answers it already
         draft = OutboundDraft(
             peer=peer, kind=kind, precedence=precedence, body=body, created_by=operator.name
         )
         return await self._outbox.submit(draft)
+
+    async def _check_answerable(self, peer_id: str, message_id: str) -> None:
+        target = await self._store.message(message_id)
+        if target is None or target.peer_id != peer_id:
+            raise InputError(f"in_reply_to: no message {message_id} on the link with {peer_id}")
+        if target.kind not in ANSWERABLE_KINDS:
+            raise InputError(
+                f"in_reply_to: message {message_id} is a {target.kind.value} message; replies answer "
+                f"{', '.join(k.value for k in ANSWERABLE_KINDS)} messages"
+            )
 
     async def acknowledge(self, operator: OperatorRecord, message_id: str) -> str:
         """Acknowledge a received message; returns the id of the acknowledgement sent back."""

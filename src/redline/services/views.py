@@ -21,6 +21,7 @@ from redline.domain.clock import parse_ts
 from redline.domain.messages import MessageKind, Precedence, visible_state
 from redline.domain.phrases import Presentation
 from redline.domain.records import MessageRecord, TranslationRecord
+from redline.domain.threads import reply_target
 from redline.services.kinds.registry import KINDS
 from redline.services.verification import Verification
 
@@ -37,6 +38,17 @@ class KindFields:
     phrase: Presentation | None = None  # in the reader's language
     service: str | None = None  # "action: reason", as one line
     conflict: dict[str, Any] | None = None
+    reminds: str | None = None  # a service reminder: the message awaiting acknowledgement
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A readable reference to another message: precedence, short id and its first words."""
+
+    id: str
+    precedence: str
+    short: str
+    words: str
 
 
 def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFields:
@@ -50,6 +62,7 @@ def _kind_fields(kind: MessageKind, body: dict[str, Any], lang: str) -> KindFiel
         phrase=shown.phrase,
         service=shown.service,
         conflict=shown.conflict,
+        reminds=shown.reminds,
     )
 
 
@@ -78,6 +91,10 @@ class MessageView:
     ack_check: Verification | None = None  # the acknowledgement envelope's, checked now
     translation: TranslationRecord | None = None
     flags: list[str] = field(default_factory=list)
+    in_reply_to: str | None = None  # the message on this link it answers
+    in_reply_to_unknown: str | None = None  # a peer's claimed reply target unknown on this link
+    replies: list[str] = field(default_factory=list)  # the messages answering it, when loaded
+    refers_to: MessageRef | None = None  # what it answers or reminds of, when loaded (console)
 
     @property
     def text(self) -> str | None:
@@ -100,6 +117,17 @@ class MessageView:
         return self.fields.conflict
 
     @property
+    def reminds(self) -> str | None:
+        return self.fields.reminds
+
+    @property
+    def summary(self) -> str:
+        """Its first words, in the reader's language, to name it in another message's line."""
+        whole = self.text or (self.phrase.text if self.phrase else None) or self.service or self.kind
+        words = " ".join(whole.split()[:8])
+        return words if len(words) <= 60 else words[:59] + "…"
+
+    @property
     def awaiting_ack(self) -> bool:
         """Still needs a person at the receiving end to acknowledge it."""
         return MessageKind(self.kind).needs_human_ack and self.acked_at is None
@@ -118,6 +146,8 @@ def message_view(
     receipt: dict[str, Any] | None = None,
 ) -> MessageView:
     kind = row.kind
+    body = json.loads(row.body)
+    claimed = reply_target(kind, body)
     deadline = parse_ts(row.deadline, "deadline") if row.deadline else None
     state = visible_state(row.state, kind, deadline, now)
     view = MessageView(
@@ -138,9 +168,11 @@ def message_view(
         acked_by=row.acked_by,
         acked_at=row.acked_at,
         ack_message_id=row.ack_message_id,
-        fields=_kind_fields(kind, json.loads(row.body), lang),
+        fields=_kind_fields(kind, body, lang),
         receipt=receipt,
         translation=translation,
+        in_reply_to=row.in_reply_to,
+        in_reply_to_unknown=claimed if row.in_reply_to is None else None,
     )
     if row.escalated_at:
         view.flags.append("escalated")
@@ -164,6 +196,9 @@ def message_json(view: MessageView) -> dict[str, Any]:
         "sent_at": view.sent_at,
         "delivered_at": view.delivered_at,
         **view.fields.api,
+        "in_reply_to": view.in_reply_to,
+        "in_reply_to_unknown": view.in_reply_to_unknown,
+        "replies": view.replies,
         "receipt": None,
         "acknowledgement": None,
     }
@@ -202,3 +237,7 @@ def sort_for_watch(views: list[MessageView]) -> list[MessageView]:
     """Unacknowledged traffic first, most urgent precedence first, then newest first."""
     newest_first = sorted(views, key=lambda v: v.ts, reverse=True)
     return sorted(newest_first, key=lambda v: (not v.awaiting_ack, PRECEDENCE_ORDER.get(v.precedence, 9)))
+
+
+def reference(view: MessageView) -> MessageRef:
+    return MessageRef(view.id, view.precedence, view.id[:8], view.summary)

@@ -56,6 +56,8 @@ def message_record(row: Any) -> MessageRecord:
         acked_by=row.acked_by,
         ack_message_id=row.ack_message_id,
         escalated_at=row.escalated_at,
+        in_reply_to=row.in_reply_to,
+        expects_reply=bool(row.expects_reply),
     )
 
 
@@ -235,6 +237,7 @@ class MessageReads:
             query = query.where(past((m.stored_at, m.id), after, descending=False))
         query = query.order_by(m.stored_at, m.id).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
+
     async def awaiting_ack(self, direction: Direction, limit: int) -> tuple[list[MessageRecord], int, int]:
         """Messages of ``direction`` whose human acknowledgement is still due, the most urgent
         first (FLASH, then IMMEDIATE, then the rest; each by deadline), at most ``limit``; with how

@@ -7,7 +7,19 @@ PostgreSQL, and an export shows exactly what was signed.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 
 metadata = MetaData()
 
@@ -122,6 +134,8 @@ messages = Table(
     Column("acked_by", String(128)),
     Column("ack_message_id", String(32)),
     Column("escalated_at", TS),  # when missing its acknowledgement deadline was escalated
+    Column("in_reply_to", String(32)),  # the message on this link it answers (migration 0007_threads)
+    Column("expects_reply", Boolean, nullable=False, server_default=false()),  # a request (REQ-*)
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
 # A box pages newest first by (stored_at, id); escalations by (escalated_at, id) (migration 0005).
@@ -133,6 +147,9 @@ Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, mess
 Index("ix_messages_link", messages.c.peer_id, messages.c.stored_at, messages.c.id)
 # What awaits acknowledgement, one direction at a time: the needs-action panel (migration 0006_alarm).
 Index("ix_messages_pending", messages.c.direction, messages.c.acked_at, messages.c.deadline)
+# A message's replies, and the requests still unanswered newest first (migration 0007_threads).
+Index("ix_messages_reply", messages.c.in_reply_to)
+Index("ix_messages_requests", messages.c.expects_reply, messages.c.stored_at, messages.c.id)
 
 receipts = Table(
     "receipts",

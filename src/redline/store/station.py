@@ -24,10 +24,13 @@ from redline.store.links import LinkReads, LinkWrites
 from redline.store.messages import MessageReads, MessageWrites
 from redline.store.notices import NoticeWrites
 from redline.store.peers import PeerStore
+from redline.store.threads import ThreadReads, ThreadWrites
 from redline.store.watch import PeerWatchWrites
 
 
-class WriteTx(LinkWrites, MessageWrites, EquivocationWrites, NoticeWrites, AuditWrites, PeerWatchWrites):
+class WriteTx(
+    LinkWrites, MessageWrites, ThreadWrites, EquivocationWrites, NoticeWrites, AuditWrites, PeerWatchWrites
+):
     """Every row change of a station write happens through one of these, inside one transaction."""
 
     def __init__(self, conn: Executor, postgres: bool) -> None:
@@ -35,7 +38,7 @@ class WriteTx(LinkWrites, MessageWrites, EquivocationWrites, NoticeWrites, Audit
         self.postgres = postgres
 
 
-class Store(PeerStore, LinkReads, MessageReads, EscalationStore, AlarmStore, AuditReads):
+class Store(PeerStore, LinkReads, MessageReads, ThreadReads, EscalationStore, AlarmStore, AuditReads):
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, database: Database) -> None:

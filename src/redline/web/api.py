@@ -48,7 +48,9 @@ async def list_peers(request: Request) -> JSONResponse:
 
 async def post_message(request: Request) -> JSONResponse:
     operator = await operator_of(request)
-    data = await read_json_object(request, MAX_API_BODY, {"to", "precedence"}, {"text", "lang", "phrase"})
+    data = await read_json_object(
+        request, MAX_API_BODY, {"to", "precedence"}, {"text", "lang", "phrase", "in_reply_to"}
+    )
     messaging = services_of(request).messaging
     if ("text" in data) == ("phrase" in data):
         raise InputError("give either text (free text) or phrase (a standard phrase), not both or neither")
@@ -57,11 +59,21 @@ async def post_message(request: Request) -> JSONResponse:
         if not isinstance(phrase, dict) or phrase.keys() != {"code", "params"}:
             raise InputError('phrase: expected {"code": "REQ-01", "params": {...}}')
         message_id = await messaging.send_phrase(
-            operator, data["to"], data["precedence"], phrase["code"], phrase["params"]
+            operator,
+            data["to"],
+            data["precedence"],
+            phrase["code"],
+            phrase["params"],
+            data.get("in_reply_to"),
         )
     else:
         message_id = await messaging.send_text(
-            operator, data["to"], data["precedence"], data["text"], data.get("lang", "en")
+            operator,
+            data["to"],
+            data["precedence"],
+            data["text"],
+            data.get("lang", "en"),
+            data.get("in_reply_to"),
         )
     return JSONResponse(
         {"id": message_id}, status_code=201, headers={"Location": f"/api/v1/messages/{message_id}"}
@@ -103,6 +115,26 @@ async def get_message(request: Request) -> JSONResponse:
     await operator_of(request)
     view = await services_of(request).messages.message(request.path_params["message_id"])
     return JSONResponse(message_json(view))
+
+
+async def message_thread(request: Request) -> JSONResponse:
+    await operator_of(request)
+    page = page_request(request, DEFAULT_MESSAGES, MAX_MESSAGES)
+    thread = await services_of(request).threads.thread(request.path_params["message_id"], page)
+    messages = [{**message_json(e.view), "depth": e.depth} for e in thread.items]
+    root = messages[0]["id"] if messages and messages[0]["depth"] == 0 else None
+    return JSONResponse({"root": root, "messages": messages, **thread.fields()})
+
+
+async def unanswered(request: Request) -> JSONResponse:
+    await operator_of(request)
+    box = request.query_params.get("box", "all")
+    if box not in ("inbox", "outbox", "all"):
+        raise InputError(f"box: {box!r} is not 'inbox', 'outbox' or 'all'")
+    direction = {"inbox": Direction.INBOUND, "outbox": Direction.OUTBOUND}.get(box)
+    page = page_request(request, DEFAULT_MESSAGES, MAX_MESSAGES)
+    views = await services_of(request).threads.unanswered(direction, page)
+    return JSONResponse({"box": box, "messages": [message_json(v) for v in views.items], **views.fields()})
 
 
 async def ack_message(request: Request) -> JSONResponse:
@@ -162,6 +194,8 @@ ROUTES = [
     Route("/api/v1/messages", list_messages, methods=["GET"]),
     Route("/api/v1/messages/{message_id}", get_message, methods=["GET"]),
     Route("/api/v1/messages/{message_id}/ack", ack_message, methods=["POST"]),
+    Route("/api/v1/messages/{message_id}/thread", message_thread, methods=["GET"]),
+    Route("/api/v1/unanswered", unanswered, methods=["GET"]),
     Route("/api/v1/transcript/{peer}", transcript, methods=["GET"]),
     Route("/api/v1/alarms", alarms, methods=["GET"]),
     Route("/api/v1/audit", audit, methods=["GET"]),

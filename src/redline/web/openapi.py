@@ -119,6 +119,10 @@ OPENAPI: dict[str, Any] = {
                             "precedence": {"enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
                             "text": {"type": "string", "maxLength": 16000},
                             "lang": {"type": "string", "default": "en", "description": "BCP 47 tag"},
+                            "in_reply_to": {
+                                "type": "string",
+                                "description": "id of the message on this link it answers",
+                            },
                         },
                     },
                     {
@@ -135,6 +139,10 @@ OPENAPI: dict[str, Any] = {
                                     "code": {"type": "string", "description": "standard phrase code"},
                                     "params": {"type": "object"},
                                 },
+                            },
+                            "in_reply_to": {
+                                "type": "string",
+                                "description": "id of the message on this link it answers",
                             },
                         },
                     },
@@ -236,6 +244,33 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "200": _json({"$ref": "#/components/schemas/Message"}, "Message"),
                     **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/messages/{message_id}/thread": {
+            "get": {
+                "summary": "The conversation a message belongs to, root first, each with its depth",
+                "parameters": [_MESSAGE_ID, *_paging(100, 1000)],
+                "responses": {
+                    "200": _page("messages", {"$ref": "#/components/schemas/Message"}, "Thread"),
+                    **_errors(400, 401, 404),
+                },
+            }
+        },
+        "/api/v1/unanswered": {
+            "get": {
+                "summary": "Requests (REQ phrases) no message has answered yet, newest first",
+                "parameters": [
+                    {
+                        "name": "box",
+                        "in": "query",
+                        "schema": {"enum": ["inbox", "outbox", "all"], "default": "all"},
+                    },
+                    *_paging(100, 1000),
+                ],
+                "responses": {
+                    "200": _page("messages", {"$ref": "#/components/schemas/Message"}, "Unanswered"),
+                    **_errors(400, 401),
                 },
             }
         },

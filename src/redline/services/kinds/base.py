@@ -96,6 +96,7 @@ class ConsoleFields:
     phrase: Presentation | None = None
     service: str | None = None
     conflict: Body | None = None
+    reminds: str | None = None  # a reminder: the id of the message awaiting acknowledgement
 
 
 class KindSpec:

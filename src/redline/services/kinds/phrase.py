@@ -5,6 +5,7 @@ from __future__ import annotations
 from redline.domain.messages import MessageKind
 from redline.domain.payloads import check_phrase
 from redline.domain.phrases import LANGS, PhraseBody, load_catalogue
+from redline.domain.threads import split_reply
 from redline.services.kinds.base import Body, ConsoleFields, HumanTraffic
 
 
@@ -16,6 +17,7 @@ class PhraseKind(HumanTraffic):
 
     def api_fields(self, body: Body) -> Body:
         catalogue = load_catalogue()
+        body, _ = split_reply(body)  # in_reply_to is shown beside the phrase, not inside it
         phrase = PhraseBody.parse(body, catalogue)
         shown = {lang: catalogue.present(phrase, lang) for lang in LANGS}
         return {
@@ -28,7 +30,8 @@ class PhraseKind(HumanTraffic):
 
     def console_fields(self, body: Body, lang: str) -> ConsoleFields:
         catalogue = load_catalogue()
-        return ConsoleFields(phrase=catalogue.present(PhraseBody.parse(body, catalogue), lang))
+        phrase = PhraseBody.parse(split_reply(body)[0], catalogue)
+        return ConsoleFields(phrase=catalogue.present(phrase, lang))
 
 
 SPEC = PhraseKind()

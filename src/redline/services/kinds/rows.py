@@ -15,6 +15,7 @@ from typing import Any
 from redline.domain.delivery import DeliveryEvent, initial_state
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
+from redline.domain.threads import expects_reply, reply_target
 from redline.wire.envelope import Envelope
 
 _FIRST_EVENT = {Direction.OUTBOUND: DeliveryEvent.COMMITTED, Direction.INBOUND: DeliveryEvent.STORED}
@@ -57,4 +58,6 @@ def message_record(
         acked_at=None,
         acked_by=None,
         ack_message_id=None,
+        in_reply_to=reply_target(env.kind, body),
+        expects_reply=expects_reply(env.kind, body),
     )

@@ -87,7 +87,10 @@ class ServiceKind(KindSpec):
 
     def console_fields(self, body: Body, lang: str) -> ConsoleFields:
         shown = f"{body['action']}: {body['reason']}" if body.get("reason") else str(body["action"])
-        return ConsoleFields(service=shown)
+        # A reminder's reason is the sender's English; the console words it in the reader's
+        # language around a readable reference to the message (services/queries/threads.py).
+        reminds = body["message"] if body["action"] == "remind" else None
+        return ConsoleFields(service=shown, reminds=reminds)
 
 
 SPEC = ServiceKind()

@@ -27,6 +27,7 @@ from redline.services.queries.console import ConsoleService, ConsoleTables
 from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
+from redline.services.queries.threads import ThreadQueries
 from redline.services.queries.transcript import TranscriptQueries
 from redline.services.watch import WatchService
 
@@ -54,6 +55,7 @@ class StationServices:
     console: ConsoleService
     transcripts: TranscriptQueries  # a link's messages both ways, and its chains checked
     watch: WatchService  # the watch positions, log and handovers; the peers' watch
+    threads: ThreadQueries  # conversations (in_reply_to) and unanswered requests
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
     clock: Clock = SYSTEM_CLOCK
@@ -82,6 +84,7 @@ __all__ = [
     "NoticeQueries",
     "StationInfo",
     "StationServices",
+    "ThreadQueries",
     "TranscriptQueries",
     "TranslationReads",
 ]

@@ -110,9 +110,13 @@ class MessageQueries:
             since=filters.since,
         )
         now = self._clock.now()
-        return page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id)).map(
+        page = page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id)).map(
             lambda r: message_view(r, now)
         )
+        replies = await self._store.replies_to([v.id for v in page.items])
+        for view in page.items:
+            view.replies = replies.get(view.id, [])
+        return page
 
     async def watch_box(
         self, direction: Direction, limit: int, lang: str, now: datetime
@@ -144,6 +148,7 @@ class MessageQueries:
         row = await self._row(message_id)
         translation = await self._translations.translation(row.id)
         view = message_view(row, self._clock.now(), lang, translation)
+        view.replies = (await self._store.replies_to([row.id])).get(row.id, [])
         if not signed_receipt:
             return view
         signers = await self._signers(row.peer_id)

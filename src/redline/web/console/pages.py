@@ -21,8 +21,10 @@ from redline.domain.messages import Direction, Precedence
 from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
+from redline.domain.threads import suggested_replies
 from redline.errors import AuthError, Forbidden, InputError, RedlineError
 from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
+from redline.services.paging import PageRequest
 from redline.web.console import attention
 from redline.web.console.phrase_form import phrase_choices
 from redline.web.console.render import language_of, page
@@ -43,6 +45,7 @@ from redline.web.errors import status_for
 from redline.web.services import services_of
 
 MAX_FORM_BYTES = 64 * 1024
+THREAD_SHOWN = 100  # messages of a conversation on the message page (the API pages through all)
 BOX_LIMIT = 100  # the newest messages of each box (the page says so; the API pages through all)
 ESCALATIONS_SHOWN = 20  # open escalations in the banner (it says when more are open)
 Handler = Callable[[Request], Awaitable[Response]]
@@ -165,6 +168,7 @@ async def traffic_context(request: Request, session: Session, lang: str) -> dict
     boxes: dict[str, list[Any]] = {}
     for box in (Direction.INBOUND, Direction.OUTBOUND):
         boxes[box.value] = await services.messages.watch_box(box, BOX_LIMIT, lang, now)
+        await services.threads.references(boxes[box.value], lang)  # "↳ reply to …", reminders
     escalations = []
     if session.operator.role in (Role.SUPERVISOR, Role.ADMIN):
         # Escalation rows carry what the banner shows: id, direction, peer, precedence, deadline.
@@ -203,7 +207,7 @@ async def _compose_page(
         status=status,
         peers=peers,
         precedences=[p.value for p in Precedence],
-        phrases=phrase_choices(lang),
+        phrases=_reply_order(phrase_choices(lang), values),
         catalogue_version=load_catalogue().version,
         error=error,
         values=values,
@@ -213,7 +217,14 @@ async def _compose_page(
 @console_errors
 async def compose_form(request: Request) -> Response:
     session = await require_session(request, *SENDERS, what="send messages")
-    return await _compose_page(request, session, mode=request.query_params.get("mode", "text"))
+    reply_to = request.query_params.get("reply_to")
+    values: dict[str, Any] = {"mode": request.query_params.get("mode", "text")}
+    if reply_to:
+        target = await services_of(request).messages.message(reply_to, signed_receipt=False)
+        values.update(in_reply_to=target.id, to=target.peer, precedence=target.precedence)
+        if target.phrase is not None:
+            values["request_code"] = target.phrase.code
+    return await _compose_page(request, session, **values)
 
 
 @console_errors
@@ -221,12 +232,13 @@ async def compose(request: Request) -> Response:
     session, form = await session_and_form(request, *SENDERS, what="send messages")
     messaging = services_of(request).messaging
     mode = field(form, "mode")
-    values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode")}
+    values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode", "in_reply_to")}
+    in_reply_to = field(form, "in_reply_to") or None
     try:
         if mode == "phrase":
             code, params = phrase_from_form(form)
             message_id = await messaging.send_phrase(
-                session.operator, field(form, "to"), field(form, "precedence"), code, params
+                session.operator, field(form, "to"), field(form, "precedence"), code, params, in_reply_to
             )
         else:
             message_id = await messaging.send_text(
@@ -235,10 +247,21 @@ async def compose(request: Request) -> Response:
                 field(form, "precedence"),
                 field(form, "text"),
                 field(form, "lang") or "en",
+                in_reply_to,
             )
     except (InputError, Forbidden) as exc:
         return await _compose_page(request, session, exc.message, status_for(exc), **values)
     return redirect(f"/traffic?sent={message_id}")
+
+
+def _reply_order(phrases: list[dict[str, Any]], values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Replying to a request: the replies it usually takes first (domain/threads.py)."""
+    if not values.get("in_reply_to"):
+        return phrases
+    replies = [p["code"] for p in phrases if p["group"] == "reply"]
+    order = suggested_replies(values.get("request_code"), replies)
+    by_code = {p["code"]: p for p in phrases}
+    return [by_code[c] for c in order] + [p for p in phrases if p["group"] != "reply"]
 
 
 def phrase_from_form(form: Mapping[str, object]) -> tuple[str, dict[str, object]]:
@@ -273,7 +296,21 @@ async def message(request: Request) -> Response:
     view = await messages.message(request.path_params["message_id"], language_of(request, session))
     now = format_ts(services_of(request).clock.now())
     officers = await services_of(request).console.display_names()
-    return page(request, "message.html", session, m=view, languages=LANGUAGES, now=now, officers=officers)
+    lang = language_of(request, session)
+    threads = services_of(request).threads
+    await threads.references([view], lang)
+    thread = await threads.thread(view.id, PageRequest(THREAD_SHOWN), lang)
+    return page(
+        request,
+        "message.html",
+        session,
+        m=view,
+        languages=LANGUAGES,
+        now=now,
+        officers=officers,
+        thread=thread.items if len(thread.items) > 1 else [],
+        thread_more=thread.next is not None,
+    )
 
 
 @console_errors
