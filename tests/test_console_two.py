@@ -108,3 +108,33 @@ def side_by_side(context: BrowserContext, shots: list[Path], target: Path) -> No
     page.set_content(f'<body style="margin:0;display:flex">{images}</body>')
     page.screenshot(path=str(target))
     page.close()
+
+
+@pytest.mark.browser
+def test_the_on_watch_line_and_the_link_title_change_live(
+    pair: tuple[StationProcess, StationProcess], browser: Browser
+) -> None:
+    """Another officer signs on (from another browser, over HTTP): the open page's header says so
+    without a reload. The link is suspended: the title carries the link alarm until it resumes."""
+    w, _b = pair
+    ortiz, sup = create_account(w, "ortiz"), create_account(w, "brooks", "supervisor")
+    viewer = create_account(w, "viewer")
+    context = browser.new_context(viewport={"width": 1200, "height": 860}, locale="en-US")
+    try:
+        page = tab_login(context, w, viewer.name, viewer.password)
+        expect(page.locator("#on-watch")).not_to_contain_text("ortiz")
+        with ConsoleClient(w) as other:
+            other.login(ortiz)
+            assert other.post("/watch/duty_officer/sign-on").status_code == 303
+        expect(page.locator("#on-watch")).to_contain_text("Duty officer: ortiz", timeout=WAIT_MS)
+
+        with w.client(sup.token) as api:
+            r = api.post("/links/beijing/suspend", json={"reason": "title test"})
+            assert r.status_code in (200, 201, 202), r.text
+            expect(page).to_have_title(re.compile(r"^⚠ LINK SUSPENDED · "), timeout=WAIT_MS)
+            page.screenshot(path=str(SHOTS / "two-consoles-live-watch.png"))
+            r = api.post("/links/beijing/resume", json={"reason": "title test over"})
+            assert r.status_code in (200, 201, 202), r.text
+        expect(page).not_to_have_title(re.compile("LINK"), timeout=WAIT_MS)
+    finally:
+        context.close()

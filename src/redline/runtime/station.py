@@ -310,7 +310,8 @@ class Station:
                     self._start(inbox.run(self._relay_batch), what, essential=True)
                 for peer_id in list(self.workers):
                     self._start_link(peer_id)
-                self._announce_watch()  # after a restart the peers hear the watch again
+                # After a restart the peers hear the watch again.
+                self.spawn(self.watch.announce_held(SYSTEM_ACTOR), "telling the peers who is on watch")
                 self.started.set()
                 yield self
             finally:

@@ -205,6 +205,12 @@ class WatchService:
         """Tell every verified peer who holds which position now (``by``: whose change it was)."""
         await self.announce(by)
 
+    async def announce_held(self, by: str) -> None:
+        """At start-up: report the watch again when someone holds a position (an empty watch is
+        not repeated at every restart; a lost report of the last sign-off stays a known gap)."""
+        if await self.posts():
+            await self.announce(by)
+
     async def announce(self, by: str, peer_id: str | None = None, *, unless_vacant: bool = False) -> None:
         """Send the current watch to every verified peer, or to ``peer_id`` alone.
 
