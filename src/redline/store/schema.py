@@ -121,6 +121,8 @@ messages = Table(
     Column("acked_by", String(128)),
     Column("ack_message_id", String(32)),
     Column("escalated_at", TS),  # when missing its acknowledgement deadline was escalated
+    # What a person reads in it, folded, for text search (migration 0007_find; domain.search).
+    Column("search_text", Text, nullable=False, server_default=""),
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
 # A box pages newest first by (stored_at, id); escalations by (escalated_at, id) (migration 0005).
@@ -132,6 +134,8 @@ Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, mess
 Index("ix_messages_link", messages.c.peer_id, messages.c.stored_at, messages.c.id)
 # What awaits acknowledgement, one direction at a time: the needs-action panel (migration 0006_alarm).
 Index("ix_messages_pending", messages.c.direction, messages.c.acked_at, messages.c.deadline)
+# On PostgreSQL, trigram (pg_trgm) GIN indexes serve the text search: ix_messages_search over
+# search_text, ix_translations_search over lower(translations.text) (migration 0007_find).
 
 receipts = Table(
     "receipts",
