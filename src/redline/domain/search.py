@@ -128,7 +128,7 @@ class MessageSearch:
         """A short name of this search (16 hex digits), the same for the same search."""
         fields: dict[str, Any] = {
             "direction": self.direction,
-            "text": self.text,
+            "text": None if self.text is None else fold(self.text),  # "Zebra" is the search "zebra"
             "peer": self.peer,
             "kinds": sorted(self.kinds) if self.kinds is not None else None,
             "precedences": sorted(self.precedences) if self.precedences is not None else None,
