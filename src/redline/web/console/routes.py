@@ -5,7 +5,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from redline.web.console import admin, deconfliction, live, notice_forms, officers, pages, transcript, watch
+from redline.web.console import (
+    admin,
+    deconfliction,
+    live,
+    notice_forms,
+    officers,
+    pages,
+    search,
+    transcript,
+    watch,
+)
 
 ROUTES: list[BaseRoute] = [
     Route("/", pages.home, methods=["GET"]),
@@ -13,6 +23,7 @@ ROUTES: list[BaseRoute] = [
     Route("/login", pages.login, methods=["POST"]),
     Route("/logout", pages.logout, methods=["POST"]),
     Route("/traffic", pages.traffic, methods=["GET"]),
+    Route("/search", search.search, methods=["GET"]),
     Route("/compose", pages.compose_form, methods=["GET"]),
     Route("/compose", pages.compose, methods=["POST"]),
     Route("/messages/{message_id}", pages.message, methods=["GET"]),
