@@ -10,16 +10,16 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import pytest
 
 from redline.crypto.keys import StationKeys
 from redline.domain.messages import Direction
+from redline.domain.search import MessageSearch
 from redline.errors import InputError
 from redline.services.paging import Page, PageRequest, decode_cursor, encode_cursor, parse_limit
-from redline.services.queries.messages import BoxFilter, MessageQueries
+from redline.services.queries.messages import MessageQueries
 from redline.services.queries.notices import NoticeQueries
 from redline.store.console import ConsoleStore
 from redline.store.notices import NoticeStore
@@ -81,7 +81,7 @@ def test_a_walk_over_the_inbox_sees_every_message_once_while_messages_arrive(url
             )
 
         def box(request: PageRequest) -> Awaitable[Page[Any]]:
-            return queries.box(Direction.INBOUND, request, filters=_everything())
+            return queries.box(request, _everything(Direction.INBOUND))
 
         seen = [v.id for v in await walk(box, 1000, arrive)]
         expected = sorted((f"in{i:05d}" for i in range(count)), key=lambda m: (stamp(int(m[2:])), m))
@@ -150,11 +150,11 @@ def test_a_walk_with_nothing_past_the_last_page_ends_with_next_null(url: str) ->
         queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
         assert (await queries.audit_log(PageRequest(5))).next is None  # empty
         await insert(store, *(record(i + 1, id=f"out{i}", stored_at=stamp(i)) for i in range(4)))
-        exact = await queries.box(Direction.OUTBOUND, PageRequest(4), _everything())
+        exact = await queries.box(PageRequest(4), _everything(Direction.OUTBOUND))
         assert len(exact.items) == 4 and exact.next is None  # exactly full: still the last page
-        first = await queries.box(Direction.OUTBOUND, PageRequest(3), _everything())
+        first = await queries.box(PageRequest(3), _everything(Direction.OUTBOUND))
         assert first.next is not None
-        rest = await queries.box(Direction.OUTBOUND, PageRequest(3, first.next), _everything())
+        rest = await queries.box(PageRequest(3, first.next), _everything(Direction.OUTBOUND))
         assert [v.id for v in rest.items] == ["out0"] and rest.next is None
 
     run(url, scenario)
@@ -165,7 +165,7 @@ def test_a_cursor_from_another_list_or_tampered_with_is_refused_before_any_query
         queries = MessageQueries(store, ConsoleStore(store), "washington", KEY)
         audit_cursor = encode_cursor("audit", (5,))
         with pytest.raises(InputError, match="cursor"):
-            await queries.box(Direction.INBOUND, PageRequest(10, audit_cursor), _everything())
+            await queries.box(PageRequest(10, audit_cursor), _everything(Direction.INBOUND))
         with pytest.raises(InputError, match="cursor"):
             await queries.audit_log(PageRequest(10, encode_cursor("audit", ("5",))))
 
@@ -214,8 +214,8 @@ def test_a_limit_in_range_is_taken_and_absent_is_the_default() -> None:
     assert parse_limit(None, 100, 1000) == 100
 
 
-def _everything() -> BoxFilter:
-    return replace(BoxFilter(), kinds=None, peer=PEER)
+def _everything(direction: Direction) -> MessageSearch:
+    return MessageSearch(direction=direction, kinds=None, peer=PEER)
 
 
 async def _nothing(n: int) -> None:

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from redline.domain.messages import Direction, MessageKind
+from redline.domain.search import MessageSearch
 from redline.errors import Conflict
 from redline.runtime import Station
 from redline.services.paging import PageRequest
-from redline.services.queries.messages import BoxFilter
+from redline.services.queries import BOX_KINDS
 from redline.services.views import message_json
 from tests.support.inprocess import InProcessPair, eventually
 
@@ -94,7 +95,8 @@ async def test_a_shown_receipt_and_acknowledgement_are_verified_again_on_read(pa
         seen = await shown(station)
         assert seen["receipt"]["signature_verified"] is True, seen["receipt"]
         assert seen["acknowledgement"]["signature_verified"] is True, seen["acknowledgement"]
-    listed = await w.services().messages.box(Direction.OUTBOUND, PageRequest(10), BoxFilter())
+    outbox = MessageSearch(Direction.OUTBOUND, kinds=BOX_KINDS)
+    listed = await w.services().messages.box(PageRequest(10), outbox)
     receipts = [message_json(v)["receipt"] for v in listed.items]
     assert receipts and all(r and "signature_verified" not in r for r in receipts), receipts
 

@@ -122,3 +122,33 @@ async def test_a_walk_through_next_returns_every_message_once(
 async def _delivered(api: httpx.AsyncClient, count: int) -> bool:
     r = await api.get("/messages", params={"box": "outbox", "kind": "text", "limit": 1000})
     return len(r.json()["messages"]) >= count
+
+
+async def test_search_parameters_are_checked(api: httpx.AsyncClient) -> None:
+    assert error(await api.get("/messages", params={"box": "both"})).startswith("box:")
+    assert error(await api.get("/messages", params={"state": "read"})).startswith("state:")
+    assert error(await api.get("/messages", params={"q": "x" * 201})).startswith("q:")
+    assert error(await api.get("/messages", params={"q": "a\x07b"})).startswith("q:")
+    assert error(await api.get("/messages", params={"until": "soon"})).startswith("until:")
+    assert error(await api.get("/messages", params={"overdue": "1"})).startswith("overdue:")
+    assert error(await api.get("/messages", params={"awaiting_theirs": "true"})).startswith(
+        "awaiting_theirs:"
+    )  # the inbox holds none of ours
+    window = {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
+    assert error(await api.get("/messages", params=window)).startswith("until:")
+
+
+async def test_a_search_finds_one_message_and_its_cursor_pages_only_that_search(
+    pair: InProcessPair, api: httpx.AsyncClient
+) -> None:
+    for words in ("first Zebra crossing", "second note", "third zebra"):
+        r = await api.post("/messages", json={"to": "beijing", "precedence": "ROUTINE", "text": words})
+        assert r.status_code == 201, r.text
+    found = await api.get("/messages", params={"box": "all", "q": "ZEBRA", "limit": 1, "total": "true"})
+    body = found.json()
+    assert len(body["messages"]) == 1 and body["total"] == 2
+    again = await api.get("/messages", params={"box": "all", "q": "zebra", "cursor": body["next"]})
+    seen = {m["text"] for m in [*body["messages"], *again.json()["messages"]]}  # one clock: ties by id
+    assert seen == {"first Zebra crossing", "third zebra"} and again.json()["next"] is None
+    other = await api.get("/messages", params={"box": "outbox", "cursor": body["next"]})
+    assert error(other).startswith("cursor: it pages another search")

@@ -72,6 +72,19 @@ def decode_cursor(raw: str | None, list_name: str, shape: KeyShape, name: str = 
     return tuple(decoded[1:])
 
 
+def cursor_list(raw: str) -> str | None:
+    """The name of the list a cursor was made for; None if it is not a cursor at all."""
+    if not raw or len(raw) > MAX_CURSOR_CHARS or not raw.isascii():
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    if isinstance(decoded, list) and decoded and isinstance(decoded[0], str):
+        return decoded[0]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Listing:
     """One list's name (written into its cursors) and the types of its sort key."""

@@ -26,6 +26,7 @@ from redline.domain.records import (
     NoticeRecord,
     SessionRecord,
 )
+from redline.domain.search import MessageSearch
 from redline.domain.stations import Account, LinkChains, OperatorRecord, PeerRecord, Role
 from redline.domain.watch import PeerWatch, Position, WatchEvent, WatchPost
 
@@ -92,6 +93,15 @@ class StationStore(Protocol):
     async def awaiting_ack(
         self, direction: Direction, limit: int
     ) -> tuple[list[MessageRecord], int, int]: ...
+    async def search_messages(
+        self,
+        search: MessageSearch,
+        now: str,
+        limit: int,
+        after: tuple[str, str] | None = None,
+        newer: bool = False,
+    ) -> list[MessageRecord]: ...
+    async def count_messages(self, search: MessageSearch, now: str) -> int: ...
     async def chain(self, peer_id: str, direction: Direction) -> list[tuple[int, str, str]]: ...
     async def replies_to(self, ids: Sequence[str]) -> dict[str, list[str]]: ...
     async def messages_by_id(self, ids: Sequence[str]) -> dict[str, MessageRecord]: ...

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from redline.domain.delivery import DeliveryEvent, initial_state, moved_by, states_accepting
 from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
 from redline.domain.records import MessageRecord
+from redline.domain.search import SEARCHED_KINDS, search_text
 from redline.errors import Conflict, LocalProtocolError
 from redline.store import schema as t
 from redline.store.database import Database, Executor, past
@@ -61,7 +62,8 @@ def message_record(row: Any) -> MessageRecord:
     )
 
 
-_COLUMNS = tuple(column.name for column in t.messages.columns)
+# The record's fields; the search text is made from its body (domain.search) as it is stored.
+_COLUMNS = tuple(column.name for column in t.messages.columns if column.name != "search_text")
 
 
 def _values(record: MessageRecord) -> dict[str, Any]:
@@ -73,6 +75,8 @@ def _values(record: MessageRecord) -> dict[str, Any]:
     values = {name: getattr(record, name) for name in _COLUMNS}
     for name in ("direction", "kind", "precedence", "state"):
         values[name] = values[name].value
+    searched = record.kind in SEARCHED_KINDS  # parse the body only where there is text to find
+    values["search_text"] = search_text(record.kind, json.loads(record.body)) if searched else ""
     return values
 
 

@@ -136,6 +136,8 @@ messages = Table(
     Column("escalated_at", TS),  # when missing its acknowledgement deadline was escalated
     Column("in_reply_to", String(32)),  # the message on this link it answers (migration 0007_threads)
     Column("expects_reply", Boolean, nullable=False, server_default=false()),  # a request (REQ-*)
+    # What a person reads in it, folded, for text search (migration 0007_find; domain.search).
+    Column("search_text", Text, nullable=False, server_default=""),
     UniqueConstraint("peer_id", "direction", "seq", name="uq_messages_chain_position"),
 )
 # A box pages newest first by (stored_at, id); escalations by (escalated_at, id) (migration 0005).
@@ -150,6 +152,8 @@ Index("ix_messages_pending", messages.c.direction, messages.c.acked_at, messages
 # A message's replies, and the requests still unanswered newest first (migration 0007_threads).
 Index("ix_messages_reply", messages.c.in_reply_to)
 Index("ix_messages_requests", messages.c.expects_reply, messages.c.stored_at, messages.c.id)
+# On PostgreSQL, trigram (pg_trgm) GIN indexes serve the text search: ix_messages_search over
+# search_text, ix_translations_search over lower(translations.text) (migration 0007_find).
 
 receipts = Table(
     "receipts",

@@ -24,6 +24,7 @@ from redline.store.links import LinkReads, LinkWrites
 from redline.store.messages import MessageReads, MessageWrites
 from redline.store.notices import NoticeWrites
 from redline.store.peers import PeerStore
+from redline.store.search import SearchReads
 from redline.store.threads import ThreadReads, ThreadWrites
 from redline.store.watch import PeerWatchWrites
 
@@ -38,7 +39,9 @@ class WriteTx(
         self.postgres = postgres
 
 
-class Store(PeerStore, LinkReads, MessageReads, ThreadReads, EscalationStore, AlarmStore, AuditReads):
+class Store(
+    PeerStore, LinkReads, MessageReads, ThreadReads, SearchReads, EscalationStore, AlarmStore, AuditReads
+):
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, database: Database) -> None:

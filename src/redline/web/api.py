@@ -6,12 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from redline.domain.messages import Direction, MessageKind, Precedence
+from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
 from redline.domain.names import check_station_id
+from redline.domain.search import SEARCH_STATES, MessageSearch, check_query
 from redline.domain.stations import Role
 from redline.errors import Forbidden, InputError
 from redline.services.queries import BOX_KINDS
-from redline.services.queries.messages import ALARM_KINDS, AuditFilter, BoxFilter
+from redline.services.queries.messages import ALARM_KINDS, AuditFilter
 from redline.services.views import message_json
 from redline.web.openapi import OPENAPI
 from redline.web.paging import choices, flag, page_request, timestamp
@@ -91,24 +92,35 @@ def _kinds(raw: str) -> list[MessageKind] | None:
     return [MessageKind(k) for k in kinds]
 
 
+BOXES = {"inbox": Direction.INBOUND, "outbox": Direction.OUTBOUND, "all": None}
+
+
 async def list_messages(request: Request) -> JSONResponse:
     await operator_of(request)
-    box = request.query_params.get("box", "inbox")
-    if box not in ("inbox", "outbox"):
-        raise InputError(f"box: {box!r} is not 'inbox' or 'outbox'")
+    params = request.query_params
+    box = params.get("box", "inbox")
+    if box not in BOXES:
+        raise InputError(f"box: {box!r} is not 'inbox', 'outbox' or 'all'")
     page = page_request(request, DEFAULT_MESSAGES, MAX_MESSAGES)
-    peer = request.query_params.get("peer")
+    peer = params.get("peer")
     precedences = choices(request, "precedence", [p.value for p in Precedence])
-    filters = BoxFilter(
+    states = choices(request, "state", [s.value for s in SEARCH_STATES])
+    kinds = _kinds(params.get("kind", ",".join(k.value for k in BOX_KINDS)))
+    search = MessageSearch(
+        direction=BOXES[box],
+        text=check_query(params.get("q", "")),
         peer=None if peer is None else check_station_id(peer, "peer"),
-        kinds=_kinds(request.query_params.get("kind", ",".join(k.value for k in BOX_KINDS))),
-        precedences=None if precedences is None else [Precedence(p) for p in precedences],
-        awaiting_ack=flag(request, "awaiting_ack"),
+        kinds=None if kinds is None else tuple(kinds),
+        precedences=None if precedences is None else tuple(Precedence(p) for p in precedences),
+        states=None if states is None else tuple(DeliveryState(s) for s in states),
         since=timestamp(request, "since"),
+        until=timestamp(request, "until"),
+        awaiting_ack=flag(request, "awaiting_ack"),
+        awaiting_theirs=flag(request, "awaiting_theirs"),
+        overdue=flag(request, "overdue"),
     )
-    direction = Direction.INBOUND if box == "inbox" else Direction.OUTBOUND
-    views = await services_of(request).messages.box(direction, page, filters)
-    return JSONResponse({"box": box, "messages": [message_json(v) for v in views.items], **views.fields()})
+    found = await services_of(request).messages.box(page, search, total=flag(request, "total") is True)
+    return JSONResponse({"box": box, "messages": [message_json(v) for v in found.items], **found.fields()})
 
 
 async def get_message(request: Request) -> JSONResponse:

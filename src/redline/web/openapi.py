@@ -213,13 +213,23 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "get": {
-                "summary": "Inbox or outbox, newest first, one page at a time",
+                "summary": "Inbox, outbox or both, searched and filtered, newest first, one page at a time",
                 "parameters": [
                     {
                         "name": "box",
                         "in": "query",
-                        "schema": {"enum": ["inbox", "outbox"], "default": "inbox"},
+                        "schema": {"enum": ["inbox", "outbox", "all"], "default": "inbox"},
                     },
+                    _query("q", {"type": "string", "maxLength": 200}, "text search (case-insensitive)"),
+                    _query(
+                        "state",
+                        {"type": "string"},
+                        "comma-separated states: queued, sent, delivered, acknowledged, overdue",
+                    ),
+                    _query("until", {"type": "string"}, "stored before this UTC time (…Z)"),
+                    _query("awaiting_theirs", _TRUE_FALSE, "true: ours, the peer's ack still due"),
+                    _query("overdue", _TRUE_FALSE, "true: past its acknowledgement deadline"),
+                    _query("total", _TRUE_FALSE, "true: count every message the search finds"),
                     _query("peer", {"type": "string"}, "only messages with this peer"),
                     _query(
                         "kind",

@@ -13,12 +13,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from redline.domain.clock import SYSTEM_CLOCK, Clock
-from redline.domain.messages import Direction, MessageKind, Precedence
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.names import check_message_id
 from redline.domain.records import Escalation, MessageRecord, TranslationRecord
+from redline.domain.search import MessageSearch
 from redline.errors import InputError, NotFound
-from redline.services.paging import Listing, Page, PageRequest, page_of, row_id, text_pair
+from redline.services.paging import (
+    Listing,
+    Page,
+    PageRequest,
+    cursor_list,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    row_id,
+    text_pair,
+)
 from redline.services.ports import StationStore
 from redline.services.verification import Signers, Verification, check_acknowledgement, check_receipt
 from redline.services.views import MessageView, message_view, sort_for_watch
@@ -28,8 +39,10 @@ from redline.services.views import MessageView, message_view, sort_for_watch
 BOX_KINDS = (MessageKind.TEXT, MessageKind.PHRASE, MessageKind.CONFLICT_ALERT, MessageKind.SERVICE)
 EQUIVOCATION_FIELDS = ("id", "peer_id", "seq", "known_digest", "reason", "detected_at")
 
-# The paged lists, each with the types of its sort key (see services.paging).
-MESSAGES = Listing("messages", (str, str))  # (stored_at, id), newest first
+# The paged lists, each with the types of its sort key (see services.paging). A search's
+# messages page by (stored_at, id), newest first; its listings are named by the search
+# (``search_listings``), so a cursor cannot page a search other than the one that made it.
+MESSAGES = "messages"
 AUDIT = Listing("audit", (int,))  # event id, newest first
 ALARM_LISTS = {
     "equivocations": Listing("equivocations", (int,)),
@@ -40,14 +53,21 @@ ALARM_KINDS = tuple(ALARM_LISTS)
 
 
 @dataclass(frozen=True, slots=True)
-class BoxFilter:
-    """Which messages of a box: each field None means any."""
+class Found:
+    """One page of a search, newest first: ``next`` pages to older messages, ``previous`` back to
+    newer ones (None: none that way); ``total``: how many the search finds in all, when asked."""
 
-    peer: str | None = None
-    kinds: Sequence[MessageKind] | None = BOX_KINDS
-    precedences: Sequence[Precedence] | None = None
-    awaiting_ack: bool | None = None  # True: a person's acknowledgement is still due
-    since: str | None = None  # stored at or after this UTC timestamp
+    items: list[MessageView]
+    limit: int
+    next: str | None
+    previous: str | None
+    total: int | None = None
+
+    def fields(self) -> dict[str, object]:
+        shown: dict[str, object] = {"limit": self.limit, "next": self.next, "previous": self.previous}
+        if self.total is not None:
+            shown["total"] = self.total
+        return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,26 +117,34 @@ class MessageQueries:
             raise NotFound(f"no message {message_id}")
         return row
 
-    async def box(self, direction: Direction, request: PageRequest, filters: BoxFilter) -> Page[MessageView]:
-        """Newest first, as the API lists them, one page at a time."""
-        rows = await self._store.messages(
-            direction,
-            request.limit + 1,
-            filters.peer,
-            filters.kinds,
-            after=text_pair(request.after(MESSAGES)),
-            precedences=filters.precedences,
-            awaiting_ack=filters.awaiting_ack,
-            since=filters.since,
-        )
+    async def box(
+        self, request: PageRequest, search: MessageSearch, lang: str = "en", *, total: bool = False
+    ) -> Found:
+        """One page of the messages ``search`` finds, newest first, as seen now; in ``lang``, with
+        translations (the console reads them; a search matches them). The cursor must come from
+        the same search: one made by another is refused, never read as a position in this one."""
+        older, newer = search_listings(search)
+        after, backwards = _position(request.cursor, older, newer)
         now = self._clock.now()
-        page = page_of(rows, request, MESSAGES, lambda r: (r.stored_at, r.id)).map(
-            lambda r: message_view(r, now)
+        rows = await self._store.search_messages(
+            search, format_ts(now), request.limit + 1, after, newer=backwards
         )
-        replies = await self._store.replies_to([v.id for v in page.items])
-        for view in page.items:
+        more = len(rows) > request.limit
+        shown = (rows[1:] if backwards else rows[:-1]) if more else rows
+        translated = await self._translations.translations([r.id for r in shown])
+        views = [message_view(r, now, lang, translated.get(r.id)) for r in shown]
+        replies = await self._store.replies_to([v.id for v in views])
+        for view in views:
             view.replies = replies.get(view.id, [])
-        return page
+        has_older = more if not backwards else after is not None
+        has_newer = more if backwards else after is not None
+        return Found(
+            views,
+            request.limit,
+            encode_cursor(older.name, (shown[-1].stored_at, shown[-1].id)) if shown and has_older else None,
+            encode_cursor(newer.name, (shown[0].stored_at, shown[0].id)) if shown and has_newer else None,
+            await self._store.count_messages(search, format_ts(now)) if total else None,
+        )
 
     async def watch_box(
         self, direction: Direction, limit: int, lang: str, now: datetime
@@ -221,6 +249,32 @@ class MessageQueries:
         )
         events = [{**asdict(r), "detail": json.loads(r.detail)} for r in rows]
         return page_of(events, request, AUDIT, lambda e: (e["id"],))
+
+
+def search_listings(search: MessageSearch) -> tuple[Listing, Listing]:
+    """The listings of one search's pages: towards older messages, and back towards newer."""
+    name = f"{MESSAGES}:{search.key()}"
+    return Listing(name, (str, str)), Listing(f"{name}:newer", (str, str))
+
+
+def _position(
+    cursor: str | None, older: Listing, newer: Listing
+) -> tuple[tuple[str, str] | None, bool]:
+    """(the key a cursor names, whether it pages back to newer messages); a cursor of another
+    search or list is refused with an error that says which."""
+    if cursor is None:
+        return None, False
+    made_for = cursor_list(cursor)
+    for listing, backwards in ((older, False), (newer, True)):
+        if made_for == listing.name:
+            return text_pair(decode_cursor(cursor, listing.name, listing.shape)), backwards
+    if made_for is not None and made_for.startswith(MESSAGES):
+        raise InputError(
+            "cursor: it pages another search; send it with the same box, q and filters as the "
+            "answer that gave it, or leave it out to start from the newest"
+        )
+    decode_cursor(cursor, older.name, older.shape)  # refuses it, naming the parameter
+    raise InputError("cursor: not a cursor of this list")
 
 
 def _escalation(row: Escalation) -> dict[str, Any]:
