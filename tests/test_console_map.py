@@ -144,8 +144,8 @@ def test_map_shows_notices_across_the_antimeridian_and_their_conflict(
     # The conflict: in the side list, as a marker, with its popup.
     conflicts = page.locator("#conflict-list li.conflict")
     expect(conflicts).to_have_count(1)
-    expect(conflicts).to_contain_text("washington")
-    expect(conflicts).to_contain_text("beijing")
+    expect(conflicts).to_contain_text("Washington")
+    expect(conflicts).to_contain_text("Beijing")
     expect(conflicts).to_contain_text("Volumes overlap")
     marker = page.locator(".leaflet-marker-pane .conflict-marker")
     expect(marker).to_have_count(1)
@@ -153,8 +153,8 @@ def test_map_shows_notices_across_the_antimeridian_and_their_conflict(
     popup = page.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("Conflict")
     # Named by activity and title, not by id; the overlap as an area.
-    expect(popup).to_contain_text("air operations “Exercise BLUE FALCON” (washington)")
-    expect(popup).to_contain_text("air operations “Exercise RED SWORD” (beijing)")
+    expect(popup).to_contain_text("air operations “Exercise BLUE FALCON” (Washington)")
+    expect(popup).to_contain_text("air operations “Exercise RED SWORD” (Beijing)")
     expect(popup).not_to_contain_text(ours_id[:8])
     expect(popup).not_to_contain_text(theirs_id[:8])
     expect(popup).to_contain_text(re.compile(r"Volumes overlap, overlap area [\d,]+\.\d km²"))

@@ -190,7 +190,7 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
 
     colours = legend(page)
     assert colours == legend(peking) and len(set(colours.values())) == 3
-    assert set(colours) == {"washington", "beijing", "Conflict"}
+    assert set(colours) == {"Washington", "Beijing", "Conflict"}  # display names (the demo names its peers)
 
     # One conflict, one item to acknowledge on each side (and still one a little later).
     wait_for(lambda: inbox_alerts(w) and inbox_alerts(b), timeout=30, what="an alert on each side")
@@ -209,7 +209,8 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
     peking.screenshot(path=str(SHOTS / "notices-conflict-alert-beijing.png"), full_page=True)
     peking.goto(b["console_url"] + f"messages/{inbox_alerts(b)[0]['id']}")
     names = peking.locator(".conflict-names")
-    expect(names).to_contain_text(f"air operations “{BLUE_FALCON}” (washington)")
+    expect(names).to_contain_text(f"air operations “{BLUE_FALCON}” (Washington)")
+    # The peer by its display name; our own station by its id (display names are kept for peers).
     expect(names).to_contain_text(f"live-fire exercise “{RED_SWORD}” (beijing)")
     expect(peking.locator(".conflict-extent")).to_have_text(f"overlap area {km2} km²")
     peking.goto(b["console_url"] + "deconfliction")
