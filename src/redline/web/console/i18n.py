@@ -38,6 +38,7 @@ Python code outside templates uses ``translations(lang).gettext``.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from datetime import UTC
 from io import BytesIO
@@ -63,6 +64,28 @@ _DIRS = {"zh-Hans": "zh_Hans"}  # console locale -> gettext directory and Babel 
 # The first subtag of a BCP 47 tag decides; every written Chinese is served Simplified for now.
 _BY_LANGUAGE = {"en": "en", "zh": "zh-Hans"}
 MAX_ACCEPT_LANGUAGE = 1000
+# Tests set this so a zh-Hans lookup of a msgid with no translation is recorded (see untranslated()).
+STRICT_ENV = "REDLINE_I18N_STRICT"
+_UNTRANSLATED: set[str] = set()
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV) == "1"
+
+
+def untranslated() -> frozenset[str]:
+    """Msgids looked up in a translated locale without a translation, while strict mode was on."""
+    return frozenset(_UNTRANSLATED)
+
+
+def clear_untranslated() -> None:
+    _UNTRANSLATED.clear()
+
+
+def _note(locale: str, tr: Translations, message: str) -> None:
+    # An untranslated msgid comes back unchanged from gettext; record it so a test can fail on it.
+    if locale != SOURCE_LOCALE and _strict() and tr.gettext(message) == message:
+        _UNTRANSLATED.add(message)
 
 
 def check_locale(locale: object) -> str:
@@ -135,6 +158,7 @@ def gettext_for(locale: str) -> tuple[Callable[..., str], Callable[..., str]]:
 
     @jinja2.pass_context
     def gettext(context: Context, message: str, /, **variables: Any) -> str:
+        _note(locale, tr, message)
         text = tr.gettext(message)
         rv = Markup(text) if context.eval_ctx.autoescape else text
         return rv % variables
@@ -142,6 +166,7 @@ def gettext_for(locale: str) -> tuple[Callable[..., str], Callable[..., str]]:
     @jinja2.pass_context
     def ngettext(context: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
         variables.setdefault("num", num)
+        _note(locale, tr, singular)
         text = tr.ngettext(singular, plural, num)
         rv = Markup(text) if context.eval_ctx.autoescape else text
         return rv % variables
