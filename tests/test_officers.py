@@ -7,6 +7,7 @@ hears who is on watch. (The browser tests are in test_console_watch.py.)"""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 from redline.services.accounts import FREE_FAILURES
@@ -19,6 +20,8 @@ from tests.support.console import (
 )
 from tests.support.stations import StationProcess, wait_for
 
+# Beijing names the peer by its name (a display name, else its card's name), not its station id.
+ON_WATCH_ORTIZ = re.compile(r"On watch at Washington: ortiz \(Duty officer\)")
 
 def _logged_in(client: ConsoleClient) -> bool:
     return client.get("/traffic").status_code == 200
@@ -149,7 +152,8 @@ def test_watch_one_officer_a_position_and_the_peer_hears_it(station_pair: Any) -
         assert 'data-position="duty_officer">' in oc.get("/traffic").text
         assert hc.post("/watch/duty_officer/sign-off").status_code == 409  # no longer his
         wait_for(
-            lambda: "On watch at washington: ortiz (Duty officer)" in lc.get("/links").text,
+            # The peer by its display name, with its station id in small type.
+            lambda: ON_WATCH_ORTIZ.search(lc.get("/links").text) is not None,
             what="beijing's links page showing ortiz on watch",
         )
         # Ortiz leaves without a handover: only a supervisor (or admin) may relieve him.
@@ -160,7 +164,7 @@ def test_watch_one_officer_a_position_and_the_peer_hears_it(station_pair: Any) -
             assert sc.post("/watch/duty_officer/relieve").status_code == 404  # vacant now
             assert "relieved by sup" in sc.get("/watch").text
         wait_for(
-            lambda: "washington has not said who is on watch" in lc.get("/links").text,
+            lambda: "Washington has not said who is on watch" in lc.get("/links").text,
             what="beijing's links page showing nobody on watch at washington",
         )
     events = [e for e in api_audit(w, audit.token) if e["action"].startswith("watch_")][::-1]
@@ -172,3 +176,4 @@ def test_watch_one_officer_a_position_and_the_peer_hears_it(station_pair: Any) -
         ("sup", "watch_sign_off"),
     ], actions
     assert events[-1]["detail"]["officer"] == "ortiz" and events[-1]["detail"]["relieved_by"] == "sup"
+
