@@ -210,8 +210,8 @@ def test_file_amend_and_cancel_on_the_map(demo: dict[str, Any], browser: Browser
     peking.goto(b["console_url"] + f"messages/{inbox_alerts(b)[0]['id']}")
     names = peking.locator(".conflict-names")
     expect(names).to_contain_text(f"air operations “{BLUE_FALCON}” (Washington)")
-    # The peer by its display name; our own station by its id (display names are kept for peers).
-    expect(names).to_contain_text(f"live-fire exercise “{RED_SWORD}” (beijing)")
+    # The peer by its display name; our own station by its configured name.
+    expect(names).to_contain_text(f"live-fire exercise “{RED_SWORD}” (Beijing)")
     expect(peking.locator(".conflict-extent")).to_have_text(f"overlap area {km2} km²")
     peking.goto(b["console_url"] + "deconfliction")
     expect(peking.locator("#conflict-list li.conflict")).to_have_count(1, timeout=WAIT_MS)

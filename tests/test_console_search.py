@@ -24,6 +24,9 @@ LATER = 1_000
 def washington(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StationProcess]:
     settings = {"washington": BULK_SENDING, "beijing": BULK_SENDING}
     with two_stations(tmp_path_factory.mktemp("search"), links_up=True, settings=settings) as stations:
+        # The search is Washington's own: with Beijing stopped, each of the 1,001 sends is
+        # Washington's work alone (queued, no delivery and receipt), which halves the test's time.
+        next(s for s in stations if s.station_id == "beijing").stop()
         yield next(s for s in stations if s.station_id == "washington")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from redline.domain.messages import Direction, MessageKind, Precedence
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.records import (
     AuditEvent,
     ConflictDetail,
@@ -84,11 +84,6 @@ class StationStore(Protocol):
         limit: int,
         peer_id: str | None = None,
         kinds: Sequence[MessageKind] | None = None,
-        *,
-        after: tuple[str, str] | None = None,
-        precedences: Sequence[Precedence] | None = None,
-        awaiting_ack: bool | None = None,
-        since: str | None = None,
     ) -> list[MessageRecord]: ...
     async def awaiting_ack(
         self, direction: Direction, limit: int

@@ -104,14 +104,16 @@ class WatchService:
         return await self._tables.peer_watch()
 
     async def open_items(self) -> OpenItems:
-        """Everything still open now, each kind newest first and capped at ``OPEN_ITEMS_LIMIT``."""
+        """Everything still open now, capped at ``OPEN_ITEMS_LIMIT`` per kind: messages awaiting an
+        acknowledgement most urgent first, the other kinds newest first."""
         n = OPEN_ITEMS_LIMIT + 1
         found: dict[str, list[dict[str, Any]]] = {
+            # Most urgent first (FLASH, IMMEDIATE, then by deadline), as the needs-action panel.
             "awaiting_our_ack": [
-                _message(r) for r in await self._store.messages(Direction.INBOUND, n, awaiting_ack=True)
+                _message(r) for r in (await self._store.awaiting_ack(Direction.INBOUND, n))[0]
             ],
             "awaiting_their_ack": [
-                _message(r) for r in await self._store.messages(Direction.OUTBOUND, n, awaiting_ack=True)
+                _message(r) for r in (await self._store.awaiting_ack(Direction.OUTBOUND, n))[0]
             ],
             "conflicts": [
                 {"pair": c.pair, "notice_a": c.notice_a, "notice_b": c.notice_b, "opened_at": c.opened_at}

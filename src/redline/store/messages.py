@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, not_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -194,29 +194,14 @@ class MessageReads:
         limit: int,
         peer_id: str | None = None,
         kinds: Sequence[MessageKind] | None = None,
-        *,
-        after: tuple[str, str] | None = None,
-        precedences: Sequence[Precedence] | None = None,
-        awaiting_ack: bool | None = None,
-        since: str | None = None,
     ) -> list[MessageRecord]:
-        """Newest first by (stored_at, id), at most ``limit``, strictly past ``after``;
-        ``awaiting_ack``: only messages with an acknowledgement deadline not yet acknowledged
-        (False: only those with none pending); ``since``: stored at or after that moment."""
+        """Newest first by (stored_at, id), at most ``limit`` (searching and paging:
+        ``search_messages``)."""
         query = select(t.messages).where(m.direction == direction.value)
         if kinds is not None:
             query = query.where(m.kind.in_([k.value for k in kinds]))
         if peer_id is not None:
             query = query.where(m.peer_id == peer_id)
-        if precedences is not None:
-            query = query.where(m.precedence.in_([p.value for p in precedences]))
-        if awaiting_ack is not None:
-            pending = and_(m.deadline.is_not(None), m.acked_at.is_(None))
-            query = query.where(pending if awaiting_ack else not_(pending))
-        if since is not None:
-            query = query.where(m.stored_at >= since)
-        if after is not None:
-            query = query.where(past((m.stored_at, m.id), after, descending=True))
         query = query.order_by(m.stored_at.desc(), m.id.desc()).limit(limit)
         return [message_record(r) for r in await self.database.fetch(query)]
 

@@ -73,12 +73,14 @@ async def attention_context(services: StationServices, operator: OperatorRecord,
     now = services.clock.now()
     needs = await services.messages.needs_action(NEEDS_SHOWN, lang, now)
     lights = await link_lights(services)
+    # Each peer by its display name in the reader's language, our own station by its name.
+    names = {services.station.station_id: services.station.name, **await services.links.peer_names(lang)}
     return {
         "needs": needs,
         "shown": NEEDS_SHOWN,
         "flash": [v for v in needs.inbound if v.alarm],
         "lights": lights,
-        "peer_names": await services.links.peer_names(lang),  # render.peer_name reads it
+        "peer_names": names,  # render.peer_name reads it
         "trouble": [light for light in lights if light.trouble],
         "now": format_ts(now),
         "may_send": operator.role.may_send,
