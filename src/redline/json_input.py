@@ -22,7 +22,7 @@ from itertools import accumulate, count
 from operator import lt, sub
 from typing import Any
 
-from redline.errors import InputError, RedlineError
+from redline.errors import InputError, RedlineError, _t
 
 MAX_DEPTH = 64
 
@@ -45,12 +45,12 @@ def nesting_exceeds(text: str, max_depth: int = MAX_DEPTH) -> bool:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+        raise ValueError(_t("the number {value} is too large for a 64-bit float", value=text[:40]))
     return value
 
 
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(_t("{name} is not a JSON number", name=name))
 
 
 def parse_json(
