@@ -22,7 +22,7 @@ from itertools import accumulate, count
 from operator import lt, sub
 from typing import Any
 
-from redline.errors import InputError, RedlineError, _t
+from redline.errors import InputError, RedlineError, Text, _t
 
 MAX_DEPTH = 64
 
@@ -62,11 +62,23 @@ def parse_json(
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise error(
-                f"{what} is not valid JSON: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                _t(
+                    "{what} is not valid JSON: not UTF-8 text ({reason} at byte {start})",
+                    what=what,
+                    reason=exc.reason,
+                    start=exc.start,
+                )
             ) from None
     if nesting_exceeds(raw, max_depth):
-        raise error(f"{what} nests deeper than {max_depth} levels of arrays and objects")
+        raise error(
+            _t(
+                "{what} nests deeper than {max_depth} levels of arrays and objects",
+                what=what,
+                max_depth=max_depth,
+            )
+        )
     try:
         return json.loads(raw, parse_float=_finite, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError, a refused number, an integer over the digit limit
-        raise error(f"{what} is not valid JSON: {exc}") from None
+        detail = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+        raise error(_t("{what} is not valid JSON: {detail}", what=what, detail=detail)) from None

@@ -255,8 +255,13 @@ async def change_suspension(
     if not suspend and not ours:
         theirs = bool(row and row.peer_suspended_at)
         raise Conflict(
-            f"this station has not suspended the link to {peer.station_id}"
-            + ("; it is suspended by the peer, which alone can resume its suspension" if theirs else "")
+            _t(
+                "this station has not suspended the link to {station_id}; it is suspended by the peer, "
+                "which alone can resume its suspension",
+                station_id=peer.station_id,
+            )
+            if theirs
+            else _t("this station has not suspended the link to {station_id}", station_id=peer.station_id)
         )
     return await outbox.submit(
         OutboundDraft(

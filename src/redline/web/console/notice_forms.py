@@ -114,7 +114,7 @@ def _volumes(form: Mapping[str, object]) -> object:
     raw = field(form, "volumes").strip()
     if not raw or raw == "[]":
         raise InputError(_t("volumes: draw the area on the map first (a polygon, a circle or a corridor)"))
-    return parse_json(raw, "volumes: the drawing")
+    return parse_json(raw, _t("volumes: the drawing"))
 
 
 def _limit(form: Mapping[str, object], side: str) -> dict[str, Any]:
@@ -133,7 +133,11 @@ def _number(form: Mapping[str, object], name: str, default: float | None = None)
     try:
         return float(raw)
     except ValueError:
-        raise InputError(f"{name}: {raw[:40]!r} is not a number" if raw else f"{name}: missing") from None
+        raise InputError(
+            _t("{name}: {value!r} is not a number", name=name, value=raw[:40])
+            if raw
+            else _t("{name}: missing", name=name)
+        ) from None
 
 
 def _whole(form: Mapping[str, object], name: str) -> int:
