@@ -75,6 +75,12 @@ def test_compose_and_notice_errors_in_chinese_api_in_english(pair: tuple[Any, An
         )
         assert error_text(page) == "to：'nowhere' 不是本站的对方站"
 
+        # a phrase parameter out of its range: the range is a Text inside the message's Text
+        phrase = {"mode": "phrase", "to": "beijing", "precedence": "ROUTINE", "code": "REQ-01"}
+        page = console.post("/compose", {**phrase, "param.minutes": "5000"})
+        assert page.status_code == 400, page.text[:1500]
+        assert error_text(page) == "params.minutes：5000 超出范围（1 至 1440）"
+
         answer = console.post("/deconfliction/notices", NOTICE_FORM)
         assert answer.status_code == 400, answer.text
         error = answer.json()["error"]
@@ -83,6 +89,18 @@ def test_compose_and_notice_errors_in_chinese_api_in_english(pair: tuple[Any, An
             error["message"] == "volumes[0].polygon[1]：纬度 95.0 超出范围；请使用 -90 至 90 度（北纬为正）"
         )
 
+    api = post(
+        w,
+        "/messages",
+        to="beijing",
+        precedence="ROUTINE",
+        phrase={"code": "REQ-01", "params": {"minutes": 5000}},
+    )
+    assert api.status_code == 400, api.text
+    assert (
+        api.json()["error"]["message"]
+        == "params.minutes: 5000 is out of range; expected a value from 1 to 1440"
+    )
     api = post(w, "/messages", to="beijing", precedence="ROUTINE", text="", lang="en")
     assert api.status_code == 400 and api.json()["error"]["message"] == "text: must be a non-empty string"
     notice = {
