@@ -7,6 +7,40 @@ what to do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
+
+class Text(str):
+    """English text that remembers how it was made, so the console can show it in another language.
+
+    The string *is* the English text (``template.format(**params)``): logs, the CLI and every
+    API answer use it unchanged. ``template`` is the msgid a translated console looks up in its
+    catalogue; ``params`` fill the translation (a param that is itself a ``Text`` is translated
+    too). Build one with :func:`_t`, which Babel extracts (``web/console/babel.cfg``).
+    """
+
+    __slots__ = ("params", "template")
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, params: dict[str, Any]) -> Text:
+        text = super().__new__(cls, template.format(**params))
+        text.template = template
+        text.params = params
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Text, (self.template, self.params))
+
+
+def _t(template: str, /, **params: Any) -> Text:
+    """Mark an English message for translation: ``_t("latitude {lat} is out of range", lat=lat)``.
+
+    ``template`` must be a literal (Babel reads it from the source) in ``str.format`` syntax
+    with named fields only; literal braces are doubled.
+    """
+    return Text(template, params)
+
 
 class RedlineError(Exception):
     """Base of every error Redline raises on purpose."""

@@ -22,7 +22,7 @@ from itertools import accumulate, count
 from operator import lt, sub
 from typing import Any
 
-from redline.errors import InputError, RedlineError
+from redline.errors import InputError, RedlineError, Text, _t
 
 MAX_DEPTH = 64
 
@@ -45,12 +45,12 @@ def nesting_exceeds(text: str, max_depth: int = MAX_DEPTH) -> bool:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+        raise ValueError(_t("the number {value} is too large for a 64-bit float", value=text[:40]))
     return value
 
 
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(_t("{name} is not a JSON number", name=name))
 
 
 def parse_json(
@@ -62,11 +62,23 @@ def parse_json(
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise error(
-                f"{what} is not valid JSON: not UTF-8 text ({exc.reason} at byte {exc.start})"
+                _t(
+                    "{what} is not valid JSON: not UTF-8 text ({reason} at byte {start})",
+                    what=what,
+                    reason=exc.reason,
+                    start=exc.start,
+                )
             ) from None
     if nesting_exceeds(raw, max_depth):
-        raise error(f"{what} nests deeper than {max_depth} levels of arrays and objects")
+        raise error(
+            _t(
+                "{what} nests deeper than {max_depth} levels of arrays and objects",
+                what=what,
+                max_depth=max_depth,
+            )
+        )
     try:
         return json.loads(raw, parse_float=_finite, parse_constant=_refuse_constant)
     except ValueError as exc:  # JSONDecodeError, a refused number, an integer over the digit limit
-        raise error(f"{what} is not valid JSON: {exc}") from None
+        detail = exc.args[0] if exc.args and isinstance(exc.args[0], Text) else str(exc)
+        raise error(_t("{what} is not valid JSON: {detail}", what=what, detail=detail)) from None

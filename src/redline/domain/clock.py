@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 
 class Clock(Protocol):
@@ -97,7 +97,7 @@ class MockClock:
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking sleepers in order and letting each run before the next is due."""
         if seconds < 0:
-            raise ValueError("a clock does not go backwards")
+            raise ValueError(_t("a clock does not go backwards"))
         target = self._elapsed + seconds
         while self._sleepers and self._sleepers[0][0] <= target:
             due, _, wake = heapq.heappop(self._sleepers)
@@ -126,8 +126,12 @@ def format_ts(moment: datetime) -> str:
 
 def parse_ts(value: object, field: str) -> datetime:
     if not isinstance(value, str) or not value.endswith("Z"):
-        raise InputError(f"{field}: expected a UTC timestamp like 2026-01-31T12:00:00.000000Z")
+        raise InputError(
+            _t("{field}: expected a UTC timestamp like 2026-01-31T12:00:00.000000Z", field=field)
+        )
     try:
         return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
-        raise InputError(f"{field}: {value!r} is not an ISO 8601 timestamp") from None
+        raise InputError(
+            _t("{field}: {value!r} is not an ISO 8601 timestamp", field=field, value=value)
+        ) from None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redline.domain.names import check_lang
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 MAX_TEXT_CHARS = 16_000
 
@@ -26,7 +26,9 @@ class Precedence(enum.StrEnum):
             return cls(str(value))
         except ValueError:
             choices = ", ".join(p.value for p in cls)
-            raise InputError(f"precedence: {value!r} is not one of {choices}") from None
+            raise InputError(
+                _t("precedence: {value!r} is not one of {choices}", value=value, choices=choices)
+            ) from None
 
 
 # Human-acknowledgement deadlines; both sides of a link use the same table.
@@ -98,11 +100,17 @@ class TextBody:
     @classmethod
     def parse(cls, text: object, lang: object) -> TextBody:
         if not isinstance(text, str) or not text.strip():
-            raise InputError("text: must be a non-empty string")
+            raise InputError(_t("text: must be a non-empty string"))
         if len(text) > MAX_TEXT_CHARS:
-            raise InputError(f"text: {len(text)} characters is more than the limit of {MAX_TEXT_CHARS}")
+            raise InputError(
+                _t(
+                    "text: {length} characters is more than the limit of {MAX_TEXT_CHARS}",
+                    length=len(text),
+                    MAX_TEXT_CHARS=MAX_TEXT_CHARS,
+                )
+            )
         if "\x00" in text:
-            raise InputError("text: NUL characters are not allowed")
+            raise InputError(_t("text: NUL characters are not allowed"))
         return cls(text=text, lang=check_lang(lang))
 
     def to_json(self) -> dict[str, object]:

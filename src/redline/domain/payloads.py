@@ -16,7 +16,7 @@ from redline.domain.names import check_message_id, check_operator_name
 from redline.domain.phrases import PhraseBody
 from redline.domain.threads import split_reply, with_reply
 from redline.domain.watch import check_watch_report
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 _NONCE = re.compile(r"[0-9a-f]{32}")
 MAX_INTERVAL = 7 * 24 * 3600
@@ -34,7 +34,14 @@ def _exact(body: dict[str, Any], keys: set[str], kind: str) -> None:
             for label, names in (("missing", missing), ("unexpected", unexpected))
             if names
         )
-        raise InputError(f"a {kind} payload holds exactly {', '.join(sorted(keys))} ({which})")
+        raise InputError(
+            _t(
+                "a {kind} payload holds exactly {choices} ({which})",
+                kind=kind,
+                choices=", ".join(sorted(keys)),
+                which=which,
+            )
+        )
 
 
 def check_text(body: dict[str, Any]) -> dict[str, Any]:
@@ -54,20 +61,22 @@ def check_notice(body: dict[str, Any]) -> dict[str, Any]:
     # needs pyproj and shapely, which this layer does not import).
     _exact(body, {"notice"}, "notice")
     if not isinstance(body["notice"], dict):
-        raise InputError("notice: expected an object")
+        raise InputError(_t("notice: expected an object"))
     return body
 
 
 def check_notice_cancelled(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"notice_id", "version", "by", "reason"}, "notice cancellation")
     if not isinstance(body["notice_id"], str) or not 1 <= len(body["notice_id"]) <= 64:
-        raise InputError("notice_id: expected a notice id")
+        raise InputError(_t("notice_id: expected a notice id"))
     version = body["version"]
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise InputError("version: expected a whole number from 1")
+        raise InputError(_t("version: expected a whole number from 1"))
     check_operator_name(body["by"])
     if not isinstance(body["reason"], str) or len(body["reason"]) > MAX_REASON:
-        raise InputError(f"reason: expected text of at most {MAX_REASON} characters")
+        raise InputError(
+            _t("reason: expected text of at most {MAX_REASON} characters", MAX_REASON=MAX_REASON)
+        )
     return body
 
 
@@ -77,12 +86,18 @@ CONFLICT_ACTIONS = ("opened", "updated", "closed")
 def check_conflict_alert(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"action", "pair", "conflict"}, "conflict alert")
     if body["action"] not in CONFLICT_ACTIONS:
-        raise InputError(f"action: {body['action']!r} is not one of {', '.join(CONFLICT_ACTIONS)}")
+        raise InputError(
+            _t(
+                "action: {action!r} is not one of {choices}",
+                action=body["action"],
+                choices=", ".join(CONFLICT_ACTIONS),
+            )
+        )
     pair = body["pair"]
     if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) and p for p in pair)):
-        raise InputError("pair: expected the two notice ids")
+        raise InputError(_t("pair: expected the two notice ids"))
     if body["conflict"] is not None and not isinstance(body["conflict"], dict):
-        raise InputError("conflict: expected an object or null")
+        raise InputError(_t("conflict: expected an object or null"))
     return body
 
 
@@ -97,13 +112,15 @@ def check_ack(body: dict[str, Any]) -> dict[str, Any]:
 def check_link_test(body: dict[str, Any]) -> dict[str, Any]:
     _exact(body, {"nonce", "interval", "scorecard"}, "link test")
     if not isinstance(body["nonce"], str) or not _NONCE.fullmatch(body["nonce"]):
-        raise InputError("nonce: expected 32 lowercase hex digits")
+        raise InputError(_t("nonce: expected 32 lowercase hex digits"))
     interval = body["interval"]
     if isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= MAX_INTERVAL:
-        raise InputError(f"interval: expected whole seconds from 1 to {MAX_INTERVAL}")
+        raise InputError(
+            _t("interval: expected whole seconds from 1 to {MAX_INTERVAL}", MAX_INTERVAL=MAX_INTERVAL)
+        )
     card = body["scorecard"]
     if card is not None and (not isinstance(card, dict) or len(card) > MAX_SCORECARD_KEYS):
-        raise InputError("scorecard: expected an object or null")
+        raise InputError(_t("scorecard: expected an object or null"))
     return body
 
 
@@ -124,8 +141,16 @@ def check_service(body: dict[str, Any]) -> dict[str, Any]:
     else:
         _exact(body, {"action", "by", "reason"}, "service")
     if body["action"] not in SERVICE_ACTIONS:
-        raise InputError(f"action: {body['action']!r} is not one of {', '.join(SERVICE_ACTIONS)}")
+        raise InputError(
+            _t(
+                "action: {action!r} is not one of {choices}",
+                action=body["action"],
+                choices=", ".join(SERVICE_ACTIONS),
+            )
+        )
     check_operator_name(body["by"])
     if not isinstance(body["reason"], str) or len(body["reason"]) > MAX_REASON:
-        raise InputError(f"reason: expected text of at most {MAX_REASON} characters")
+        raise InputError(
+            _t("reason: expected text of at most {MAX_REASON} characters", MAX_REASON=MAX_REASON)
+        )
     return body

@@ -32,7 +32,7 @@ from importlib import resources
 from typing import Any
 
 from redline.domain.names import check_message_id
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 LANGS = ("en", "zh-Hans")
 DEFAULT_LANG = "en"
@@ -81,11 +81,22 @@ def version_mismatch(local_version: str, message_version: str) -> bool:
 
 def _check_text(value: object, field: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{field}: expected non-empty text of at most {limit} characters")
+        raise InputError(
+            _t("{field}: expected non-empty text of at most {limit} characters", field=field, limit=limit)
+        )
     if len(value) > limit:
-        raise InputError(f"{field}: {len(value)} characters is more than the limit of {limit}")
+        raise InputError(
+            _t(
+                "{field}: {length} characters is more than the limit of {limit}",
+                field=field,
+                length=len(value),
+                limit=limit,
+            )
+        )
     if any(unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS for c in value):
-        raise InputError(f"{field}: control characters (line breaks, tabs, bidi overrides) are not allowed")
+        raise InputError(
+            _t("{field}: control characters (line breaks, tabs, bidi overrides) are not allowed", field=field)
+        )
     return value
 
 
@@ -109,8 +120,8 @@ class Param:
     def expected(self) -> str:
         """What a value of this parameter looks like, for error messages and forms."""
         if self.type in ("integer", "number"):
-            what = "a whole number" if self.type == "integer" else "a number"
-            return what + _range(self.minimum, self.maximum)
+            what = _t("a whole number") if self.type == "integer" else _t("a number")
+            return _t("{what}{range}", what=what, range=_range(self.minimum, self.maximum))
         return _EXPECTED[self.type]
 
     def check(self, value: object, field: str) -> Value:
@@ -123,16 +134,38 @@ class Param:
         if kind in ("integer", "bearing"):
             low, high = (0, 359) if kind == "bearing" else (self.minimum, self.maximum)
             if not _is_int(value):
-                raise InputError(f"{field}: expected a whole number{_range(low, high)}, got {value!r}")
+                raise InputError(
+                    _t(
+                        "{field}: expected a whole number{range}, got {value!r}",
+                        field=field,
+                        range=_range(low, high),
+                        value=value,
+                    )
+                )
             return self._bounded(value, low, high, field)  # type: ignore[arg-type]
         if kind in ("number", "distance_nm"):
             low, high = (0, MAX_DISTANCE_NM) if kind == "distance_nm" else (self.minimum, self.maximum)
-            what = "a distance in nautical miles" if kind == "distance_nm" else "a number"
+            what = _t("a distance in nautical miles") if kind == "distance_nm" else _t("a number")
             if not _is_number(value):
-                raise InputError(f"{field}: expected {what}{_range(low, high)}, got {value!r}")
+                raise InputError(
+                    _t(
+                        "{field}: expected {what}{range}, got {value!r}",
+                        field=field,
+                        what=what,
+                        range=_range(low, high),
+                        value=value,
+                    )
+                )
             return self._bounded(value, low, high, field)  # type: ignore[arg-type]
         if not isinstance(value, str):
-            raise InputError(f"{field}: expected {_EXPECTED[kind]}, got {value!r}")
+            raise InputError(
+                _t(
+                    "{field}: expected {expected}, got {value!r}",
+                    field=field,
+                    expected=_EXPECTED[kind],
+                    value=value,
+                )
+            )
         if kind == "time":
             return _check_time(value, field)
         if kind == "position":
@@ -141,53 +174,74 @@ class Param:
             return check_message_id(value, field)
         pattern = _ALTITUDE if kind == "altitude" else _CALLSIGN
         if not pattern.fullmatch(value):
-            raise InputError(f"{field}: {value!r} is not {_EXPECTED[kind]}")
+            raise InputError(
+                _t("{field}: {value!r} is not {expected}", field=field, value=value, expected=_EXPECTED[kind])
+            )
         return value
 
     @staticmethod
     def _bounded(value: int | float, low: float | None, high: float | None, field: str) -> int | float:
         if (low is not None and value < low) or (high is not None and value > high):
-            raise InputError(f"{field}: {value!r} is out of range; expected a value{_range(low, high)}")
+            raise InputError(
+                _t(
+                    "{field}: {value!r} is out of range; expected a value{range}",
+                    field=field,
+                    value=value,
+                    range=_range(low, high),
+                )
+            )
         return value
 
 
 _EXPECTED = {
-    "text": f"text of at most {MAX_TEXT} characters",
-    "area": f"an area name of at most {MAX_AREA} characters",
-    "bearing": "a bearing in whole degrees from 0 to 359",
-    "distance_nm": f"a distance in nautical miles from 0 to {MAX_DISTANCE_NM}",
-    "time": "a UTC time like 2026-11-29T10:00:00Z",
-    "position": "a position like '12.5N 130.25E' (degrees, latitude then longitude)",
-    "message": "a message id (32 lowercase hex digits)",
-    "altitude": "an altitude like 'FL120', '3000M' or '10000FT'",
-    "callsign": "a callsign of 1-16 capital letters, digits or '-'",
+    "text": _t("text of at most {limit} characters", limit=MAX_TEXT),
+    "area": _t("an area name of at most {limit} characters", limit=MAX_AREA),
+    "bearing": _t("a bearing in whole degrees from 0 to 359"),
+    "distance_nm": _t("a distance in nautical miles from 0 to {limit}", limit=MAX_DISTANCE_NM),
+    "time": _t("a UTC time like 2026-11-29T10:00:00Z"),
+    "position": _t("a position like '12.5N 130.25E' (degrees, latitude then longitude)"),
+    "message": _t("a message id (32 lowercase hex digits)"),
+    "altitude": _t("an altitude like 'FL120', '3000M' or '10000FT'"),
+    "callsign": _t("a callsign of 1-16 capital letters, digits or '-'"),
 }
 
 
 def _range(low: float | None, high: float | None) -> str:
+    """A bound after a noun (" from 1 to 10"); in Chinese, a bracket after it."""
     if low is not None and high is not None:
-        return f" from {low} to {high}"
+        return _t(" from {low} to {high}", low=low, high=high)
     if low is not None:
-        return f" of at least {low}"
+        return _t(" of at least {low}", low=low)
     if high is not None:
-        return f" of at most {high}"
+        return _t(" of at most {high}", high=high)
     return ""
 
 
 def _check_time(value: str, field: str) -> str:
     if not _TIME.fullmatch(value):
-        raise InputError(f"{field}: {value!r} is not {_EXPECTED['time']}")
+        raise InputError(
+            _t("{field}: {value!r} is not {time}", field=field, value=value, time=_EXPECTED["time"])
+        )
     try:
         datetime.fromisoformat(value[:-1])
     except ValueError:
-        raise InputError(f"{field}: {value!r} is not a real date and time") from None
+        raise InputError(
+            _t("{field}: {value!r} is not a real date and time", field=field, value=value)
+        ) from None
     return value
 
 
 def _check_position(value: str, field: str) -> str:
     match = _POSITION.fullmatch(value)
     if not match or float(match[1]) > 90 or float(match[3]) > 180:
-        raise InputError(f"{field}: {value!r} is not {_EXPECTED['position']}")
+        raise InputError(
+            _t(
+                "{field}: {value!r} is not {position}",
+                field=field,
+                value=value,
+                position=_EXPECTED["position"],
+            )
+        )
     return value
 
 
@@ -207,16 +261,29 @@ class Phrase:
     def check_params(self, params: object) -> dict[str, Value]:
         """Check parameter values against their types; InputError names the parameter at fault."""
         if not isinstance(params, dict):
-            raise InputError(f"params: expected an object of parameters for phrase {self.code}")
+            raise InputError(_t("params: expected an object of parameters for phrase {code}", code=self.code))
         declared = {p.name for p in self.params}
         extra = sorted(str(k) for k in params if k not in declared)
         if extra:
-            raise InputError(f"params: phrase {self.code} has no parameter {', '.join(extra)}")
+            raise InputError(
+                _t(
+                    "params: phrase {code} has no parameter {choices}",
+                    code=self.code,
+                    choices=", ".join(extra),
+                )
+            )
         checked: dict[str, Value] = {}
         for param in self.params:
             field = f"params.{param.name}"
             if param.name not in params:
-                raise InputError(f"{field}: missing; phrase {self.code} needs {param.expected()}")
+                raise InputError(
+                    _t(
+                        "{field}: missing; phrase {code} needs {expected}",
+                        field=field,
+                        code=self.code,
+                        expected=param.expected(),
+                    )
+                )
             checked[param.name] = param.check(params[param.name], field)
         return checked
 
@@ -251,7 +318,13 @@ class Catalogue:
     def get(self, code: object) -> Phrase:
         phrase = self.phrases.get(code) if isinstance(code, str) else None
         if phrase is None:
-            raise InputError(f"phrase: unknown code {code!r} in catalogue version {self.version}")
+            raise InputError(
+                _t(
+                    "phrase: unknown code {code!r} in catalogue version {version}",
+                    code=code,
+                    version=self.version,
+                )
+            )
         return phrase
 
     def render(self, code: str, params: object, lang: str) -> str:
@@ -275,74 +348,114 @@ def _placeholders(template: str, where: str) -> set[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise InputError(f"{where}: unbalanced braces ({exc})") from None
+        raise InputError(_t("{where}: unbalanced braces ({exc})", where=where, exc=exc)) from None
     for _literal, name, spec, conv in parsed:
         if name is None:
             continue
         if not _PARAM_NAME.fullmatch(name) or spec or conv:
-            raise InputError(f"{where}: placeholder {{{name}}} must be a plain parameter name")
+            raise InputError(
+                _t("{where}: placeholder {{{name}}} must be a plain parameter name", where=where, name=name)
+            )
         names.add(name)
     return names
 
 
 def _parse_param(obj: object, where: str) -> Param:
     if not isinstance(obj, dict) or not {"name", "type"} <= obj.keys() <= {"name", "type", "min", "max"}:
-        raise InputError(f"{where}: expected an object with name, type and optionally min, max")
+        raise InputError(
+            _t("{where}: expected an object with name, type and optionally min, max", where=where)
+        )
     name, kind = obj["name"], obj["type"]
     if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
-        raise InputError(f"{where}.name: {name!r} is not a lowercase parameter name")
+        raise InputError(
+            _t("{where}.name: {name!r} is not a lowercase parameter name", where=where, name=name)
+        )
     if kind not in PARAM_TYPES:
-        raise InputError(f"{where}.type: {kind!r} is not one of {', '.join(PARAM_TYPES)}")
+        raise InputError(
+            _t(
+                "{where}.type: {kind!r} is not one of {choices}",
+                where=where,
+                kind=kind,
+                choices=", ".join(PARAM_TYPES),
+            )
+        )
     low, high = obj.get("min"), obj.get("max")
     if (low is not None or high is not None) and kind not in ("integer", "number"):
-        raise InputError(f"{where}: only integer and number parameters take min and max")
+        raise InputError(_t("{where}: only integer and number parameters take min and max", where=where))
     for bound in (low, high):
         if bound is not None and not (_is_int(bound) if kind == "integer" else _is_number(bound)):
-            raise InputError(f"{where}: min and max must be {'whole ' if kind == 'integer' else ''}numbers")
+            raise InputError(
+                _t("{where}: min and max must be whole numbers", where=where)
+                if kind == "integer"
+                else _t("{where}: min and max must be numbers", where=where)
+            )
     return Param(name=name, type=kind, minimum=low, maximum=high)
 
 
 def _parse_phrase(obj: object, where: str) -> Phrase:
     if not isinstance(obj, dict) or obj.keys() != {"code", "group", "params", "text"}:
-        raise InputError(f"{where}: a phrase holds exactly code, group, params, text")
+        raise InputError(_t("{where}: a phrase holds exactly code, group, params, text", where=where))
     code, group = obj["code"], obj["group"]
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise InputError(f"{where}.code: {code!r} is not a code like 'WRN-01'")
+        raise InputError(_t("{where}.code: {code!r} is not a code like 'WRN-01'", where=where, code=code))
     if group not in GROUPS:
-        raise InputError(f"{code}.group: {group!r} is not one of {', '.join(GROUPS)}")
+        raise InputError(
+            _t(
+                "{code}.group: {group!r} is not one of {choices}",
+                code=code,
+                group=group,
+                choices=", ".join(GROUPS),
+            )
+        )
     if not code.startswith(GROUPS[group] + "-"):
-        raise InputError(f"{code}: codes in group {group} start with {GROUPS[group]}-")
+        raise InputError(
+            _t(
+                "{code}: codes in group {group} start with {prefix}-",
+                code=code,
+                group=group,
+                prefix=GROUPS[group],
+            )
+        )
     if not isinstance(obj["params"], list):
-        raise InputError(f"{code}.params: expected a list")
+        raise InputError(_t("{code}.params: expected a list", code=code))
     params = tuple(_parse_param(p, f"{code}.params[{i}]") for i, p in enumerate(obj["params"]))
     names = [p.name for p in params]
     if len(set(names)) != len(names):
-        raise InputError(f"{code}.params: parameter names must be unique")
+        raise InputError(_t("{code}.params: parameter names must be unique", code=code))
     text = obj["text"]
     if not isinstance(text, dict) or text.keys() != set(LANGS):
-        raise InputError(f"{code}.text: expected exactly the languages {', '.join(LANGS)}")
+        raise InputError(
+            _t("{code}.text: expected exactly the languages {choices}", code=code, choices=", ".join(LANGS))
+        )
     for lang, template in text.items():
         if not isinstance(template, str) or not template.strip():
-            raise InputError(f"{code}.text.{lang}: expected non-empty text")
+            raise InputError(_t("{code}.text.{lang}: expected non-empty text", code=code, lang=lang))
         if _placeholders(template, f"{code}.text.{lang}") != set(names):
-            raise InputError(f"{code}.text.{lang}: placeholders must be exactly {{{'}, {'.join(names)}}}")
+            raise InputError(
+                _t(
+                    "{code}.text.{lang}: placeholders must be exactly {{{choices}}}",
+                    code=code,
+                    lang=lang,
+                    choices="}, {".join(names),
+                )
+            )
     return Phrase(code=code, group=group, params=params, text=dict(text))
 
 
 def parse_catalogue(obj: object) -> Catalogue:
     """Validate a catalogue document; InputError names the phrase and field at fault."""
     if not isinstance(obj, dict) or obj.keys() != {"version", "phrases"}:
-        raise InputError("catalogue: expected an object with exactly version and phrases")
+        raise InputError(_t("catalogue: expected an object with exactly version and phrases"))
     version = obj["version"]
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
-        raise InputError(f"catalogue.version: {version!r} is not a version like '2026.1'")
+        raise InputError(_t("catalogue.version: {version!r} is not a version like '2026.1'", version=version))
     if not isinstance(obj["phrases"], list):
-        raise InputError("catalogue.phrases: expected a list")
+        raise InputError(_t("catalogue.phrases: expected a list"))
     phrases: dict[str, Phrase] = {}
     for i, item in enumerate(obj["phrases"]):
         phrase = _parse_phrase(item, f"catalogue.phrases[{i}]")
         if phrase.code in phrases:
-            raise InputError(f"{phrase.code}: code appears twice; one code, one meaning")
+            raise InputError(_t("{code}: code appears twice; one code, one meaning", code=phrase.code))
         phrases[phrase.code] = phrase
     return Catalogue(version=version, phrases=phrases)
 
@@ -375,27 +488,33 @@ class PhraseBody:
         phrase exactly; from another version only their shape is checked (see :meth:`Catalogue.present`).
         """
         if not isinstance(obj, dict) or obj.keys() != {"code", "params", "catalogue"}:
-            raise InputError("a phrase payload holds exactly catalogue, code, params")
+            raise InputError(_t("a phrase payload holds exactly catalogue, code, params"))
         code, version, params = obj["code"], obj["catalogue"], obj["params"]
         if not isinstance(code, str) or not _CODE.fullmatch(code):
-            raise InputError(f"code: {code!r} is not a phrase code like 'WRN-01'")
+            raise InputError(_t("code: {code!r} is not a phrase code like 'WRN-01'", code=code))
         if not isinstance(version, str) or not _VERSION.fullmatch(version):
-            raise InputError(f"catalogue: {version!r} is not a catalogue version like '2026.1'")
+            raise InputError(
+                _t("catalogue: {version!r} is not a catalogue version like '2026.1'", version=version)
+            )
         if not isinstance(params, dict) or len(params) > MAX_PARAMS:
-            raise InputError(f"params: expected an object of at most {MAX_PARAMS} parameters")
+            raise InputError(
+                _t("params: expected an object of at most {MAX_PARAMS} parameters", MAX_PARAMS=MAX_PARAMS)
+            )
         local = catalogue or load_catalogue()
         if not version_mismatch(local.version, version):
             return cls(code=code, params=local.get(code).check_params(params), catalogue=version)
         shaped: dict[str, Value] = {}
         for name, value in params.items():
             if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
-                raise InputError(f"params: {name!r} is not a parameter name")
+                raise InputError(_t("params: {name!r} is not a parameter name", name=name))
             if isinstance(value, str):
                 shaped[name] = _check_text(value, f"params.{name}", MAX_TEXT)
             elif _is_number(value):
                 shaped[name] = value
             else:
-                raise InputError(f"params.{name}: expected text or a number, got {value!r}")
+                raise InputError(
+                    _t("params.{name}: expected text or a number, got {value!r}", name=name, value=value)
+                )
         return cls(code=code, params=shaped, catalogue=version)
 
     def to_json(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
 from redline.domain.phrases import LANGS, PhraseBody, load_catalogue
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 MAX_QUERY_CHARS = 200
 MIN_ID_PREFIX = 6  # fewer hex digits than this would match ids by chance ("bad", "cafe")
@@ -83,9 +83,16 @@ def check_query(raw: str, field: str = "q") -> str | None:
     if not text:
         return None
     if len(text) > MAX_QUERY_CHARS:
-        raise InputError(f"{field}: {len(text)} characters is more than the limit of {MAX_QUERY_CHARS}")
+        raise InputError(
+            _t(
+                "{field}: {length} characters is more than the limit of {MAX_QUERY_CHARS}",
+                field=field,
+                length=len(text),
+                MAX_QUERY_CHARS=MAX_QUERY_CHARS,
+            )
+        )
     if not text.isprintable():
-        raise InputError(f"{field}: control characters are not allowed in a search")
+        raise InputError(_t("{field}: control characters are not allowed in a search", field=field))
     return text
 
 
@@ -120,9 +127,13 @@ class MessageSearch:
 
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.until <= self.since:
-            raise InputError(f"until: {self.until} is not after since ({self.since})")
+            raise InputError(
+                _t("until: {until} is not after since ({since})", until=self.until, since=self.since)
+            )
         if self.awaiting_theirs and self.direction is Direction.INBOUND:
-            raise InputError("awaiting_theirs: the inbox holds the peer's messages; use box=outbox or all")
+            raise InputError(
+                _t("awaiting_theirs: the inbox holds the peer's messages; use box=outbox or all")
+            )
 
     def key(self) -> str:
         """A short name of this search (16 hex digits), the same for the same search."""

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from redline.domain.names import check_lang
-from redline.errors import Forbidden, InputError
+from redline.errors import Forbidden, InputError, _t
 
 
 class Role(enum.StrEnum):
@@ -20,7 +20,13 @@ class Role(enum.StrEnum):
         try:
             return cls(str(value))
         except ValueError:
-            raise InputError(f"role: {value!r} is not one of {', '.join(r.value for r in cls)}") from None
+            raise InputError(
+                _t(
+                    "role: {value!r} is not one of {choices}",
+                    value=value,
+                    choices=", ".join(r.value for r in cls),
+                )
+            ) from None
 
     @property
     def may_send(self) -> bool:
@@ -30,7 +36,7 @@ class Role(enum.StrEnum):
         """Refuse (Forbidden) a role that may not put traffic on a link: send, acknowledge, file
         notices, test a link."""
         if not self.may_send:
-            raise Forbidden(f"role {self.value!r} may not {what}")
+            raise Forbidden(_t("role {role!r} may not {what}", role=self.value, what=what))
 
     @property
     def needs_second_factor(self) -> bool:
@@ -86,13 +92,21 @@ def check_peer_names(values: list[str]) -> dict[str, str]:
     for value in values:
         lang, sep, name = value.partition("=")
         if not sep:
-            raise InputError(f"peer name: {value!r} is not LANG=NAME, e.g. en=Beijing or zh-Hans=北京")
+            raise InputError(
+                _t("peer name: {value!r} is not LANG=NAME, e.g. en=Beijing or zh-Hans=北京", value=value)
+            )
         lang = check_lang(lang.strip())
         name = name.strip()
         if len(name) > MAX_PEER_NAME or any(c < " " or c == "\x7f" for c in name):
-            raise InputError(f"peer name for {lang}: expected at most {MAX_PEER_NAME} printable characters")
+            raise InputError(
+                _t(
+                    "peer name for {lang}: expected at most {MAX_PEER_NAME} printable characters",
+                    lang=lang,
+                    MAX_PEER_NAME=MAX_PEER_NAME,
+                )
+            )
         if lang in names:
-            raise InputError(f"peer name: {lang} is given twice")
+            raise InputError(_t("peer name: {lang} is given twice", lang=lang))
         names[lang] = name
     return names
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from redline.domain.messages import MessageKind
 from redline.domain.names import check_message_id
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 IN_REPLY_TO = "in_reply_to"
 # The kinds a person writes as a reply, and the kinds a reply may answer.
@@ -89,8 +89,13 @@ def resolve_phrase_reply(code: str, params: object, in_reply_to: str | None) -> 
     named = phrase_answers(code, params)
     if in_reply_to is not None and named is not None and named != in_reply_to:
         raise InputError(
-            f"in_reply_to: {in_reply_to} disagrees with params.message {named}; phrase {code} answers "
-            "the message it names, so give the same id or leave in_reply_to out"
+            _t(
+                "in_reply_to: {in_reply_to} disagrees with params.message {named}; phrase {code} "
+                "answers the message it names, so give the same id or leave in_reply_to out",
+                in_reply_to=in_reply_to,
+                named=named,
+                code=code,
+            )
         )
     return in_reply_to if in_reply_to is not None else named
 

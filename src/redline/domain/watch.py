@@ -14,7 +14,7 @@ from typing import Any
 
 from redline.domain.clock import parse_ts
 from redline.domain.names import check_operator_name
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 MAX_DISPLAY_NAME = 128
 MAX_NOTE = 4000
@@ -31,7 +31,9 @@ class Position(enum.StrEnum):
             return cls(str(value))
         except ValueError:
             choices = ", ".join(p.value for p in cls)
-            raise InputError(f"position: {value!r} is not one of {choices}") from None
+            raise InputError(
+                _t("position: {value!r} is not one of {choices}", value=value, choices=choices)
+            ) from None
 
 
 class WatchAction(enum.StrEnum):
@@ -75,28 +77,37 @@ class PeerWatch:
 
 def check_display_name(value: object) -> str:
     if not isinstance(value, str):
-        raise InputError("display_name: expected text")
+        raise InputError(_t("display_name: expected text"))
     name = value.strip()
     if not 1 <= len(name) <= MAX_DISPLAY_NAME or any(c < " " for c in name):
-        raise InputError(f"display_name: expected 1 to {MAX_DISPLAY_NAME} printable characters")
+        raise InputError(
+            _t(
+                "display_name: expected 1 to {MAX_DISPLAY_NAME} printable characters",
+                MAX_DISPLAY_NAME=MAX_DISPLAY_NAME,
+            )
+        )
     return name
 
 
 def check_watch_report(value: object) -> list[dict[str, Any]]:
     """A peer's list of held positions: each exactly position, officer, name, since; no position twice."""
     if not isinstance(value, list) or len(value) > len(Position):
-        raise InputError(f"watch: expected a list of at most {len(Position)} held positions")
+        raise InputError(
+            _t("watch: expected a list of at most {length} held positions", length=len(Position))
+        )
     seen: set[Position] = set()
     for i, entry in enumerate(value):
         where = f"watch[{i}]"
         if not isinstance(entry, dict) or set(entry) != {"position", "officer", "name", "since"}:
-            raise InputError(f"{where}: expected exactly position, officer, name, since")
+            raise InputError(_t("{where}: expected exactly position, officer, name, since", where=where))
         position = Position.parse(entry["position"])
         if position in seen:
-            raise InputError(f"{where}.position: {position.value} is listed twice")
+            raise InputError(
+                _t("{where}.position: {position} is listed twice", where=where, position=position.value)
+            )
         seen.add(position)
         check_operator_name(entry["officer"])
         if check_display_name(entry["name"]) != entry["name"]:
-            raise InputError(f"{where}.name: surrounding spaces")
+            raise InputError(_t("{where}.name: surrounding spaces", where=where))
         parse_ts(entry["since"], f"{where}.since")
     return value

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from redline.domain.clock import format_ts, parse_ts
+from redline.errors import _t
 from redline.geo.model import (
     MAX_VERTICES,
     ActivityType,
@@ -43,18 +44,23 @@ _NOTICE_KEYS = {
 
 def _object(value: object, path: str, allowed: set[str]) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise Fault(path, f"expected an object, got {type(value).__name__}")
+        raise Fault(path, _t("expected an object, got {error}", error=type(value).__name__))
     unknown = sorted(str(k) for k in value if k not in allowed)
     if unknown:
         raise Fault(
-            path, f"unknown field(s) {', '.join(unknown)}; expected some of {', '.join(sorted(allowed))}"
+            path,
+            _t(
+                "unknown field(s) {choices}; expected some of {choices2}",
+                choices=", ".join(unknown),
+                choices2=", ".join(sorted(allowed)),
+            ),
         )
     return value
 
 
 def _required(obj: dict[str, object], key: str, path: str) -> object:
     if key not in obj:
-        raise Fault(_join(path, key), "missing")
+        raise Fault(_join(path, key), _t("missing"))
     return obj[key]
 
 
@@ -64,25 +70,25 @@ def _join(path: str, key: str) -> str:
 
 def _number(value: object, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Fault(path, f"expected a number, got {value!r}")
+        raise Fault(path, _t("expected a number, got {value!r}", value=value))
     return float(value)
 
 
 def _int(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Fault(path, f"expected an integer, got {value!r}")
+        raise Fault(path, _t("expected an integer, got {value!r}", value=value))
     return value
 
 
 def _str(value: object, path: str) -> str:
     if not isinstance(value, str):
-        raise Fault(path, f"expected a string, got {value!r}")
+        raise Fault(path, _t("expected a string, got {value!r}", value=value))
     return value
 
 
 def _bool(value: object, path: str) -> bool:
     if not isinstance(value, bool):
-        raise Fault(path, f"expected true or false, got {value!r}")
+        raise Fault(path, _t("expected true or false, got {value!r}", value=value))
     return value
 
 
@@ -93,7 +99,7 @@ def _enum(kind: type[E], value: object, path: str) -> E:
     except ValueError:
         pass
     choices = ", ".join(member.value for member in kind)
-    raise Fault(path, f"{value!r} is not one of {choices}")
+    raise Fault(path, _t("{value!r} is not one of {choices}", value=value, choices=choices))
 
 
 def _build(path: str, make: Callable[[], T]) -> T:
@@ -106,22 +112,29 @@ def _build(path: str, make: Callable[[], T]) -> T:
 
 def _position(value: object, path: str) -> LonLat:
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise Fault(path, f"expected [longitude, latitude], got {value!r}")
+        raise Fault(path, _t("expected [longitude, latitude], got {value!r}", value=value))
     return (_number(value[0], f"{path}[0]"), _number(value[1], f"{path}[1]"))
 
 
 def _positions(value: object, path: str) -> tuple[LonLat, ...]:
     if not isinstance(value, list | tuple):
-        raise Fault(path, "expected a list of [longitude, latitude] pairs")
+        raise Fault(path, _t("expected a list of [longitude, latitude] pairs"))
     if len(value) > MAX_VERTICES + 1:
-        raise Fault(path, f"{len(value)} points is more than the limit of {MAX_VERTICES}")
+        raise Fault(
+            path,
+            _t(
+                "{length} points is more than the limit of {MAX_VERTICES}",
+                length=len(value),
+                MAX_VERTICES=MAX_VERTICES,
+            ),
+        )
     return tuple(_position(item, f"{path}[{i}]") for i, item in enumerate(value))
 
 
 def parse_volume(value: object, path: str) -> Volume:
     obj = _object(value, path, {"polygon", "circle", "corridor"})
     if len(obj) != 1:
-        raise Fault(path, "give exactly one of polygon, circle or corridor")
+        raise Fault(path, _t("give exactly one of polygon, circle or corridor"))
     if "polygon" in obj:
         ring = _positions(obj["polygon"], _join(path, "polygon"))
         if len(ring) > 3 and ring[0] == ring[-1]:
@@ -179,7 +192,7 @@ def parse_notice(obj: object) -> Notice:
     top = _object(obj, "", _NOTICE_KEYS)
     raw_volumes = _required(top, "volumes", "")
     if not isinstance(raw_volumes, list) or not raw_volumes:
-        raise Fault("volumes", "expected a non-empty list of volumes")
+        raise Fault("volumes", _t("expected a non-empty list of volumes"))
     volumes = tuple(parse_volume(v, f"volumes[{i}]") for i, v in enumerate(raw_volumes))
     alt = _object(_required(top, "altitude", ""), "altitude", {"lower", "upper"})
     lower = parse_limit(_required(alt, "lower", "altitude"), "altitude.lower")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.geo.model import CircleVolume, CorridorVolume, LonLat, Notice, PolygonVolume, Volume
 from redline.geo.shapes import GEOD, project, spherical_mean
 
@@ -139,7 +139,7 @@ def _corridor(volume: CorridorVolume, target: float) -> dict[str, Any]:
     distance = np.hypot(ring[:, 0], ring[:, 1])
     olons, olats, _ = GEOD.fwd(np.full(n, centre[0]), np.full(n, centre[1]), az, distance)
     if not math.isfinite(float(np.sum(olons))):
-        raise InputError("a corridor's outline could not be drawn")
+        raise InputError(_t("a corridor's outline could not be drawn"))
     return {
         "kind": "corridor",
         "half_width_m": volume.half_width_m,

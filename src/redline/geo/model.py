@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 LonLat = tuple[float, float]
 
@@ -64,10 +64,14 @@ class AltitudeReference(StrEnum):
 
 
 class Fault(InputError):
-    """An ``InputError`` whose message is built from a field path and a reason."""
+    """An ``InputError`` whose message is a field path and a reason: ``path: reason``.
+
+    The path is the machine's (``volumes[0].polygon``) and stays as it is in every language; the
+    reason is marked with ``_t`` so the console translates it.
+    """
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}" if path else reason)
+        super().__init__(_t("{path}: {reason}", path=path, reason=reason) if path else reason)
         self.path = path
         self.reason = reason
 
@@ -77,7 +81,7 @@ class Fault(InputError):
 
 def check_finite(value: float, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise Fault(path, f"{value!r} is not a finite number")
+        raise Fault(path, _t("{value!r} is not a finite number", value=value))
     return float(value)
 
 
@@ -86,15 +90,17 @@ def check_position(point: LonLat, path: str) -> None:
     check_finite(lon, path)
     check_finite(lat, path)
     if not -180.0 <= lon <= 180.0:
-        raise Fault(path, f"longitude {lon} is out of range; use -180..180 degrees (east positive)")
+        raise Fault(
+            path, _t("longitude {lon} is out of range; use -180..180 degrees (east positive)", lon=lon)
+        )
     if not -90.0 <= lat <= 90.0:
-        raise Fault(path, f"latitude {lat} is out of range; use -90..90 degrees (north positive)")
+        raise Fault(path, _t("latitude {lat} is out of range; use -90..90 degrees (north positive)", lat=lat))
 
 
 def _check_distance(value: float, path: str, what: str) -> None:
     check_finite(value, path)
     if value <= 0:
-        raise Fault(path, f"{what} must be greater than 0 metres, not {value}")
+        raise Fault(path, _t("{what} must be greater than 0 metres, not {value}", what=what, value=value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +112,7 @@ class CircleVolume:
 
     def __post_init__(self) -> None:
         check_position(self.centre, "circle.centre")
-        _check_distance(self.radius_m, "circle.radius_m", "the radius")
+        _check_distance(self.radius_m, "circle.radius_m", _t("the radius"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +124,19 @@ class CorridorVolume:
 
     def __post_init__(self) -> None:
         if len(self.path) < 2:
-            raise Fault("corridor.path", "a corridor needs at least 2 points")
+            raise Fault("corridor.path", _t("a corridor needs at least 2 points"))
         if len(self.path) > MAX_VERTICES:
-            raise Fault("corridor.path", f"{len(self.path)} points is more than the limit of {MAX_VERTICES}")
+            raise Fault(
+                "corridor.path",
+                _t(
+                    "{length} points is more than the limit of {MAX_VERTICES}",
+                    length=len(self.path),
+                    MAX_VERTICES=MAX_VERTICES,
+                ),
+            )
         for i, point in enumerate(self.path):
             check_position(point, f"corridor.path[{i}]")
-        _check_distance(self.half_width_m, "corridor.half_width_m", "the half-width")
+        _check_distance(self.half_width_m, "corridor.half_width_m", _t("the half-width"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +151,16 @@ class PolygonVolume:
 
     def __post_init__(self) -> None:
         if len(self.ring) < 3:
-            raise Fault("polygon", "a polygon needs at least 3 distinct vertices")
+            raise Fault("polygon", _t("a polygon needs at least 3 distinct vertices"))
         if len(self.ring) > MAX_VERTICES:
-            raise Fault("polygon", f"{len(self.ring)} vertices is more than the limit of {MAX_VERTICES}")
+            raise Fault(
+                "polygon",
+                _t(
+                    "{length} vertices is more than the limit of {MAX_VERTICES}",
+                    length=len(self.ring),
+                    MAX_VERTICES=MAX_VERTICES,
+                ),
+            )
         for i, point in enumerate(self.ring):
             check_position(point, f"polygon[{i}]")
 
@@ -157,7 +177,7 @@ class AltitudeLimit:
     def __post_init__(self) -> None:
         check_finite(self.value, "value")
         if (self.unit is AltitudeUnit.FL) != (self.reference is AltitudeReference.STD):
-            raise Fault("reference", "flight levels (unit FL) go with reference STD, and only they do")
+            raise Fault("reference", _t("flight levels (unit FL) go with reference STD, and only they do"))
 
     @property
     def metres(self) -> float:
@@ -178,8 +198,11 @@ class AltitudeBand:
         if self.lower.metres > self.upper.metres:
             raise Fault(
                 "lower",
-                f"the lower limit ({self.lower.metres:.1f} m) is above the upper limit "
-                f"({self.upper.metres:.1f} m)",
+                _t(
+                    "the lower limit ({metres:.1f} m) is above the upper limit ({metres2:.1f} m)",
+                    metres=self.lower.metres,
+                    metres2=self.upper.metres,
+                ),
             )
 
 
@@ -194,19 +217,28 @@ class TimeWindow:
 
     def __post_init__(self) -> None:
         if self.start.utcoffset() != timedelta(0):
-            raise Fault("start", "must be a UTC time")
+            raise Fault("start", _t("must be a UTC time"))
         if self.permanent:
             if self.end is not None:
-                raise Fault("end", "a permanent activity has no end; leave end out or set permanent false")
+                raise Fault(
+                    "end", _t("a permanent activity has no end; leave end out or set permanent false")
+                )
             if self.estimated_end:
-                raise Fault("estimated_end", "a permanent activity has no end to estimate")
+                raise Fault("estimated_end", _t("a permanent activity has no end to estimate"))
             return
         if self.end is None:
-            raise Fault("end", "missing; give an end time or set permanent true")
+            raise Fault("end", _t("missing; give an end time or set permanent true"))
         if self.end.utcoffset() != timedelta(0):
-            raise Fault("end", "must be a UTC time")
+            raise Fault("end", _t("must be a UTC time"))
         if self.end < self.start:
-            raise Fault("end", f"{self.end.isoformat()} is before the start {self.start.isoformat()}")
+            raise Fault(
+                "end",
+                _t(
+                    "{value} is before the start {value2}",
+                    value=self.end.isoformat(),
+                    value2=self.start.isoformat(),
+                ),
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +253,7 @@ class Buffers:
         for name in ("horizontal_m", "vertical_m", "time_s"):
             value = check_finite(getattr(self, name), name)
             if value < 0:
-                raise Fault(name, f"a buffer cannot be negative ({value})")
+                raise Fault(name, _t("a buffer cannot be negative ({value})", value=value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,20 +274,38 @@ class Notice:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _NOTICE_ID.fullmatch(self.id):
             raise Fault(
-                "id", f"{self.id!r} is not a notice id; use 1-64 letters, digits, '.', '_', ':' or '-'"
+                "id",
+                _t("{id!r} is not a notice id; use 1-64 letters, digits, '.', '_', ':' or '-'", id=self.id),
             )
         if not isinstance(self.party, str) or not _PARTY.fullmatch(self.party):
-            raise Fault("party", f"{self.party!r} is not a station id (2-32 lowercase letters, digits, '-')")
+            raise Fault(
+                "party",
+                _t("{party!r} is not a station id (2-32 lowercase letters, digits, '-')", party=self.party),
+            )
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
-            raise Fault("version", f"{self.version!r} is not a version number (an integer from 1)")
+            raise Fault(
+                "version", _t("{version!r} is not a version number (an integer from 1)", version=self.version)
+            )
         if isinstance(self.priority, bool) or not isinstance(self.priority, int) or abs(self.priority) > 1000:
-            raise Fault("priority", f"{self.priority!r} is not a priority (an integer, -1000..1000)")
+            raise Fault(
+                "priority",
+                _t("{priority!r} is not a priority (an integer, -1000..1000)", priority=self.priority),
+            )
         if not self.volumes:
-            raise Fault("volumes", "a notice needs at least one volume")
+            raise Fault("volumes", _t("a notice needs at least one volume"))
         if len(self.text) > MAX_TEXT:
-            raise Fault("text", f"{len(self.text)} characters is more than the limit of {MAX_TEXT}")
+            raise Fault(
+                "text",
+                _t(
+                    "{length} characters is more than the limit of {MAX_TEXT}",
+                    length=len(self.text),
+                    MAX_TEXT=MAX_TEXT,
+                ),
+            )
         if len(self.title) > MAX_TITLE or "\n" in self.title:
-            raise Fault("title", f"a title is one line of at most {MAX_TITLE} characters")
+            raise Fault(
+                "title", _t("a title is one line of at most {MAX_TITLE} characters", MAX_TITLE=MAX_TITLE)
+            )
         # Geometry checks that need geodesics (self-intersection, size) live in geo.shapes.
         from redline.geo.shapes import check_volume_geometry
 

@@ -27,6 +27,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Geod
 
+from redline.errors import _t
 from redline.geo.model import CircleVolume, CorridorVolume, Fault, LonLat, PolygonVolume, Volume
 
 GEOD = Geod(ellps="WGS84")
@@ -317,25 +318,34 @@ def _check_core(volume: Volume, core: Core) -> None:
     if isinstance(volume, CircleVolume):
         if volume.radius_m > MAX_REACH_M:
             raise Fault(
-                "circle.radius_m", f"{volume.radius_m:.0f} m is more than the limit of {MAX_REACH_M:.0f} m"
+                "circle.radius_m",
+                _t(
+                    "{radius_m:.0f} m is more than the limit of {MAX_REACH_M:.0f} m",
+                    radius_m=volume.radius_m,
+                    MAX_REACH_M=MAX_REACH_M,
+                ),
             )
         return
     name = "corridor.path" if isinstance(volume, CorridorVolume) else "polygon"
     points = volume.path if isinstance(volume, CorridorVolume) else volume.ring
     for i in range(len(points) - 1):
         if points[i] == points[i + 1]:
-            raise Fault(f"{name}[{i + 1}]", f"repeats the previous point {points[i]}; remove it")
+            raise Fault(
+                f"{name}[{i + 1}]", _t("repeats the previous point {value}; remove it", value=points[i])
+            )
     if isinstance(volume, PolygonVolume) and points[0] == points[-1]:
-        raise Fault(f"{name}[{len(points) - 1}]", "repeats the first point; the ring closes itself")
+        raise Fault(f"{name}[{len(points) - 1}]", _t("repeats the first point; the ring closes itself"))
     if core.reach + core.radius > MAX_REACH_M:
-        raise Fault(name, f"reaches more than {MAX_REACH_M / 1000:.0f} km from its centre; split it")
+        raise Fault(
+            name, _t("reaches more than {value:.0f} km from its centre; split it", value=MAX_REACH_M / 1000)
+        )
     if isinstance(volume, PolygonVolume):
         x, y = core.base_plane
         ring = shapely.LinearRing(np.column_stack((x, y)))
         if not ring.is_simple:
             where = _self_intersection(ring)
             lon, lat = unproject(core.anchor, where[0], where[1])
-            raise Fault(name, f"the ring intersects itself at {_format_position(lon, lat)}")
+            raise Fault(name, _t("the ring intersects itself at {value}", value=_format_position(lon, lat)))
 
 
 def _self_intersection(ring: shapely.LinearRing) -> tuple[float, float]:

@@ -50,7 +50,7 @@ from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Account, OperatorRecord
 from redline.domain.watch import check_display_name
-from redline.errors import AuthError, InputError, NotFound
+from redline.errors import AuthError, InputError, NotFound, _t
 from redline.services.ports import AccountStore
 
 MIN_PASSWORD = 12
@@ -83,7 +83,13 @@ def _sha256(token: str) -> str:
 
 def check_password(password: object) -> str:
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InputError(f"password: must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+        raise InputError(
+            _t(
+                "password: must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                MIN_PASSWORD=MIN_PASSWORD,
+                MAX_PASSWORD=MAX_PASSWORD,
+            )
+        )
     return password
 
 
@@ -164,7 +170,7 @@ class AccountService:
     async def _account(self, name: str) -> Account:
         account = await self.store.account(check_operator_name(name))
         if account is None:
-            raise NotFound(f"no operator {name!r}")
+            raise NotFound(_t("no operator {name!r}", name=name))
         return account
 
     async def set_password(self, name: str, password: object, actor: str) -> None:
@@ -190,7 +196,7 @@ class AccountService:
     async def set_disabled(self, name: str, disabled: bool, actor: str) -> None:
         """Disable (no login, no API token, its sessions end now) or enable an account."""
         if disabled and name == actor:
-            raise InputError("an administrator cannot disable their own account")
+            raise InputError(_t("an administrator cannot disable their own account"))
         at = format_ts(self._clock.now()) if disabled else None
         await self._change(
             name, actor, "disable" if disabled else "enable", end_sessions=True, disabled_at=at
@@ -217,13 +223,17 @@ class AccountService:
         """Put the pending secret in force once ``code`` is valid for it (the code's step is spent)."""
         account = await self._account(name)
         if account.totp_pending is None:
-            raise InputError(f"{account.name} has no second factor awaiting confirmation: start again")
+            raise InputError(
+                _t("{name} has no second factor awaiting confirmation: start again", name=account.name)
+            )
         step = _valid_step(account.totp_pending, code, self._clock.now())
         if step is None:
-            raise InputError("code: not valid for the new secret; the second factor in force is unchanged")
+            raise InputError(
+                _t("code: not valid for the new secret; the second factor in force is unchanged")
+            )
         at = format_ts(self._clock.now())
         if not await self.store.confirm_totp(account.name, account.totp_pending, step, at, actor):
-            raise InputError("the new secret was replaced meanwhile: scan the newest one")
+            raise InputError(_t("the new secret was replaced meanwhile: scan the newest one"))
 
     async def enroll_totp(self, name: str, actor: str) -> str:
         """Give the account a new TOTP secret at once (``redline operator totp``, the demo: whoever
@@ -244,7 +254,13 @@ class AccountService:
 
     async def set_language(self, operator: OperatorRecord, language: object) -> str:
         if language not in LANGUAGES:
-            raise InputError(f"language: {language!r} is not one of {', '.join(LANGUAGES)}")
+            raise InputError(
+                _t(
+                    "language: {language!r} is not one of {choices}",
+                    language=language,
+                    choices=", ".join(LANGUAGES),
+                )
+            )
         assert isinstance(language, str)
         await self.store.update_account(
             operator.name, format_ts(self._clock.now()), operator.name, "settings", language=language
@@ -259,7 +275,7 @@ class AccountService:
         now = self._clock.now()
         at = format_ts(now)
         if not isinstance(name, str) or not isinstance(password, str) or not name or not password:
-            raise InputError("user name and password: both are required")
+            raise InputError(_t("user name and password: both are required"))
         # The claim counts this attempt before the password is looked at: see the module docstring.
         locks = lock_schedule(now)
         account = await self.store.claim_login_attempt(name, at, locks) if len(name) <= 64 else None

@@ -39,7 +39,7 @@ from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.phrases import load_catalogue
 from redline.domain.records import LinkRecord
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
-from redline.errors import Conflict, Forbidden, InputError
+from redline.errors import Conflict, Forbidden, InputError, _t
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.ports import StationStore
 
@@ -243,18 +243,25 @@ async def change_suspension(
 ) -> str:
     """Suspend or resume a link; the peer hears of it in a signed service envelope."""
     if operator.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("only a supervisor or an administrator may suspend or resume a link")
+        raise Forbidden(_t("only a supervisor or an administrator may suspend or resume a link"))
     if not isinstance(reason, str) or len(reason) > 500:
-        raise InputError("reason: expected text of at most 500 characters")
+        raise InputError(_t("reason: expected text of at most 500 characters"))
     row = await store.link_row(peer.station_id)
     ours = bool(row and row.suspended_at)
     if suspend and ours:
-        raise Conflict(f"this station has already suspended the link to {peer.station_id}")
+        raise Conflict(
+            _t("this station has already suspended the link to {station_id}", station_id=peer.station_id)
+        )
     if not suspend and not ours:
         theirs = bool(row and row.peer_suspended_at)
         raise Conflict(
-            f"this station has not suspended the link to {peer.station_id}"
-            + ("; it is suspended by the peer, which alone can resume its suspension" if theirs else "")
+            _t(
+                "this station has not suspended the link to {station_id}; it is suspended by the peer, "
+                "which alone can resume its suspension",
+                station_id=peer.station_id,
+            )
+            if theirs
+            else _t("this station has not suspended the link to {station_id}", station_id=peer.station_id)
         )
     return await outbox.submit(
         OutboundDraft(

@@ -30,7 +30,7 @@ from redline.domain.messages import MessageKind, Precedence
 from redline.domain.records import ConflictDetail, ConflictRecord, NoticeRecord
 from redline.domain.stations import OperatorRecord, PeerRecord
 from redline.errors import Conflict as StateConflict
-from redline.errors import Forbidden, InputError, NotFound
+from redline.errors import Forbidden, InputError, NotFound, _t
 from redline.geo import Notice, NoticeState, parse_notice
 from redline.geo.conflicts import Conflict
 from redline.geo.index import ConflictIndex
@@ -72,11 +72,18 @@ def check_peer_notice(kind: MessageKind, sender: str, body: dict[str, Any]) -> N
         return None
     notice = parse_notice(body["notice"])
     if notice.party != sender:
-        raise InputError(f"notice.party: {notice.party!r} is not the sender {sender!r}")
+        raise InputError(
+            _t("notice.party: {party!r} is not the sender {sender!r}", party=notice.party, sender=sender)
+        )
     allowed = ("active",) if kind is MessageKind.NOTICE_FILED else ("active", "amended")
     if notice.state.value not in allowed:
         raise InputError(
-            f"notice.state: a {kind.value} notice is {' or '.join(allowed)}, not {notice.state.value}"
+            _t(
+                "notice.state: a {kind} notice is {choices}, not {state}",
+                kind=kind.value,
+                choices=" or ".join(allowed),
+                state=notice.state.value,
+            )
         )
     return notice
 
@@ -189,33 +196,37 @@ class Deconfliction:
     async def file(self, operator: OperatorRecord, data: object) -> Notice:
         self._check_sender(operator)
         if not isinstance(data, dict):
-            raise InputError("notice: expected a JSON object")
+            raise InputError(_t("notice: expected a JSON object"))
         given = [f for f in SERVER_FIELDS if f in data]
         if given:
-            raise InputError(f"{given[0]}: set by the station, not by the filer")
+            raise InputError(_t("{value}: set by the station, not by the filer", value=given[0]))
         notice = parse_notice({**data, "id": uuid.uuid4().hex, "party": self._me, "version": 1})
         if notice.state not in (NoticeState.DRAFT, NoticeState.ACTIVE):
-            raise InputError(f"state: a new notice is draft or active, not {notice.state.value}")
+            raise InputError(
+                _t("state: a new notice is draft or active, not {state}", state=notice.state.value)
+            )
         return await self._commit(notice, operator.name, "notice_file", previously_shared=False)
 
     async def amend(self, operator: OperatorRecord, notice_id: str, data: object) -> Notice:
         self._check_sender(operator)
         current, row = await self._own(notice_id)
         if not isinstance(data, dict):
-            raise InputError("notice: expected a JSON object")
+            raise InputError(_t("notice: expected a JSON object"))
         fields = {**data, "id": current.id, "party": self._me, "version": current.version + 1}
         state = data.get("state", "active" if current.state is NoticeState.DRAFT else "amended")
         if state == "active" and current.state is not NoticeState.DRAFT:
             state = "amended"
         notice = parse_notice({**fields, "state": state})
         if notice.state not in (NoticeState.DRAFT, NoticeState.AMENDED, NoticeState.ACTIVE):
-            raise InputError(f"state: an amendment is draft, active or amended, not {notice.state.value}")
+            raise InputError(
+                _t("state: an amendment is draft, active or amended, not {state}", state=notice.state.value)
+            )
         return await self._commit(notice, operator.name, "notice_amend", previously_shared=row.shared)
 
     async def cancel(self, operator: OperatorRecord, notice_id: str, reason: object = "") -> Notice:
         self._check_sender(operator)
         if not isinstance(reason, str) or len(reason) > 500:
-            raise InputError("reason: expected text of at most 500 characters")
+            raise InputError(_t("reason: expected text of at most 500 characters"))
         current, row = await self._own(notice_id)
         data = {**current.to_json(), "version": current.version + 1, "state": "cancelled"}
         notice = parse_notice(data)
@@ -225,9 +236,15 @@ class Deconfliction:
     async def _own(self, notice_id: str) -> tuple[Notice, NoticeRecord]:
         row = await self._store.notice(notice_id)
         if row is None:
-            raise NotFound(f"no notice {notice_id!r}")
+            raise NotFound(_t("no notice {notice_id!r}", notice_id=notice_id))
         if row.party != self._me:
-            raise Forbidden(f"notice {notice_id} belongs to {row.party}; only its party amends or cancels it")
+            raise Forbidden(
+                _t(
+                    "notice {notice_id} belongs to {party}; only its party amends or cancels it",
+                    notice_id=notice_id,
+                    party=row.party,
+                )
+            )
         if row.state in ("cancelled", "expired"):
             raise StateConflict(f"notice {notice_id} is {row.state}; file a new one")
         return stored_notice(row), row

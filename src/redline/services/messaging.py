@@ -17,7 +17,7 @@ from redline.domain.threads import (
     resolve_phrase_reply,
     with_reply,
 )
-from redline.errors import Conflict, InputError, NotFound
+from redline.errors import Conflict, InputError, NotFound, _t
 from redline.services.kinds import ack
 from redline.services.kinds.base import OutboundDraft
 from redline.services.outbox import Outbox
@@ -37,11 +37,14 @@ class MessagingService:
     async def _verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(check_station_id(station_id, "to"))
         if peer is None:
-            raise NotFound(f"to: {station_id!r} is not a peer of this station")
+            raise NotFound(_t("to: {station_id!r} is not a peer of this station", station_id=station_id))
         if not peer.verified:
             raise Conflict(
-                f"to: peer {station_id!r} is not verified; no traffic flows until both administrators "
-                f"compare codes with `redline peer verify {station_id}`"
+                _t(
+                    "to: peer {station_id!r} is not verified; no traffic flows until both "
+                    "administrators compare codes with `redline peer verify {station_id}`",
+                    station_id=station_id,
+                )
             )
         return peer
 
@@ -74,7 +77,7 @@ class MessagingService:
         self._check_sender(operator, to)
         prec = Precedence.parse(precedence)
         if not isinstance(code, str):
-            raise InputError(f"code: {code!r} is not a phrase code")
+            raise InputError(_t("code: {code!r} is not a phrase code", code=code))
         body = PhraseBody.build(code, params).to_json()
         given = None if in_reply_to is None else check_message_id(in_reply_to, IN_REPLY_TO)
         answers = resolve_phrase_reply(code, body["params"], given)
@@ -84,7 +87,7 @@ class MessagingService:
     def _check_sender(operator: OperatorRecord, to: object) -> None:
         operator.role.require_send("send messages")
         if not isinstance(to, str):
-            raise NotFound(f"to: {to!r} is not a peer of this station")
+            raise NotFound(_t("to: {to!r} is not a peer of this station", to=to))
 
     async def _submit(
         self,
@@ -108,11 +111,22 @@ class MessagingService:
     async def _check_answerable(self, peer_id: str, message_id: str) -> None:
         target = await self._store.message(message_id)
         if target is None or target.peer_id != peer_id:
-            raise InputError(f"in_reply_to: no message {message_id} on the link with {peer_id}")
+            raise InputError(
+                _t(
+                    "in_reply_to: no message {message_id} on the link with {peer_id}",
+                    message_id=message_id,
+                    peer_id=peer_id,
+                )
+            )
         if target.kind not in ANSWERABLE_KINDS:
             raise InputError(
-                f"in_reply_to: message {message_id} is a {target.kind.value} message; replies answer "
-                f"{', '.join(k.value for k in ANSWERABLE_KINDS)} messages"
+                _t(
+                    "in_reply_to: message {message_id} is a {kind} message; replies answer {choices} "
+                    "messages",
+                    message_id=message_id,
+                    kind=target.kind.value,
+                    choices=", ".join(k.value for k in ANSWERABLE_KINDS),
+                )
             )
 
     async def acknowledge(self, operator: OperatorRecord, message_id: str) -> str:
@@ -120,14 +134,28 @@ class MessagingService:
         operator.role.require_send("acknowledge messages")
         row = await self.get(message_id)
         if row.direction is not Direction.INBOUND:
-            raise Conflict(f"message {message_id} was sent by this station; only the recipient acknowledges")
+            raise Conflict(
+                _t(
+                    "message {message_id} was sent by this station; only the recipient acknowledges",
+                    message_id=message_id,
+                )
+            )
         if not row.kind.needs_human_ack:
             raise Conflict(
-                f"message {message_id} is a {row.kind.value} message, which needs no acknowledgement"
+                _t(
+                    "message {message_id} is a {kind} message, which needs no acknowledgement",
+                    message_id=message_id,
+                    kind=row.kind.value,
+                )
             )
         if row.acked_at is not None:
             raise Conflict(
-                f"message {message_id} was already acknowledged by {row.acked_by} at {row.acked_at}"
+                _t(
+                    "message {message_id} was already acknowledged by {acked_by} at {acked_at}",
+                    message_id=message_id,
+                    acked_by=row.acked_by,
+                    acked_at=row.acked_at,
+                )
             )
         peer = await self._verified_peer(row.peer_id)
         at = format_ts(self._clock.now())
@@ -137,5 +165,5 @@ class MessagingService:
     async def get(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))
         if row is None:
-            raise NotFound(f"no message {message_id}")
+            raise NotFound(_t("no message {message_id}", message_id=message_id))
         return row

@@ -27,7 +27,7 @@ from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord
 from redline.domain.stations import PeerRecord
-from redline.errors import Conflict, RedlineError, StoreError
+from redline.errors import Conflict, RedlineError, StoreError, _t
 from redline.services.kinds.base import KindRegistry, OutboundDraft, Sending
 from redline.services.kinds.rows import message_record
 from redline.services.ports import StationStore, WriteTransaction
@@ -93,7 +93,9 @@ class Outbox:
         except Exception as exc:  # the whole group failed to commit: every caller hears of it
             log.exception("outbox commit failed")
             error = (
-                exc if isinstance(exc, RedlineError) else StoreError(f"could not store the message: {exc}")
+                exc
+                if isinstance(exc, RedlineError)
+                else StoreError(_t("could not store the message: {exc}", exc=exc))
             )
             for draft in group:
                 if not draft.future.done():

@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 
 import rfc8785
 
-from redline.errors import InputError
+from redline.errors import InputError, _t
 
 Key = tuple[str | int, ...]  # a row's position in its list's order
 KeyShape = tuple[type, ...]  # the types of a list's key, e.g. (str, str) for (stored_at, id)
@@ -42,7 +42,14 @@ def parse_limit(raw: str | None, default: int, maximum: int, name: str = "limit"
         return default
     # str.isdigit() accepts "²" and other digits int() refuses: test the characters ourselves.
     if not raw or len(raw) > 9 or any(ch not in "0123456789" for ch in raw) or not 1 <= int(raw) <= maximum:
-        raise InputError(f"{name}: expected a whole number from 1 to {maximum}, not {raw[:20]!r}")
+        raise InputError(
+            _t(
+                "{name}: expected a whole number from 1 to {maximum}, not {value!r}",
+                name=name,
+                maximum=maximum,
+                value=raw[:20],
+            )
+        )
     return int(raw)
 
 
@@ -55,7 +62,9 @@ def decode_cursor(raw: str | None, list_name: str, shape: KeyShape, name: str = 
     """The key a cursor from this list holds; None when there is no cursor (the first page)."""
     if raw is None:
         return None
-    wrong = InputError(f"{name}: not a cursor of this list; pass the 'next' value of a previous answer as is")
+    wrong = InputError(
+        _t("{name}: not a cursor of this list; pass the 'next' value of a previous answer as is", name=name)
+    )
     if not raw or len(raw) > MAX_CURSOR_CHARS or not raw.isascii():
         raise wrong
     try:

@@ -25,7 +25,7 @@ from redline.domain.messages import Direction, MessageKind, Precedence
 from redline.domain.records import MessageRecord
 from redline.domain.stations import OperatorRecord, Role
 from redline.domain.watch import MAX_NOTE, PeerWatch, Position, WatchEvent, WatchPost
-from redline.errors import Conflict, Forbidden, InputError, NotFound
+from redline.errors import Conflict, Forbidden, InputError, NotFound, _t
 from redline.services.kinds.base import OutboundDraft
 from redline.services.outbox import Outbox
 from redline.services.paging import Listing, Page, PageRequest, page_of, row_id
@@ -146,38 +146,52 @@ class WatchService:
         held = await self.post(position)
         if held is not None:
             raise Conflict(
-                f"{position.value} is held by {held.officer} since {held.since}: "
-                f"{held.officer} writes a handover note, which you then acknowledge"
+                _t(
+                    "{position} is held by {officer} since {since}: {officer} writes a handover "
+                    "note, which you then acknowledge",
+                    position=position.value,
+                    officer=held.officer,
+                    since=held.since,
+                )
             )
         if not await self._tables.sign_on(position, operator.name, self._now()):
-            raise Conflict(f"{position.value} was taken meanwhile: reload the watch page")
+            raise Conflict(
+                _t("{position} was taken meanwhile: reload the watch page", position=position.value)
+            )
         await self._changed(operator.name)
 
     async def sign_off(self, operator: OperatorRecord, position: Position) -> None:
         if not await self._tables.sign_off(position, operator.name, self._now()):
-            raise Conflict(f"you do not hold {position.value}")
+            raise Conflict(_t("you do not hold {position}", position=position.value))
         await self._changed(operator.name)
 
     async def relieve(self, operator: OperatorRecord, position: Position) -> None:
         """A supervisor or admin signs off an officer who left without a handover: the position
         is vacant again (logged with who relieved whom)."""
         if operator.role not in (Role.SUPERVISOR, Role.ADMIN):
-            raise Forbidden("only a supervisor or an administrator relieves another officer")
+            raise Forbidden(_t("only a supervisor or an administrator relieves another officer"))
         post = await self.post(position)
         if post is None:
-            raise NotFound(f"nobody holds {position.value}")
+            raise NotFound(_t("nobody holds {position}", position=position.value))
         if not await self._tables.sign_off(position, post.officer, self._now(), relieved_by=operator.name):
-            raise Conflict(f"{position.value} changed hands meanwhile: reload the watch page")
+            raise Conflict(
+                _t("{position} changed hands meanwhile: reload the watch page", position=position.value)
+            )
         await self._changed(operator.name)
 
     async def write_handover(self, operator: OperatorRecord, position: Position, note: object) -> int:
         """The outgoing officer's note; the open items are added to it now."""
         if not isinstance(note, str) or len(note.strip()) > MAX_NOTE or "\x00" in note:
-            raise InputError(f"note: expected text of at most {MAX_NOTE} characters")
+            raise InputError(_t("note: expected text of at most {MAX_NOTE} characters", MAX_NOTE=MAX_NOTE))
         detail = {"note": note.strip(), **(await self.open_items()).to_json()}
         note_id = await self._tables.write_handover_note(position, operator.name, self._now(), detail)
         if note_id is None:
-            raise Conflict(f"you do not hold {position.value}: only its holder writes the handover note")
+            raise Conflict(
+                _t(
+                    "you do not hold {position}: only its holder writes the handover note",
+                    position=position.value,
+                )
+            )
         return note_id
 
     async def accept_handover(self, operator: OperatorRecord, position: Position, note_id: object) -> None:
@@ -185,20 +199,22 @@ class WatchService:
         self._may_hold(operator, position)
         post = await self.post(position)
         if post is None or post.handover_id is None:
-            raise NotFound(f"no handover note awaits acceptance at {position.value}")
+            raise NotFound(_t("no handover note awaits acceptance at {position}", position=position.value))
         if not isinstance(note_id, str) or note_id != str(post.handover_id):
-            raise Conflict("the handover note changed meanwhile: read the current one")
+            raise Conflict(_t("the handover note changed meanwhile: read the current one"))
         if post.officer == operator.name:
-            raise InputError("you hold this position already: another officer accepts your handover")
+            raise InputError(_t("you hold this position already: another officer accepts your handover"))
         if not await self._tables.accept_handover(
             position, operator.name, post.officer, post.handover_id, self._now()
         ):
-            raise Conflict("the handover note changed meanwhile: read the current one")
+            raise Conflict(_t("the handover note changed meanwhile: read the current one"))
         await self._changed(operator.name)
 
     def _may_hold(self, operator: OperatorRecord, position: Position) -> None:
         if not may_hold(operator.role, position):
-            raise Forbidden(f"role {operator.role.value!r} may not hold {position.value}")
+            raise Forbidden(
+                _t("role {role!r} may not hold {position}", role=operator.role.value, position=position.value)
+            )
 
     def _now(self) -> str:
         return format_ts(self._clock.now())

@@ -23,7 +23,7 @@ from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.stations import PeerRecord
-from redline.errors import RemoteProtocolError, TransportError
+from redline.errors import RemoteProtocolError, TransportError, _t
 from redline.transport.mounts import Mounts
 from redline.transport.paths import HOLD_DOWN_FIRST, AnswerHandler, Inbox, PathState, Spawner
 
@@ -82,8 +82,16 @@ class FailoverTransport:
             path.succeeded(self._clock.monotonic())
             return answer
         if not failures:
-            raise TransportError(f"no path to {peer.station_id}: its card lists no endpoints")
-        raise TransportError(f"no path to {peer.station_id} answered: {'; '.join(failures)}")
+            raise TransportError(
+                _t("no path to {station_id}: its card lists no endpoints", station_id=peer.station_id)
+            )
+        raise TransportError(
+            _t(
+                "no path to {station_id} answered: {choices}",
+                station_id=peer.station_id,
+                choices="; ".join(failures),
+            )
+        )
 
     def inboxes(self, own_endpoints: Iterable[str]) -> list[Inbox]:
         """The inboxes this station must run for its own endpoints (relays it takes batches from)."""

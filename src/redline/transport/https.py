@@ -17,7 +17,7 @@ import httpx
 
 from redline.crypto.tls import client_context
 from redline.domain.stations import PeerRecord
-from redline.errors import RemoteProtocolError, TransportError
+from redline.errors import RemoteProtocolError, Text, TransportError, _t
 from redline.json_input import parse_json
 
 LINK_PATH = "/link/v1/envelopes"
@@ -48,7 +48,7 @@ class HttpsPathTransport:
                 url + LINK_PATH, content=body, headers={"content-type": "application/json"}
             )
         except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+            raise TransportError(failure_text(exc)) from None
         return link_answer(peer, response)
 
     async def close(self) -> None:
@@ -57,14 +57,46 @@ class HttpsPathTransport:
         self._clients.clear()
 
 
+def failure_text(exc: BaseException) -> Text:
+    """Why a request on a path failed, as ``Type: detail``.
+
+    The English is the exception's type and text; the template picks, by type, the explanation
+    a translated console puts before that technical detail (docs/console.md, Translations).
+    """
+    detail = str(exc)
+    match type(exc).__name__:
+        case "ConnectError":
+            return _t("ConnectError: {detail}", detail=detail)
+        case "ConnectTimeout":
+            return _t("ConnectTimeout: {detail}", detail=detail)
+        case "ReadTimeout":
+            return _t("ReadTimeout: {detail}", detail=detail)
+        case "WriteTimeout":
+            return _t("WriteTimeout: {detail}", detail=detail)
+        case "ReadError":
+            return _t("ReadError: {detail}", detail=detail)
+        case "RemoteProtocolError":
+            return _t("RemoteProtocolError: {detail}", detail=detail)
+        case "SSLError":
+            return _t("SSLError: {detail}", detail=detail)
+        case "SSLCertVerificationError":
+            return _t("SSLCertVerificationError: {detail}", detail=detail)
+    return _t("{error}: {detail}", error=type(exc).__name__, detail=detail)
+
+
 def link_answer(peer: PeerRecord, response: httpx.Response) -> bytes:
     """The answer body of the link endpoint, or the error its status means."""
     if response.status_code >= 500:
-        raise TransportError(f"HTTP {response.status_code}")
+        raise TransportError(_t("HTTP {status_code}", status_code=response.status_code))
     if response.status_code in (200, 409):
         return response.content
     raise RemoteProtocolError(
-        f"{peer.station_id} refused the batch: HTTP {response.status_code} {_error(response)}"
+        _t(
+            "{station_id} refused the batch: HTTP {status_code} {value}",
+            station_id=peer.station_id,
+            status_code=response.status_code,
+            value=_error(response),
+        )
     )
 
 

@@ -31,8 +31,8 @@ from typing import Any
 import httpx
 
 from redline.domain.stations import PeerRecord
-from redline.errors import TransportError
-from redline.transport.https import LINK_PATH, link_answer
+from redline.errors import TransportError, _t
+from redline.transport.https import LINK_PATH, failure_text, link_answer
 from redline.transport.tls_server import with_client_cert
 
 ASGIApp = Any
@@ -70,13 +70,13 @@ class MemoryPathTransport:
     async def send(self, peer: PeerRecord, url: str, body: bytes) -> bytes:
         client = self._client(url)
         if client is None:
-            raise TransportError(f"{url}: no station registered there (refused)")
+            raise TransportError(_t("{url}: no station registered there (refused)", url=url))
         try:
             response = await client.post(
                 LINK_PATH, content=body, headers={"content-type": "application/json"}
             )
         except httpx.HTTPError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from None
+            raise TransportError(failure_text(exc)) from None
         return link_answer(peer, response)
 
     async def close(self) -> None:

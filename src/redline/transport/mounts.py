@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock
-from redline.errors import TransportError
+from redline.errors import TransportError, _t
 from redline.transport.https import HttpsPathTransport
 from redline.transport.paths import AnswerHandler, Inbox, PathTransport, Spawner, StoreAndForward
 from redline.transport.relay import NatsRelayTransport, station_fingerprint
@@ -44,7 +44,12 @@ class Mounts:
         if transport is None:
             mounted = ", ".join(f"{s}://" for s in self._transports) or "nothing"
             raise TransportError(
-                f"{url}: no transport for {scheme or 'scheme-less'} URLs (mounted: {mounted})"
+                _t(
+                    "{url}: no transport for {scheme} URLs (mounted: {mounted})",
+                    url=url,
+                    scheme=scheme or "scheme-less",
+                    mounted=mounted,
+                )
             )
         return transport
 

@@ -42,7 +42,7 @@ from nats.js.errors import Error as JetStreamError
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.stations import PeerRecord
-from redline.errors import RemoteProtocolError, TransportError
+from redline.errors import RemoteProtocolError, TransportError, _t
 from redline.json_input import parse_json
 from redline.transport.paths import AnswerHandler, BatchHandler, Spawner
 
@@ -95,7 +95,12 @@ class NatsRelay:
             except (NatsError, JetStreamError, OSError) as exc:
                 await self._drop()
                 raise TransportError(
-                    f"relay {self.url}: cannot connect ({type(exc).__name__}: {exc})"
+                    _t(
+                        "relay {url}: cannot connect ({error}: {exc})",
+                        url=self.url,
+                        error=type(exc).__name__,
+                        exc=str(exc),
+                    )
                 ) from None
             self._js = js
             answers = self._consume(
@@ -119,7 +124,12 @@ class NatsRelay:
             )
         except (NatsError, JetStreamError, TimeoutError, AttributeError) as exc:  # Attribute: dropped
             raise TransportError(
-                f"relay {self.url}: cannot subscribe ({type(exc).__name__}: {exc})"
+                _t(
+                    "relay {url}: cannot subscribe ({error}: {exc})",
+                    url=self.url,
+                    error=type(exc).__name__,
+                    exc=str(exc),
+                )
             ) from None
         while True:
             try:
@@ -176,13 +186,24 @@ class NatsRelay:
             await js.publish(f"redline.v1.{peer_fingerprint}.in", body, headers=headers, stream=STREAM)
         except (NatsError, JetStreamError) as exc:
             self._waiting.pop(correlation, None)
-            raise TransportError(f"relay {self.url}: publish failed ({type(exc).__name__}: {exc})") from None
+            raise TransportError(
+                _t(
+                    "relay {url}: publish failed ({error}: {exc})",
+                    url=self.url,
+                    error=type(exc).__name__,
+                    exc=str(exc),
+                )
+            ) from None
         try:
             return await asyncio.wait_for(answer, ANSWER_WAIT)
         except TimeoutError:
             self._waiting.pop(correlation, None)
             raise TransportError(
-                f"relay {self.url}: batch stored at the relay, no answer within {ANSWER_WAIT:.0f} s"
+                _t(
+                    "relay {url}: batch stored at the relay, no answer within {ANSWER_WAIT:.0f} s",
+                    url=self.url,
+                    ANSWER_WAIT=ANSWER_WAIT,
+                )
             ) from None
 
     async def close(self) -> None:
@@ -223,7 +244,9 @@ class NatsRelayTransport:
     def _spawn(self, work: Coroutine[Any, Any, None], what: str) -> None:
         if self._spawner is None:
             work.close()
-            raise TransportError(f"{what}: the relay transport is not wired to a running station")
+            raise TransportError(
+                _t("{what}: the relay transport is not wired to a running station", what=what)
+            )
         self._spawner(work, what)
 
     def _relay(self, url: str) -> NatsRelay:
@@ -246,7 +269,13 @@ class NatsRelayTransport:
         answer = await self._relay(url).deliver(station_fingerprint(peer.signing_key), body)
         refusal = _relay_refusal(answer)
         if refusal:
-            raise RemoteProtocolError(f"{peer.station_id} refused the batch (via relay): {refusal}")
+            raise RemoteProtocolError(
+                _t(
+                    "{station_id} refused the batch (via relay): {refusal}",
+                    station_id=peer.station_id,
+                    refusal=refusal,
+                )
+            )
         return answer
 
     async def close(self) -> None:

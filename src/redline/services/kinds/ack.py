@@ -11,7 +11,7 @@ from __future__ import annotations
 from redline.domain.messages import AckBody, Direction, MessageKind, Precedence
 from redline.domain.payloads import check_ack
 from redline.domain.stations import PeerRecord
-from redline.errors import Conflict
+from redline.errors import Conflict, _t
 from redline.services.kinds.answers import check_answerable, mark_peer_answered
 from redline.services.kinds.base import Body, KindSpec, OutboundDraft, Received, Sending
 from redline.services.ports import WriteTransaction
@@ -39,14 +39,14 @@ class AckKind(KindSpec):
         target_id = str(body["ack_of"])
         target = await sending.tx.message(target_id)
         if target is None or target.direction is not Direction.INBOUND:
-            raise Conflict(f"message {target_id} was not received by this station")
+            raise Conflict(_t("message {target_id} was not received by this station", target_id=target_id))
         if target.acked_at is not None:
-            raise Conflict(f"message {target_id} is already acknowledged")
+            raise Conflict(_t("message {target_id} is already acknowledged", target_id=target_id))
         check_answerable(target)
         if not await sending.tx.mark_acknowledged(
             target_id, Direction.INBOUND, str(body["by"]), str(body["at"]), sending.message_id
         ):
-            raise Conflict(f"message {target_id} is already acknowledged")
+            raise Conflict(_t("message {target_id} is already acknowledged", target_id=target_id))
 
     def sent_audit(self, body: Body) -> tuple[str, Body]:
         return "acknowledge", {"acknowledges": body["ack_of"]}

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol
 from redline.domain.messages import MessageKind, Precedence
 from redline.domain.phrases import Presentation
 from redline.domain.stations import LinkChains, PeerRecord
-from redline.errors import Conflict
+from redline.errors import Conflict, _t
 from redline.services.ports import WriteTransaction
 from redline.wire.envelope import Envelope
 
@@ -149,8 +149,12 @@ class HumanTraffic(KindSpec):
         # Checked here, under the link row's lock, so no message slips past a suspension.
         if sending.chains.suspended:
             raise Conflict(
-                f"the link to {sending.peer_id} is suspended {sending.chains.suspended}; only link tests, "
-                "acknowledgements and service messages flow until it is resumed"
+                _t(
+                    "the link to {peer_id} is suspended {suspended}; only link tests, "
+                    "acknowledgements and service messages flow until it is resumed",
+                    peer_id=sending.peer_id,
+                    suspended=sending.chains.suspended,
+                )
             )
 
 
@@ -161,10 +165,13 @@ class KindRegistry:
         self._specs: dict[MessageKind, KindSpec] = {}
         for spec in specs:
             if spec.kind in self._specs:
-                raise ValueError(f"message kind {spec.kind.value!r} is registered twice")
+                raise ValueError(_t("message kind {kind!r} is registered twice", kind=spec.kind.value))
             if spec.needs_human_ack is not spec.kind.needs_human_ack:
                 raise ValueError(
-                    f"message kind {spec.kind.value!r}: needs_human_ack disagrees with the domain"
+                    _t(
+                        "message kind {kind!r}: needs_human_ack disagrees with the domain",
+                        kind=spec.kind.value,
+                    )
                 )
             self._specs[spec.kind] = spec
 
@@ -172,7 +179,7 @@ class KindRegistry:
         try:
             return self._specs[kind]
         except KeyError:
-            raise LookupError(f"message kind {kind.value!r} is not registered") from None
+            raise LookupError(_t("message kind {kind!r} is not registered", kind=kind.value)) from None
 
     def __iter__(self) -> Iterator[KindSpec]:
         return iter(self._specs.values())

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.records import TranslationRecord
 from redline.domain.stations import Account, OperatorRecord, Role
-from redline.errors import Forbidden, InputError
+from redline.errors import Forbidden, InputError, _t
 from redline.services import operators
 from redline.services.ports import StationStore
 
@@ -52,12 +52,12 @@ class ConsoleService:
         """Certify the translation that was on screen (``translated_at``), by someone else than its author."""
         current = await self._tables.translation(message_id)
         if current is None:
-            raise InputError(f"message {message_id} has no translation to certify")
+            raise InputError(_t("message {message_id} has no translation to certify", message_id=message_id))
         if current.translated_by == operator.name:
-            raise Forbidden("a translation is certified by someone other than its translator")
+            raise Forbidden(_t("a translation is certified by someone other than its translator"))
         at = format_ts(self._clock.now())
         if not await self._tables.certify_translation(message_id, translated_at, operator.name, at):
-            raise InputError("the translation changed or was certified meanwhile; review it again")
+            raise InputError(_t("the translation changed or was certified meanwhile; review it again"))
 
     async def record_export(self, operator: OperatorRecord, detail: dict[str, Any]) -> None:
         """Audit an export (``transcript_exported``): who took what out of the station, and when."""

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import OperatorRecord, PeerRecord
-from redline.errors import Conflict, NotFound
+from redline.errors import Conflict, NotFound, _t
 from redline.services.assurance import change_suspension, scorecard, suspension_of
 from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
@@ -65,9 +65,11 @@ class LinkQueries:
     async def verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(station_id)
         if peer is None:
-            raise NotFound(f"no peer {station_id!r}")
+            raise NotFound(_t("no peer {station_id!r}", station_id=station_id))
         if not peer.verified:
-            raise Conflict(f"peer {station_id!r} is not verified; there is no link yet")
+            raise Conflict(
+                _t("peer {station_id!r} is not verified; there is no link yet", station_id=station_id)
+            )
         return peer
 
     async def peers(self) -> list[dict[str, Any]]:
@@ -171,7 +173,12 @@ class LinkCommands:
         peer = await self._queries.verified_peer(station_id)
         test_id = await self._status.send_test(peer.station_id)
         if test_id is None:
-            raise Conflict(f"the link to {peer.station_id} is not running yet; try again in a few seconds")
+            raise Conflict(
+                _t(
+                    "the link to {station_id} is not running yet; try again in a few seconds",
+                    station_id=peer.station_id,
+                )
+            )
         return test_id
 
     async def test_running_link(self, operator: OperatorRecord, station_id: str) -> str:
@@ -179,7 +186,7 @@ class LinkCommands:
         operator.role.require_send("test links")
         test_id = await self._status.send_test(station_id)
         if test_id is None:
-            raise Conflict(f"there is no running link to {station_id!r}")
+            raise Conflict(_t("there is no running link to {station_id!r}", station_id=station_id))
         return test_id
 
     async def change_suspension(

@@ -18,7 +18,7 @@ from redline.domain.messages import Direction, MessageKind
 from redline.domain.names import check_message_id
 from redline.domain.records import Escalation, MessageRecord, TranslationRecord
 from redline.domain.search import MessageSearch
-from redline.errors import InputError, NotFound
+from redline.errors import InputError, NotFound, _t
 from redline.services.paging import (
     Listing,
     Page,
@@ -114,7 +114,7 @@ class MessageQueries:
     async def _row(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))
         if row is None:
-            raise NotFound(f"no message {message_id}")
+            raise NotFound(_t("no message {message_id}", message_id=message_id))
         return row
 
     async def box(
@@ -159,7 +159,7 @@ class MessageQueries:
         """Both directions' messages still awaiting acknowledgement, seen at ``now``: read from
         the store by deadline, not from the newest rows, so no amount of later traffic hides one."""
         if limit < 1:
-            raise InputError(f"limit: {limit} is not a positive number of messages")
+            raise InputError(_t("limit: {limit} is not a positive number of messages", limit=limit))
         inbound, inbound_total, flash = await self._store.awaiting_ack(Direction.INBOUND, limit)
         outbound, outbound_total, _ = await self._store.awaiting_ack(Direction.OUTBOUND, limit)
         return NeedsAction(
@@ -200,7 +200,7 @@ class MessageQueries:
     async def _signers(self, peer_id: str) -> Signers:
         peer = await self._store.peer(peer_id)
         if peer is None:
-            raise NotFound(f"no peer {peer_id!r}")
+            raise NotFound(_t("no peer {peer_id!r}", peer_id=peer_id))
         return Signers(self._me_id, self._my_key, peer.station_id, peer.signing_key)
 
     async def transcript(self, peer: str) -> dict[str, Any]:
@@ -222,7 +222,7 @@ class MessageQueries:
         fetch = request.limit + 1
         if kind == "equivocations":
             if active is not None:
-                raise InputError("active: equivocations are never cleared; leave active out for them")
+                raise InputError(_t("active: equivocations are never cleared; leave active out for them"))
             found = await self._store.equivocations(fetch, row_id(request.after(listing)))
             rows = [{k: getattr(r, k) for k in EQUIVOCATION_FIELDS} for r in found]
         elif kind == "link_alarms":
@@ -257,9 +257,7 @@ def search_listings(search: MessageSearch) -> tuple[Listing, Listing]:
     return Listing(name, (str, str)), Listing(f"{name}:newer", (str, str))
 
 
-def _position(
-    cursor: str | None, older: Listing, newer: Listing
-) -> tuple[tuple[str, str] | None, bool]:
+def _position(cursor: str | None, older: Listing, newer: Listing) -> tuple[tuple[str, str] | None, bool]:
     """(the key a cursor names, whether it pages back to newer messages); a cursor of another
     search or list is refused with an error that says which."""
     if cursor is None:
@@ -270,11 +268,13 @@ def _position(
             return text_pair(decode_cursor(cursor, listing.name, listing.shape)), backwards
     if made_for is not None and made_for.startswith(MESSAGES):
         raise InputError(
-            "cursor: it pages another search; send it with the same box, q and filters as the "
-            "answer that gave it, or leave it out to start from the newest"
+            _t(
+                "cursor: it pages another search; send it with the same box, q and filters as "
+                "the answer that gave it, or leave it out to start from the newest"
+            )
         )
     decode_cursor(cursor, older.name, older.shape)  # refuses it, naming the parameter
-    raise InputError("cursor: not a cursor of this list")
+    raise InputError(_t("cursor: not a cursor of this list"))
 
 
 def _escalation(row: Escalation) -> dict[str, Any]:

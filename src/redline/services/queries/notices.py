@@ -14,7 +14,7 @@ from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.records import ConflictDetail, NoticeRecord
-from redline.errors import NotFound
+from redline.errors import NotFound, _t
 from redline.geo import Notice
 from redline.services.deconfliction import Deconfliction, stored_notice
 from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
@@ -89,7 +89,7 @@ class NoticeQueries:
     async def notice(self, notice_id: str) -> dict[str, Any]:
         row = await self._store.notice(notice_id)
         if row is None:
-            raise NotFound(f"no notice {notice_id!r}")
+            raise NotFound(_t("no notice {notice_id!r}", notice_id=notice_id))
         conflicts = await self._store.open_conflicts(involving=row.id)
         view = notice_view(row)
         view["ours"] = row.party == self._me_id

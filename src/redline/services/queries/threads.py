@@ -13,7 +13,7 @@ from datetime import datetime
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.messages import Direction
 from redline.domain.names import check_message_id
-from redline.errors import NotFound
+from redline.errors import NotFound, _t
 from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
 from redline.services.ports import StationStore
 from redline.services.views import MessageView, message_view, reference
@@ -38,7 +38,7 @@ class ThreadQueries:
         """The message that started ``message_id``'s conversation (itself when it answers nothing)."""
         row = await self._store.message(check_message_id(message_id))
         if row is None:
-            raise NotFound(f"no message {message_id}")
+            raise NotFound(_t("no message {message_id}", message_id=message_id))
         for _ in range(MAX_HOPS):
             if row.in_reply_to is None:
                 break

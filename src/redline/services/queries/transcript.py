@@ -20,7 +20,7 @@ from datetime import datetime
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.messages import Direction
 from redline.domain.records import MessageRecord, TranslationRecord
-from redline.errors import InputError, NotFound
+from redline.errors import InputError, NotFound, _t
 from redline.protocol import GENESIS_DIGEST
 from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
 from redline.services.ports import StationStore
@@ -43,7 +43,7 @@ class TimeRange:
         start = format_ts(parse_ts(since, "since")) if since else None
         end = format_ts(parse_ts(until, "until")) if until else None
         if start and end and parse_ts(start, "since") >= parse_ts(end, "until"):
-            raise InputError(f"since ({start}) must be before until ({end})")
+            raise InputError(_t("since ({start}) must be before until ({end})", start=start, end=end))
         return cls(start, end)
 
 
@@ -94,7 +94,7 @@ class TranscriptQueries:
         known link."""
         record = await self._store.peer(peer)
         if record is None:
-            raise NotFound(f"no peer {peer!r}: no link, no transcript")
+            raise NotFound(_t("no peer {peer!r}: no link, no transcript", peer=peer))
         return record.display_name(lang)
 
     async def page(

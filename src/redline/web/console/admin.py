@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from redline.domain.clock import format_ts
 from redline.domain.stations import Role
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.services.queries.messages import AuditFilter
 from redline.web.console.pages import console_errors, redirect, session_and_form
 from redline.web.console.render import page
@@ -45,18 +45,18 @@ async def links(request: Request) -> Response:
 @console_errors
 async def link_test(request: Request) -> Response:
     roles = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
-    session, _ = await session_and_form(request, *roles, what="test links")
+    session, _ = await session_and_form(request, *roles, what=_t("test links"))
     await services_of(request).link_commands.test_running_link(session.operator, request.path_params["peer"])
     return redirect("/links")
 
 
 @console_errors
 async def audit(request: Request) -> Response:
-    session = await require_session(request, Role.AUDITOR, Role.ADMIN, what="read the audit log")
+    session = await require_session(request, Role.AUDITOR, Role.ADMIN, what=_t("read the audit log"))
     actor = request.query_params.get("actor", "").strip() or None
     action = request.query_params.get("action", "").strip() or None
     if any(v is not None and len(v) > 200 for v in (actor, action)):
-        raise InputError("actor and action filters are at most 200 characters")
+        raise InputError(_t("actor and action filters are at most 200 characters"))
     events = await services_of(request).messages.audit_log(
         page_request(request, AUDIT_LIMIT, AUDIT_LIMIT), AuditFilter(actor, [action] if action else None)
     )
@@ -78,7 +78,7 @@ async def audit(request: Request) -> Response:
 
 
 async def admin_page(request: Request, **extra: Any) -> Response:
-    session = await require_session(request, Role.ADMIN, what="administer this station")
+    session = await require_session(request, Role.ADMIN, what=_t("administer this station"))
     services = services_of(request)
     accounts = await services.console.accounts()
     deadlines = services.station.deadlines

@@ -31,9 +31,10 @@ from redline.domain.records import ConflictDetail, NoticeRecord
 from redline.errors import RedlineError
 from redline.geo import AltitudeLimit, AltitudeUnit, Notice, drawn_point, drawn_shapes, reference_longitude
 from redline.web.console.colours import CONFLICT_COLOUR, party_colours
+from redline.web.console.i18n import error_text
 from redline.web.console.pages import SENDERS, console_errors
-from redline.web.console.render import page
-from redline.web.console.security import HEADERS, NotLoggedIn, require_session
+from redline.web.console.render import language_of, page
+from redline.web.console.security import HEADERS, NotLoggedIn, current_session, require_session
 from redline.web.errors import status_for
 from redline.web.services import services_of
 
@@ -104,15 +105,17 @@ async def deconfliction_data(request: Request) -> Response:
         await require_session(request)
         body = await map_data(request)
     except NotLoggedIn as exc:
-        return _error(401, exc)
+        return await _error(request, 401, exc)
     except RedlineError as exc:
-        return _error(status_for(exc), exc)
+        return await _error(request, status_for(exc), exc)
     return JSONResponse(body, headers=HEADERS)
 
 
-def _error(status: int, exc: RedlineError) -> JSONResponse:
+async def _error(request: Request, status: int, exc: RedlineError) -> JSONResponse:
+    """The error as the page's script shows it: ``message`` in the reader's language."""
+    lang = language_of(request, await current_session(request))
     return JSONResponse(
-        {"error": {"code": exc.code, "message": exc.message}}, status_code=status, headers=HEADERS
+        {"error": {"code": exc.code, "message": error_text(exc, lang)}}, status_code=status, headers=HEADERS
     )
 
 

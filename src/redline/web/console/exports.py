@@ -31,7 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.services.paging import PageRequest
 from redline.services.queries import StationServices
 from redline.services.queries.transcript import ChainStatus, TimeRange, TranscriptEntry
@@ -78,8 +78,11 @@ async def read_all(
         entries.extend(page.items)
         if len(entries) > EXPORT_LIMIT:
             raise InputError(
-                f"the transcript holds more than {EXPORT_LIMIT} messages in this period: "
-                "choose a shorter period (since / until) and export it in parts"
+                _t(
+                    "the transcript holds more than {EXPORT_LIMIT} messages in this period: choose a "
+                    "shorter period (since / until) and export it in parts",
+                    EXPORT_LIMIT=EXPORT_LIMIT,
+                )
             )
         if page.next is None:
             return entries

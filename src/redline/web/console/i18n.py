@@ -33,6 +33,17 @@ argument is escaped; a literal ``%`` is written ``%%``; ``ngettext`` gets
 the strings they need as arguments.
 
 Python code outside templates uses ``translations(lang).gettext``.
+
+Errors
+------
+Error messages are made outside the console (domain, geo, services, transport)
+as :class:`redline.errors.Text`: English strings that keep their ``str.format``
+template and parameters, marked with ``_t(...)``. :func:`error_text` shows one
+in the reader's language: the template's translation formatted with the
+parameters (a parameter that is itself a ``Text`` translated the same way). A
+plain ``str`` (a message nobody marked, a peer's words) is shown as it is. The
+API never calls it: its answers stay English. Templates get it as
+``error_text`` in :func:`gettext_context`.
 """
 
 from __future__ import annotations
@@ -54,7 +65,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from redline.domain.clock import parse_ts
-from redline.errors import InputError
+from redline.errors import InputError, RedlineError, Text, _t
 
 LOCALES = ("en", "zh-Hans")
 DEFAULT_LOCALE = "en"
@@ -90,7 +101,9 @@ def _note(locale: str, tr: Translations, message: str) -> None:
 
 def check_locale(locale: object) -> str:
     if locale not in LOCALES:
-        raise InputError(f"language: {locale!r} is not one of {', '.join(LOCALES)}")
+        raise InputError(
+            _t("language: {locale!r} is not one of {choices}", locale=locale, choices=", ".join(LOCALES))
+        )
     return str(locale)
 
 
@@ -174,10 +187,40 @@ def gettext_for(locale: str) -> tuple[Callable[..., str], Callable[..., str]]:
     return gettext, ngettext
 
 
+def error_text(error: RedlineError | str | None, locale: str) -> str:
+    """An error message (or an error) for a reader of ``locale``; unmarked text as it is.
+
+    A :class:`Text` is translated by its template and formatted with its parameters, each of
+    which is translated first when it is a ``Text`` itself. A template whose translation is
+    missing, or whose translation does not format with the parameters, falls back to English.
+    """
+    message = error.message if isinstance(error, RedlineError) else error
+    if message is None:
+        return ""
+    if not isinstance(message, Text) or check_locale(locale) == SOURCE_LOCALE:
+        return str(message)
+    tr = translations(locale)
+    _note(locale, tr, message.template)
+    params = {
+        name: error_text(value, locale) if isinstance(value, Text) else value
+        for name, value in message.params.items()
+    }
+    try:
+        return tr.gettext(message.template).format(**params)
+    except (KeyError, IndexError, ValueError):  # a broken translation: the English still reads
+        return str(message)
+
+
 def gettext_context(locale: str) -> dict[str, Any]:
-    """Names to pass into a render: ``_``, ``gettext``, ``ngettext`` and ``lang`` for ``locale``."""
+    """Names to pass into a render: ``_``, ``gettext``, ``ngettext``, ``error_text`` and ``lang``."""
     gettext, ngettext = gettext_for(locale)
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "lang": locale}
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "error_text": functools.partial(error_text, locale=locale),
+        "lang": locale,
+    }
 
 
 def format_datetime(ts: str, locale: str) -> str:

@@ -27,16 +27,18 @@ from starlette.responses import JSONResponse
 
 from redline.domain.clock import format_ts
 from redline.domain.stations import OperatorRecord
-from redline.errors import InputError, RedlineError
+from redline.errors import InputError, RedlineError, _t
 from redline.geo import Notice
 from redline.json_input import parse_json
 from redline.services.deconfliction import Deconfliction
+from redline.web.console.i18n import error_text
 from redline.web.console.pages import SENDERS, field, session_and_form
-from redline.web.console.security import HEADERS, NotLoggedIn
+from redline.web.console.render import language_of
+from redline.web.console.security import HEADERS, NotLoggedIn, current_session
 from redline.web.errors import status_for
 from redline.web.services import services_of
 
-WHAT = "file, amend or cancel notices"
+WHAT = _t("file, amend or cancel notices")
 # An error message starting with a field path ("volumes[0].polygon: ...") names its field.
 FIELD_PATH = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): ")
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
@@ -69,15 +71,17 @@ async def _run(request: Request, status: int, action: Action) -> JSONResponse:
         session, form = await session_and_form(request, *SENDERS, what=WHAT)
         notice = await action(services_of(request).deconfliction, session.operator, form)
     except NotLoggedIn as exc:
-        return _error(401, exc)
+        return await _error(request, 401, exc)
     except RedlineError as exc:
-        return _error(status_for(exc), exc)
+        return await _error(request, status_for(exc), exc)
     return JSONResponse({"notice": notice.to_json()}, status_code=status, headers=HEADERS)
 
 
-def _error(status: int, exc: RedlineError) -> JSONResponse:
-    found = FIELD_PATH.match(exc.message)
-    body = {"code": exc.code, "message": exc.message, "field": found.group(1) if found else None}
+async def _error(request: Request, status: int, exc: RedlineError) -> JSONResponse:
+    """The error for the page: ``message`` in the reader's language, ``field`` its machine path."""
+    found = FIELD_PATH.match(exc.message)  # the English message starts with the path
+    lang = language_of(request, await current_session(request))
+    body = {"code": exc.code, "message": error_text(exc, lang), "field": found.group(1) if found else None}
     return JSONResponse({"error": body}, status_code=status, headers=HEADERS)
 
 
@@ -109,8 +113,8 @@ def notice_from_form(form: Mapping[str, object]) -> dict[str, Any]:
 def _volumes(form: Mapping[str, object]) -> object:
     raw = field(form, "volumes").strip()
     if not raw or raw == "[]":
-        raise InputError("volumes: draw the area on the map first (a polygon, a circle or a corridor)")
-    return parse_json(raw, "volumes: the drawing")
+        raise InputError(_t("volumes: draw the area on the map first (a polygon, a circle or a corridor)"))
+    return parse_json(raw, _t("volumes: the drawing"))
 
 
 def _limit(form: Mapping[str, object], side: str) -> dict[str, Any]:
@@ -129,7 +133,11 @@ def _number(form: Mapping[str, object], name: str, default: float | None = None)
     try:
         return float(raw)
     except ValueError:
-        raise InputError(f"{name}: {raw[:40]!r} is not a number" if raw else f"{name}: missing") from None
+        raise InputError(
+            _t("{name}: {value!r} is not a number", name=name, value=raw[:40])
+            if raw
+            else _t("{name}: missing", name=name)
+        ) from None
 
 
 def _whole(form: Mapping[str, object], name: str) -> int:
@@ -137,17 +145,20 @@ def _whole(form: Mapping[str, object], name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise InputError(f"{name}: {raw[:40]!r} is not a whole number") from None
+        raise InputError(_t("{name}: {value!r} is not a whole number", name=name, value=raw[:40])) from None
 
 
 def _utc(form: Mapping[str, object], name: str) -> str:
     raw = field(form, name).strip()
     if not raw:
-        hint = "; give an end time or tick permanent" if name == "window.end" else ""
-        raise InputError(f"{name}: missing{hint}")
+        if name == "window.end":
+            raise InputError(_t("{name}: missing; give an end time or tick permanent", name=name))
+        raise InputError(_t("{name}: missing", name=name))
     for pattern in TIME_FORMATS:
         try:
             return format_ts(datetime.strptime(raw, pattern).replace(tzinfo=UTC))
         except ValueError:
             continue
-    raise InputError(f"{name}: {raw[:40]!r} is not a UTC time like 2026-03-01T10:00")
+    raise InputError(
+        _t("{name}: {value!r} is not a UTC time like 2026-03-01T10:00", name=name, value=raw[:40])
+    )

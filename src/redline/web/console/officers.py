@@ -20,7 +20,7 @@ from starlette.responses import Response
 from redline.domain.names import check_operator_name
 from redline.domain.stations import Role
 from redline.domain.watch import check_display_name
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.services.accounts import Session, TotpEnrolment, check_password
 from redline.web.console.admin import admin_page
 from redline.web.console.pages import console_errors, field, redirect, session_and_form
@@ -28,7 +28,7 @@ from redline.web.console.render import page
 from redline.web.console.security import accounts_of, require_session
 from redline.web.services import services_of
 
-ADMIN = "administer this station"
+ADMIN = _t("administer this station")
 
 
 def qr_svg(uri: str) -> Markup:
@@ -142,14 +142,14 @@ async def account(request: Request) -> Response:
 
 @console_errors
 async def own_totp(request: Request) -> Response:
-    session, _form = await session_and_form(request, what="change your second factor")
+    session, _form = await session_and_form(request, what=_t("change your second factor"))
     await accounts_of(request).begin_totp(session.operator.name, session.operator.name)
     return await _account_page(request, session)
 
 
 @console_errors
 async def own_totp_confirm(request: Request) -> Response:
-    session, form = await session_and_form(request, what="change your second factor")
+    session, form = await session_and_form(request, what=_t("change your second factor"))
     name = session.operator.name
     try:
         await accounts_of(request).confirm_totp(name, field(form, "code"), name)

@@ -22,7 +22,7 @@ from redline.domain.names import check_lang
 from redline.domain.phrases import load_catalogue
 from redline.domain.stations import Role
 from redline.domain.threads import suggested_replies
-from redline.errors import AuthError, Forbidden, InputError, RedlineError
+from redline.errors import AuthError, Forbidden, InputError, RedlineError, _t
 from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
 from redline.services.paging import PageRequest
 from redline.web.console import attention
@@ -68,7 +68,7 @@ def console_errors(handler: Handler) -> Handler:
         except NotLoggedIn:
             if request.method == "GET":
                 return redirect("/login")
-            return page(request, "error.html", None, status=401, message="log in first")
+            return page(request, "error.html", None, status=401, message=_t("log in first"))
         except RedlineError as exc:
             session = await current_session(request)
             return page(request, "error.html", session, status=status_for(exc), message=exc.message)
@@ -79,11 +79,11 @@ def console_errors(handler: Handler) -> Handler:
 async def read_form(request: Request) -> FormData:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM_BYTES):
-        raise InputError(f"the form is larger than {MAX_FORM_BYTES} bytes")
+        raise InputError(_t("the form is larger than {MAX_FORM_BYTES} bytes", MAX_FORM_BYTES=MAX_FORM_BYTES))
     try:
         return await request.form(max_files=0, max_fields=64)
     except Exception as exc:  # python-multipart raises several kinds of parse errors
-        raise InputError(f"the form could not be read: {exc}") from None
+        raise InputError(_t("the form could not be read: {exc}", exc=exc)) from None
 
 
 def field(form: Mapping[str, object], name: str) -> str:
@@ -151,7 +151,7 @@ async def login(request: Request) -> Response:
 
 @console_errors
 async def logout(request: Request) -> Response:
-    session, _form = await session_and_form(request, what="log out")
+    session, _form = await session_and_form(request, what=_t("log out"))
     await accounts_of(request).logout(session)
     response = redirect("/login")
     clear_session_cookie(request, response)
@@ -216,7 +216,7 @@ async def _compose_page(
 
 @console_errors
 async def compose_form(request: Request) -> Response:
-    session = await require_session(request, *SENDERS, what="send messages")
+    session = await require_session(request, *SENDERS, what=_t("send messages"))
     reply_to = request.query_params.get("reply_to")
     values: dict[str, Any] = {"mode": request.query_params.get("mode", "text")}
     if reply_to:
@@ -229,7 +229,7 @@ async def compose_form(request: Request) -> Response:
 
 @console_errors
 async def compose(request: Request) -> Response:
-    session, form = await session_and_form(request, *SENDERS, what="send messages")
+    session, form = await session_and_form(request, *SENDERS, what=_t("send messages"))
     messaging = services_of(request).messaging
     mode = field(form, "mode")
     values = {k: field(form, k) for k in ("to", "precedence", "text", "lang", "code", "mode", "in_reply_to")}
@@ -315,7 +315,7 @@ async def message(request: Request) -> Response:
 
 @console_errors
 async def acknowledge(request: Request) -> Response:
-    session, _form = await session_and_form(request, *SENDERS, what="acknowledge messages")
+    session, _form = await session_and_form(request, *SENDERS, what=_t("acknowledge messages"))
     message_id = request.path_params["message_id"]
     await services_of(request).messaging.acknowledge(session.operator, message_id)
     if request.headers.get("x-requested-with") == "fetch":
@@ -325,14 +325,14 @@ async def acknowledge(request: Request) -> Response:
 
 @console_errors
 async def translate(request: Request) -> Response:
-    session, form = await session_and_form(request, *SENDERS, what="attach translations")
+    session, form = await session_and_form(request, *SENDERS, what=_t("attach translations"))
     services = services_of(request)
     row = await services.messages.message(request.path_params["message_id"], signed_receipt=False)
     if row.direction != "inbound" or row.kind != "text":
-        raise InputError("only a received free-text message takes a translation")
+        raise InputError(_t("only a received free-text message takes a translation"))
     text = field(form, "text").strip()
     if not text or len(text) > 16_000 or "\x00" in text:
-        raise InputError("translation: enter 1 to 16,000 characters of text")
+        raise InputError(_t("translation: enter 1 to 16,000 characters of text"))
     lang = check_lang(field(form, "lang"))
     await services.console.translate(session.operator, row.id, text, lang)
     return redirect(f"/messages/{row.id}")
@@ -340,7 +340,9 @@ async def translate(request: Request) -> Response:
 
 @console_errors
 async def certify(request: Request) -> Response:
-    session, form = await session_and_form(request, Role.SUPERVISOR, Role.ADMIN, what="certify translations")
+    session, form = await session_and_form(
+        request, Role.SUPERVISOR, Role.ADMIN, what=_t("certify translations")
+    )
     message_id = request.path_params["message_id"]
     await services_of(request).console.certify(session.operator, message_id, field(form, "translated_at"))
     return redirect(f"/messages/{message_id}")
@@ -351,7 +353,7 @@ async def certify(request: Request) -> Response:
 
 @console_errors
 async def set_language(request: Request) -> Response:
-    session, form = await session_and_form(request, what="change settings")
+    session, form = await session_and_form(request, what=_t("change settings"))
     await accounts_of(request).set_language(session.operator, field(form, "language"))
     back = field(form, "back")
     return redirect(back if back.startswith("/") and not back.startswith("//") else "/traffic")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from redline.domain.phrases import MAX_AREA, MAX_DISTANCE_NM, MAX_TEXT, Param, load_catalogue
-from redline.web.console.i18n import translations
+from redline.web.console.i18n import error_text, translations
 from redline.web.console.views import N_
 
 # Every parameter name in data/phrases.json; a name missing here is shown as it is (tests say so).
@@ -51,7 +51,7 @@ def hint(param: Param, lang: str) -> str:
     if param.type in ("integer", "number") and None in (param.minimum, param.maximum):
         template = OPEN_RANGES[(param.type, param.minimum is not None, param.maximum is not None)]
     if template is None:
-        return param.expected()  # a type without a hint here: the catalogue's own words
+        return error_text(param.expected(), lang)  # a type without a hint here: the catalogue's words
     low = param.minimum
     high = param.maximum if param.type in ("integer", "number") else _MAXIMA.get(param.type)
     return translations(lang).gettext(template) % {"min": low, "max": high}

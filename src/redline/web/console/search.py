@@ -15,7 +15,7 @@ from starlette.responses import Response
 from redline.domain.messages import DeliveryState, Direction, MessageKind, Precedence
 from redline.domain.names import check_station_id
 from redline.domain.search import SEARCH_STATES, MessageSearch, check_query
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.services.queries import BOX_KINDS
 from redline.web.console.pages import console_errors
 from redline.web.console.render import language_of, page
@@ -35,7 +35,14 @@ def _one_of(request: Request, name: str, allowed: list[str]) -> str | None:
     if not raw:
         return None
     if raw not in allowed:
-        raise InputError(f"{name}: {raw[:20]!r} is not one of {', '.join(allowed)}")
+        raise InputError(
+            _t(
+                "{name}: {value!r} is not one of {choices}",
+                name=name,
+                value=raw[:20],
+                choices=", ".join(allowed),
+            )
+        )
     return raw
 
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from redline.domain.stations import Role
-from redline.errors import AuthError, Forbidden
+from redline.errors import AuthError, Forbidden, _t
 from redline.services.accounts import MAX_SESSION_SECONDS, AccountService, Session
 from redline.web.services import services_of
 
@@ -80,13 +80,13 @@ async def current_session(request: Request) -> Session | None:
     return await accounts_of(request).session(session_token(request))
 
 
-async def require_session(request: Request, *roles: Role, what: str = "open this page") -> Session:
+async def require_session(request: Request, *roles: Role, what: str = _t("open this page")) -> Session:
     """The caller's session, or NotLoggedIn; Forbidden when its role is not among ``roles``."""
     session = await current_session(request)
     if session is None:
-        raise NotLoggedIn("log in first: no console session, or it has expired")
+        raise NotLoggedIn(_t("log in first: no console session, or it has expired"))
     if roles and session.operator.role not in roles:
-        raise Forbidden(f"role {session.operator.role.value!r} may not {what}")
+        raise Forbidden(_t("role {role!r} may not {what}", role=session.operator.role.value, what=what))
     await services_of(request).watch.posts()  # every page's header shows who is on watch
     return session
 
@@ -95,18 +95,18 @@ def _same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         if origin == "null":
-            raise CsrfRejected("the request came from an opaque origin")
+            raise CsrfRejected(_t("the request came from an opaque origin"))
         return
     expected = f"{request.url.scheme}://{request.headers.get('host', '')}"
     if origin != expected:
-        raise CsrfRejected(f"the request came from {origin}, not from this console")
+        raise CsrfRejected(_t("the request came from {origin}, not from this console", origin=origin))
 
 
 def check_csrf(request: Request, session: Session, form: Mapping[str, object]) -> None:
     _same_origin(request)
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
     if not isinstance(sent, str) or not secrets.compare_digest(sent, session.csrf_token):
-        raise CsrfRejected("missing or wrong CSRF token: reload the page and try again")
+        raise CsrfRejected(_t("missing or wrong CSRF token: reload the page and try again"))
 
 
 def login_csrf_token(request: Request) -> str:
@@ -120,7 +120,7 @@ def check_login_csrf(request: Request, form: Mapping[str, object]) -> None:
     cookie = request.cookies.get(login_cookie(request))
     sent = form.get(CSRF_FIELD)
     if not cookie or not isinstance(sent, str) or not secrets.compare_digest(sent, cookie):
-        raise CsrfRejected("missing or wrong CSRF token on the login form: reload the page and try again")
+        raise CsrfRejected(_t("missing or wrong CSRF token on the login form: reload the page and try again"))
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:

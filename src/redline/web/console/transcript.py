@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from redline.domain.clock import format_ts
 from redline.domain.stations import Role
-from redline.errors import InputError
+from redline.errors import InputError, _t
 from redline.services.queries.transcript import TimeRange
 from redline.web.console import exports
 from redline.web.console.pages import console_errors
@@ -43,7 +43,13 @@ def _utc(request: Request, name: str) -> str | None:
     if not raw:
         return None
     if len(raw) > MAX_TIMESTAMP_CHARS:
-        raise InputError(f"{name}: expected a UTC time like 2026-01-31T12:00:00Z, not {raw[:20]!r}…")
+        raise InputError(
+            _t(
+                "{name}: expected a UTC time like 2026-01-31T12:00:00Z, not {value!r}…",
+                name=name,
+                value=raw[:20],
+            )
+        )
     return raw if raw.endswith("Z") else f"{raw}{':00' if raw.count(':') == 1 else ''}Z"
 
 
@@ -80,12 +86,18 @@ async def transcript(request: Request) -> Response:
 
 @console_errors
 async def export(request: Request) -> Response:
-    session = await require_session(request, *EXPORTERS, what="export transcripts")
+    session = await require_session(request, *EXPORTERS, what=_t("export transcripts"))
     services = services_of(request)
     peer = request.path_params["peer"]
     kind = request.query_params.get("format", "")
     if kind not in exports.FORMATS:
-        raise InputError(f"format: expected one of {', '.join(exports.FORMATS)}, not {kind[:20]!r}")
+        raise InputError(
+            _t(
+                "format: expected one of {choices}, not {value!r}",
+                choices=", ".join(exports.FORMATS),
+                value=kind[:20],
+            )
+        )
     period = period_of(request)
     lang = language_of(request, session)
     peer_name = await services.transcripts.check_peer(peer, lang)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from redline.domain.stations import Role
 from redline.domain.watch import MAX_NOTE, Position
+from redline.errors import _t
 from redline.services.accounts import Session
 from redline.services.paging import PageRequest
 from redline.services.watch import OPEN_ITEMS_LIMIT, may_hold
@@ -71,28 +72,28 @@ async def watch(request: Request) -> Response:
 
 @console_errors
 async def sign_on(request: Request) -> Response:
-    session, _form = await session_and_form(request, what="sign on to the watch")
+    session, _form = await session_and_form(request, what=_t("sign on to the watch"))
     await services_of(request).watch.sign_on(session.operator, _position(request))
     return redirect("/watch")
 
 
 @console_errors
 async def sign_off(request: Request) -> Response:
-    session, _form = await session_and_form(request, what="sign off the watch")
+    session, _form = await session_and_form(request, what=_t("sign off the watch"))
     await services_of(request).watch.sign_off(session.operator, _position(request))
     return redirect("/watch")
 
 
 @console_errors
 async def handover(request: Request) -> Response:
-    session, form = await session_and_form(request, what="write a handover note")
+    session, form = await session_and_form(request, what=_t("write a handover note"))
     await services_of(request).watch.write_handover(session.operator, _position(request), field(form, "note"))
     return redirect("/watch")
 
 
 @console_errors
 async def accept(request: Request) -> Response:
-    session, form = await session_and_form(request, what="accept a handover")
+    session, form = await session_and_form(request, what=_t("accept a handover"))
     position = _position(request)
     await services_of(request).watch.accept_handover(session.operator, position, field(form, "note_id"))
     return redirect("/watch")
@@ -100,6 +101,6 @@ async def accept(request: Request) -> Response:
 
 @console_errors
 async def relieve(request: Request) -> Response:
-    session, _form = await session_and_form(request, what="relieve an officer")
+    session, _form = await session_and_form(request, what=_t("relieve an officer"))
     await services_of(request).watch.relieve(session.operator, _position(request))
     return redirect("/watch")

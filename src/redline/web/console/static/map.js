@@ -46,7 +46,7 @@
     return when(start) + " – " + tail;
   }
 
-  function metres(m) { return Math.round(m).toLocaleString("en-US") + " m"; }
+  function metres(m) { return t("metres", { m: Math.round(m).toLocaleString("en-US") }); }
 
   function short(id) { return id.slice(0, 8); }
 
@@ -162,8 +162,8 @@
 
   // Metres below a kilometre, else kilometres; nautical miles alongside (1 NM = 1852 m).
   function distance(m) {
-    const main = m < 1000 ? Math.round(m) + " m" : (m / 1000).toFixed(2) + " km";
-    return main + " (" + (m / 1852).toFixed(2) + " NM)";
+    const main = m < 1000 ? t("metres", { m: Math.round(m) }) : t("kilometres", { km: (m / 1000).toFixed(2) });
+    return main + " (" + t("nauticalMiles", { nm: (m / 1852).toFixed(2) }) + ")";
   }
 
   // Parties by the name this console gives them (redline peer rename), else their station id.
