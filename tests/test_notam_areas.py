@@ -236,6 +236,42 @@ F) SFC G) 150M AGL
         "item_e",
     ),
     Case(
+        "schedule-in-item-d-prefix-minutes",
+        "notam",
+        """A0910/26 NOTAMN
+Q) ZSHA/QWMLW/IV/BO/W/000/080/3000N12200E005
+A) ZSHA B) 2612140100 C) 2612160900
+D) DAILY 0100-0900
+E) FIRING WI 3NM RADIUS CENTRED ON N3000 E12200.
+F) SFC G) FL080
+""",
+        [CircleVolume((122.0, 30.0), 3 * NM)],
+        (SFC, (80.0, "FL", "STD")),
+        [(t(14, 1), t(16, 9))],
+        "live_fire_exercise",
+        "item_e",
+        ["item D) 'DAILY 0100-0900' not applied: the whole B) to C) window is taken"],
+    ),
+    Case(
+        "navarea-two-windows-one-area",
+        "navwarn",
+        """NAVAREA XI 1402/26
+YELLOW SEA.
+SUBMARINE EXERCISES WITHIN 5NM OF 36-00.0N 123-00.0E:
+A. 050100Z TO 050500Z DEC 26.
+B. 060100Z TO 060500Z DEC 26.
+""",
+        [CircleVolume((123.0, 36.0), 5 * NM)],
+        (SFC, UNL),
+        [(t(5, 1), t(5, 5)), (t(6, 1), t(6, 5))],
+        "other",
+        "text",
+        [
+            "no heights given: surface to UNL (FL999)",
+            "2 times given: one notice per window, each with every area",
+        ],
+    ),
+    Case(
         "navarea-daily-window",
         "navwarn",
         """NAVAREA XI 1234/26
@@ -334,6 +370,9 @@ SURFACE TO 3000 FT.
         "text",
     ),
 ]
+
+
+NAVAREA = next(i for i, c in enumerate(CASES) if c.name == "navarea-daily-window")
 
 
 def _read(case: Case) -> list[Imported]:
@@ -437,7 +476,7 @@ def test_q_line_only_when_e_has_no_area() -> None:
     ],
 )
 def test_errors_say_what_and_where(fmt: str, change: tuple[str, str], message: str | None) -> None:
-    case = CASES[0] if fmt == "notam" else CASES[10]
+    case = CASES[0] if fmt == "notam" else CASES[NAVAREA]
     text = case.text.replace(*change)
     assert text != case.text
     if message is None:  # no header and no year on the cancellation: the dates have no year
@@ -449,16 +488,18 @@ def test_errors_say_what_and_where(fmt: str, change: tuple[str, str], message: s
 
 
 def test_a_warning_without_time_or_area_is_refused() -> None:
-    text = CASES[10].text.replace("0100Z TO 0900Z DAILY 05 THRU 08 DEC", "").replace("CANCEL THIS MSG", "")
+    text = (
+        CASES[NAVAREA].text.replace("0100Z TO 0900Z DAILY 05 THRU 08 DEC", "").replace("CANCEL THIS MSG", "")
+    )
     with pytest.raises(InputError, match="warning 1: line 1: no time window found"):
         parse_navwarns(text, party="beijing", new_id=lambda: "n1")
-    text = CASES[11].text.replace("WITHIN 2 MILES OF 35-00.00N 139-00.00E", "OFF NOJIMA ZAKI")
+    text = CASES[NAVAREA + 1].text.replace("WITHIN 2 MILES OF 35-00.00N 139-00.00E", "OFF NOJIMA ZAKI")
     with pytest.raises(InputError, match="warning 1: line 1: no area found"):
         parse_navwarns(text, party="beijing", new_id=lambda: "n1")
 
 
 def test_several_warnings_in_one_text_and_their_numbers() -> None:
-    text = CASES[11].text + "\n" + CASES[12].text
+    text = CASES[NAVAREA + 1].text + "\n" + CASES[NAVAREA + 2].text
     imported = parse_navwarns(text, party="beijing", new_id=iter(["a", "b"]).__next__)
     assert [i.notice.title for i in imported] == ["HYDROPAC 3456/26", "HAINAN NAV WARNING 0123/26"]
     broken = text.replace("19-30.5N", "19-90.5N")

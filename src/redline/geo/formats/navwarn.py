@@ -111,7 +111,7 @@ def parse_navwarn(text: str, *, party: str, new_id: Callable[[], str], first_lin
             "no area found: give 3 or more points (e.g. 18-30.00N 111-30.00E, ...), "
             "'WITHIN 5NM OF <point>' or 'nNM EITHER SIDE OF LINE JOINING <points>'",
         )
-    windows, notes = _windows(body, default_year, line_of)
+    windows, notes, phrases = _windows(body, default_year, line_of)
     if not windows and cancel is not None:
         raise Fault(
             line_of(cancel.start()),
@@ -135,6 +135,8 @@ def parse_navwarn(text: str, *, party: str, new_id: Callable[[], str], first_lin
         band = AltitudeBand(lower, upper)
     except Fault as fault:
         raise Fault(line_of(heights.start() if heights else 0), fault.reason) from None
+    if phrases > 1:
+        notes.append(f"{phrases} times given: one notice per window, each with every area")
     if len(volumes) > 1:
         notes.append(f"{len(volumes)} areas: each notice has {len(volumes)} volumes")
     activity = activity_from_text(body)
@@ -185,14 +187,18 @@ def _date(year: int | None, month: str, day: str, hhmm: tuple[str, str], where: 
         raise Fault(where, f"{raw!r}: not a valid date and time ({exc})") from None
 
 
-def _windows(body: str, year: int | None, line_of: Callable[[int], str]) -> tuple[list[Window], list[str]]:
+def _windows(
+    body: str, year: int | None, line_of: Callable[[int], str]
+) -> tuple[list[Window], list[str], int]:
     """Every window written in ``body``; each match is blanked so that its parts are not read twice."""
     text = body
     windows: list[Window] = []
     notes: list[str] = []
+    phrases = 0
 
     def blank(m: re.Match[str]) -> None:
-        nonlocal text
+        nonlocal text, phrases
+        phrases += 1
         text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
 
     for pattern in (_DAILY_A, _DAILY_B, _DAILY_C):
@@ -264,4 +270,4 @@ def _windows(body: str, year: int | None, line_of: Callable[[int], str]) -> tupl
         windows.append((first, last + timedelta(days=1)))
         notes.append(f"{raw!r}: no hours given, whole days taken")
         blank(m)
-    return windows, notes
+    return windows, notes, phrases

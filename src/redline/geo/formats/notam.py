@@ -96,8 +96,12 @@ def read_notam(text: str, *, notice_id: str, party: str, buffers: Buffers | None
         buffers=buffers or Buffers(),
         text=e_text.strip()[:MAX_TEXT],
     )
-    notes = (f"item E) holds {len(volumes)} areas: one notice with {len(volumes)} volumes",)
-    return Imported(notice, source, len(volumes), notes if len(volumes) > 1 else ())
+    notes = []
+    if len(volumes) > 1:
+        notes.append(f"item E) holds {len(volumes)} areas: one notice with {len(volumes)} volumes")
+    if items.get("D"):  # a schedule within B)-C): the notice holds one window, so the whole span
+        notes.append(f"item D) {items['D'][:60]!r} not applied: the whole B) to C) window is taken")
+    return Imported(notice, source, len(volumes), tuple(notes))
 
 
 def _items(text: str) -> dict[str, str]:
