@@ -422,6 +422,43 @@ def test_each_text_gives_its_volumes(case: Case) -> None:
         assert list(item.notes) == case.notes
 
 
+@pytest.mark.parametrize(
+    ("words", "volume"),
+    [
+        ("A CIRCLE RADIUS 5NM CENTRE 3500N13900E", CircleVolume((139.0, 35.0), 5 * NM)),
+        ("WITHIN A RADIUS OF 10NM FROM 3500N13900E", CircleVolume((139.0, 35.0), 10 * NM)),
+        ("WI 2NM RADIUS CENTRED ON PSN 3500N13900E", CircleVolume((139.0, 35.0), 2 * NM)),
+        ("PSN 350030N1390030E RADIUS 1.5KM", CircleVolume((dm(139, 0, 30), dm(35, 0, 30)), 1500.0)),
+        ("IN AREA WITHIN 1.5 MILES RADIUS OF 35-00N 139-00E", CircleVolume((139.0, 35.0), 1.5 * NM)),
+        (
+            "10NM WIDE CORRIDOR ALONG LINE JOINING 3500N13900E 3600N14000E",
+            CorridorVolume(((139.0, 35.0), (140.0, 36.0)), 5 * NM),
+        ),
+        (
+            "AREA BOUNDED BY LINES JOINING 350000N1390000E 360000N1400000E 350000N1400000E",
+            PolygonVolume(((139.0, 35.0), (140.0, 36.0), (140.0, 35.0))),
+        ),
+        (
+            "WI AN AREA BOUNDED BY 3500N13900E, 3600N14000E, 3500N14000E AND 3500N13900E",
+            PolygonVolume(((139.0, 35.0), (140.0, 36.0), (140.0, 35.0))),
+        ),
+    ],
+)
+def test_other_phrasings_of_an_area(words: str, volume: Any) -> None:
+    text = CASES[0].text.replace(CASES[0].text.split("E) ")[1].split("\nF)")[0], words)
+    imported = read_notam(text, notice_id="n1", party="beijing")
+    assert imported.geometry_source == "item_e" and len(imported.notice.volumes) == 1
+    _same_volume(imported.notice.volumes[0], volume)
+
+
+def test_a_lone_position_is_not_an_area_but_a_radius_needs_one_centre() -> None:
+    crane = CASES[0].text.replace("WI AREA BOUNDED BY:", "CRANE PSN 1830N11130E. WI AREA BOUNDED BY:")
+    assert len(read_notam(crane, notice_id="n1", party="beijing").notice.volumes) == 1
+    two = CASES[0].text.replace("WI AREA BOUNDED BY:", "WI 5NM RADIUS OF 1830N11130E 1900N11200E.")
+    with pytest.raises(InputError, match=r"E\) '1830N11130E': a radius with 2 points in a row"):
+        read_notam(two, notice_id="n1", party="beijing")
+
+
 def test_q_line_only_when_e_has_no_area() -> None:
     """The same NOTAM with and without its bounded area: the Q-line circle comes back only without."""
     with_area = CASES[0].text

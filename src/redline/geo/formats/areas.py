@@ -15,8 +15,9 @@ Shapes:
   ``THEN`` or ``AND``; a run ends at ``BACK TO START``, ``TO POINT OF ORIGIN`` (and the like),
   at any other word (``AREA B:``, ``2.``) or at ``;``; a closing repeat of the first point is
   dropped;
-* a circle: ``WI 10NM RADIUS OF <p>``, ``5KM RADIUS CENTRED ON <p>``, ``RADIUS 2NM CENTERED ON <p>``,
-  ``WITHIN 3 MILES OF <p>`` or ``<p> RADIUS 5NM`` (NM, MILES = nautical miles, KM, M);
+* a circle: ``WI 10NM RADIUS OF <p>``, ``5KM RADIUS CENTRED ON <p>``, ``RADIUS 2NM CENTERED ON PSN <p>``,
+  ``CIRCLE RADIUS 5NM CENTRE <p>``, ``WITHIN A RADIUS OF 10NM FROM <p>``, ``WITHIN 3 MILES OF <p>``
+  or ``<p> RADIUS 5NM`` (NM, MILES = nautical miles, KM, M); one centre per radius;
 * a corridor: ``5NM EITHER SIDE OF LINE JOINING <p1> - <p2> ...`` (half-width 5 NM), or
   ``ALONG LINE JOINING <p1> - <p2> ... WIDTH 10NM`` / ``10NM WIDE`` (full width 10 NM).
 
@@ -63,7 +64,8 @@ _CLOSE = re.compile(
 )
 _RADIUS_BEFORE = re.compile(
     rf"(?:{_NUM}\s*{_UNIT}\s+(?:RADIUS\s+)?|RADIUS\s+(?:OF\s+)?{_NUM}\s*{_UNIT}\s+)"
-    r"(?:CENT(?:RED|ERED|RE|ER)\s+)?(?:ON|AT|OF|AROUND)\s*:?\s*$",
+    r"(?:CENT(?:RED|ERED|RE|ER)(?:\s+(?:ON|AT))?|ON|AT|OF|AROUND|FROM)\s*:?\s*"
+    r"(?:(?:PSN|POSITION|POINT)\s*:?\s*)?$",
     re.I,
 )
 _RADIUS_AFTER = re.compile(rf"^\s*,?\s*\(?\s*(?:WITH\s+)?(?:A\s+)?RADIUS\s+(?:OF\s+)?{_NUM}\s*{_UNIT}", re.I)
@@ -80,7 +82,7 @@ _WIDTH_BEFORE = re.compile(rf"(?:WIDTH|WID)\s*(?:OF\s+)?:?\s*{_NUM}\s*{_UNIT}|{_
 _WIDTH_AFTER = re.compile(
     rf"^[\s,.;(]*(?:(?:WIDTH|WID)\s*(?:OF\s+)?:?\s*{_NUM}\s*{_UNIT}|{_NUM}\s*{_UNIT}\s+WIDE)", re.I
 )
-_BOUNDED = re.compile(r"BOUNDED\s+BY\s*:?\s*$|\bPSN\s*:?\s*$", re.I)
+_BOUNDED = re.compile(r"BOUNDED\s+BY\s*(?:(?:LINES?\s+)?JOINING\s*)?:?\s*$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,9 @@ def _shape(run: list[Point], lead: str, tail: str, where: str) -> list[Volume]:
     radius = _RADIUS_BEFORE.search(lead)
     if radius:
         number, unit = (radius.group(1), radius.group(2)) if radius.group(1) else radius.group(3, 4)
-        return [_checked(CircleVolume(c, _metres(number, unit)), where) for c in coords]
+        if len(coords) > 1:
+            raise Fault(where, f"a radius with {len(coords)} points in a row; give one centre per circle")
+        return [_checked(CircleVolume(coords[0], _metres(number, unit)), where)]
     side = _EITHER_SIDE.search(lead)
     if side:
         return [_corridor(coords, _metres(side.group(1), side.group(2)), where)]
