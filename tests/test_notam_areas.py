@@ -535,6 +535,15 @@ def test_a_warning_without_time_or_area_is_refused() -> None:
         parse_navwarns(text, party="beijing", new_id=lambda: "n1")
 
 
+def test_large_inputs_stay_fast_and_bounded() -> None:
+    """Long runs of digits or points are read in linear time; a warning files at most 400 notices."""
+    digits = CASES[0].text.replace("MILITARY EXERCISE", "1" * 200_000)
+    assert read_notam(digits, notice_id="n1", party="beijing").geometry_source == "item_e"
+    many = "NAVAREA XI 0001/26\nWITHIN 2NM OF 18-30N 111-30E\n" + "0100Z TO 0900Z DAILY 01 THRU 31 DEC\n" * 20
+    with pytest.raises(InputError, match="620 time windows; one warning files at most 400 notices"):
+        parse_navwarns(many, party="beijing", new_id=lambda: "n1")
+
+
 def test_several_warnings_in_one_text_and_their_numbers() -> None:
     text = CASES[NAVAREA + 1].text + "\n" + CASES[NAVAREA + 2].text
     imported = parse_navwarns(text, party="beijing", new_id=iter(["a", "b"]).__next__)

@@ -43,6 +43,7 @@ from redline.geo.model import (
 )
 
 NM = 1852.0
+NEAR = 160  # characters before and after a run of points searched for what shape it is
 Locate = Callable[[int], str]
 
 _COMPACT_AFTER = re.compile(
@@ -99,22 +100,22 @@ def _metres(number: str, unit: str) -> float:
     return float(number) * scale
 
 
-def _angle(raw: str, where: str, deg: str, minutes: str, seconds: str | None, limit: int) -> float:
+def _angle(raw: str, deg: str, minutes: str, seconds: str | None, limit: int) -> float:
     value_m = float(minutes)
     value_s = float(seconds) if seconds else 0.0
     if value_m >= 60 or value_s >= 60:
-        raise Fault(where, f"{raw!r}: minutes and seconds must be under 60")
+        raise Fault("", f"{raw!r}: minutes and seconds must be under 60")
     value = int(deg) + value_m / 60 + value_s / 3600
     if value > limit:
-        raise Fault(where, f"{raw!r}: {value:g} degrees is beyond {limit}")
+        raise Fault("", f"{raw!r}: {value:g} degrees is beyond {limit}")
     return value
 
 
-def _compact(raw: str, where: str, digits: str, frac: str | None, width: int, limit: int) -> float:
+def _compact(raw: str, digits: str, frac: str | None, width: int, limit: int) -> float:
     deg, rest = digits[:width], digits[width:]
     if len(rest) == 2:
-        return _angle(raw, where, deg, rest + (frac or ""), None, limit)
-    return _angle(raw, where, deg, rest[:2], rest[2:] + (frac or ""), limit)
+        return _angle(raw, deg, rest + (frac or ""), None, limit)
+    return _angle(raw, deg, rest[:2], rest[2:] + (frac or ""), limit)
 
 
 def _signed(value: float, hemi: str) -> float:
@@ -124,28 +125,43 @@ def _signed(value: float, hemi: str) -> float:
 def find_points(text: str, locate: Locate) -> list[Point]:
     """Every point in ``text``, in order; a malformed one (minutes of 75) raises ``Fault``."""
     found: list[Point] = []
-    for m in _COMPACT_AFTER.finditer(text):
-        where, raw = locate(m.start()), m.group(0)
-        lat = _compact(raw, where, m.group(1), m.group(2), 2, 90)
-        lon = _compact(raw, where, m.group(4), m.group(5), 3, 180)
-        found.append(Point(m.start(), m.end(), raw, (_signed(lon, m.group(6)), _signed(lat, m.group(3)))))
-    for m in _COMPACT_BEFORE.finditer(text):
-        where, raw = locate(m.start()), m.group(0)
-        lat = _compact(raw, where, m.group(2), m.group(3), 2, 90)
-        lon = _compact(raw, where, m.group(5), m.group(6), 3, 180)
-        found.append(Point(m.start(), m.end(), raw, (_signed(lon, m.group(4)), _signed(lat, m.group(1)))))
-    for m in _DASHED.finditer(text):
-        where, raw = locate(m.start()), m.group(0)
-        g = m.groups()
-        lat = _angle(raw, where, g[0], g[1], g[2], 90)
-        lon = _angle(raw, where, g[4], g[5], g[6], 180)
-        found.append(Point(m.start(), m.end(), raw, (_signed(lon, g[7]), _signed(lat, g[3]))))
+    for pattern, read in (
+        (_COMPACT_AFTER, _read_after),
+        (_COMPACT_BEFORE, _read_before),
+        (_DASHED, _read_dashed),
+    ):
+        for m in pattern.finditer(text):
+            try:
+                found.append(Point(m.start(), m.end(), m.group(0), read(m)))
+            except Fault as fault:  # where it is only when it is wrong: locating costs a scan
+                raise Fault(locate(m.start()), fault.reason) from None
     found.sort(key=lambda p: p.start)
     kept: list[Point] = []
     for point in found:
         if not kept or point.start >= kept[-1].end:
             kept.append(point)
     return kept
+
+
+def _read_after(m: re.Match[str]) -> LonLat:
+    raw = m.group(0)
+    lat = _compact(raw, m.group(1), m.group(2), 2, 90)
+    lon = _compact(raw, m.group(4), m.group(5), 3, 180)
+    return (_signed(lon, m.group(6)), _signed(lat, m.group(3)))
+
+
+def _read_before(m: re.Match[str]) -> LonLat:
+    raw = m.group(0)
+    lat = _compact(raw, m.group(2), m.group(3), 2, 90)
+    lon = _compact(raw, m.group(5), m.group(6), 3, 180)
+    return (_signed(lon, m.group(4)), _signed(lat, m.group(1)))
+
+
+def _read_dashed(m: re.Match[str]) -> LonLat:
+    raw, g = m.group(0), m.groups()
+    lat = _angle(raw, g[0], g[1], g[2], 90)
+    lon = _angle(raw, g[4], g[5], g[6], 180)
+    return (_signed(lon, g[7]), _signed(lat, g[3]))
 
 
 def _runs(text: str, points: list[Point]) -> list[list[Point]]:
@@ -160,13 +176,10 @@ def _runs(text: str, points: list[Point]) -> list[list[Point]]:
     return runs
 
 
-def _checked(volume: Volume, where: str) -> Volume:
+def _checked(volume: Volume) -> Volume:
     from redline.geo.shapes import check_volume_geometry
 
-    try:
-        check_volume_geometry(volume)
-    except Fault as fault:
-        raise Fault(where, str(fault)) from None
+    check_volume_geometry(volume)
     return volume
 
 
@@ -176,46 +189,44 @@ def find_areas(text: str, locate: Locate) -> list[Volume]:
     areas: list[Volume] = []
     previous_end = 0
     for i, run in enumerate(runs):
-        lead = text[previous_end : run[0].start]
+        # Only the words next to a run describe it; the bounds keep the searches linear.
+        lead = text[max(previous_end, run[0].start - NEAR) : run[0].start]
         next_start = runs[i + 1][0].start if i + 1 < len(runs) else len(text)
-        tail = text[run[-1].end : next_start]
+        tail = text[run[-1].end : min(next_start, run[-1].end + NEAR)]
         previous_end = run[-1].end
-        where = f"{locate(run[0].start)} {run[0].raw!r}"
         try:
-            areas.extend(_shape(run, lead, tail, where))
+            areas.extend(_shape(run, lead, tail))
         except Fault as fault:
-            if fault.path.startswith(where):
-                raise
-            raise Fault(where, str(fault)) from None
+            raise Fault(f"{locate(run[0].start)} {run[0].raw!r}", str(fault)) from None
     return areas
 
 
-def _shape(run: list[Point], lead: str, tail: str, where: str) -> list[Volume]:
+def _shape(run: list[Point], lead: str, tail: str) -> list[Volume]:
     coords = [p.lonlat for p in run]
     radius = _RADIUS_BEFORE.search(lead)
     if radius:
         number, unit = (radius.group(1), radius.group(2)) if radius.group(1) else radius.group(3, 4)
         if len(coords) > 1:
-            raise Fault(where, f"a radius with {len(coords)} points in a row; give one centre per circle")
-        return [_checked(CircleVolume(coords[0], _metres(number, unit)), where)]
+            raise Fault("", f"a radius with {len(coords)} points in a row; give one centre per circle")
+        return [_checked(CircleVolume(coords[0], _metres(number, unit)))]
     side = _EITHER_SIDE.search(lead)
     if side:
-        return [_corridor(coords, _metres(side.group(1), side.group(2)), where)]
+        return [_corridor(coords, _metres(side.group(1), side.group(2)))]
     if _ALONG.search(lead):
-        width = _WIDTH_AFTER.match(tail) or _last(_WIDTH_BEFORE, lead[-120:])
+        width = _WIDTH_AFTER.match(tail) or _last(_WIDTH_BEFORE, lead)
         if width is None:
-            raise Fault(where, "a line with no width: add e.g. 'WIDTH 10NM' or use '5NM EITHER SIDE OF LINE'")
+            raise Fault("", "a line with no width: add e.g. 'WIDTH 10NM' or use '5NM EITHER SIDE OF LINE'")
         number, unit = (width.group(1), width.group(2)) if width.group(1) else width.group(3, 4)
-        return [_corridor(coords, _metres(number, unit) / 2, where)]
+        return [_corridor(coords, _metres(number, unit) / 2)]
     if len(coords) > 3 and coords[0] == coords[-1]:
         coords = coords[:-1]
     if len(coords) >= 3:
-        return [_checked(PolygonVolume(tuple(coords)), where)]
+        return [_checked(PolygonVolume(tuple(coords)))]
     after = _RADIUS_AFTER.match(tail)
     if after and len(coords) == 1:
-        return [_checked(CircleVolume(coords[0], _metres(after.group(1), after.group(2))), where)]
+        return [_checked(CircleVolume(coords[0], _metres(after.group(1), after.group(2))))]
     if _BOUNDED.search(lead):
-        raise Fault(where, f"an area bounded by {len(coords)} point(s); a polygon needs at least 3")
+        raise Fault("", f"an area bounded by {len(coords)} point(s); a polygon needs at least 3")
     return []
 
 
@@ -226,10 +237,10 @@ def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return found
 
 
-def _corridor(coords: list[LonLat], half_width: float, where: str) -> Volume:
+def _corridor(coords: list[LonLat], half_width: float) -> Volume:
     if len(coords) < 2:
-        raise Fault(where, "a line needs at least 2 points")
-    return _checked(CorridorVolume(tuple(coords), half_width), where)
+        raise Fault("", "a line needs at least 2 points")
+    return _checked(CorridorVolume(tuple(coords), half_width))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ Errors name the warning, the line and the offending text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from redline.geo.model import (
 )
 
 MAX_DAYS = 31
+MAX_WINDOWS = 400  # notices from one warning
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MON = r"(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*"
 _YEAR = r"(?:\s*(20\d{2}|\d{2})(?![\d:]|\s*(?:Z|UTC)))?"
@@ -92,8 +94,10 @@ def parse_navwarns(text: str, *, party: str, new_id: Callable[[], str]) -> list[
 def parse_navwarn(text: str, *, party: str, new_id: Callable[[], str], first_line: int = 1) -> list[Imported]:
     """One warning as one notice per time window, every area a volume."""
 
+    breaks = [i for i, ch in enumerate(text) if ch == "\n"]
+
     def line_of(at: int) -> str:
-        return f"line {first_line + text.count(chr(10), 0, at)}"
+        return f"line {first_line + bisect.bisect_left(breaks, at)}"
 
     header = _HEADER.search(text)
     title = " ".join(header.group(1).split()) if header else ""
@@ -135,6 +139,10 @@ def parse_navwarn(text: str, *, party: str, new_id: Callable[[], str], first_lin
         band = AltitudeBand(lower, upper)
     except Fault as fault:
         raise Fault(line_of(heights.start() if heights else 0), fault.reason) from None
+    if len(windows) > MAX_WINDOWS:
+        raise Fault(
+            line_of(0), f"{len(windows)} time windows; one warning files at most {MAX_WINDOWS} notices"
+        )
     if phrases > 1:
         notes.append(f"{phrases} times given: one notice per window, each with every area")
     if len(volumes) > 1:
