@@ -25,6 +25,23 @@ from redline.geo.formats.notam import to_notam
 from redline.wire.card import make_card
 from redline.wire.envelope import build_envelope
 
+NOTAM_AREAS = """A0417/26 NOTAMN
+Q) ZJSA/QRDCA/IV/BO/W/000/350/1830N11130E025
+A) ZJSA B) 2612050100 C) 2612080900
+E) AREA A: N183000E1113000-N184500E1120000-N180000E1121500-N175000E1112000 BACK TO START.
+AREA B: WI 10NM RADIUS OF 1900N11200E. AREA C: 5NM EITHER SIDE OF LINE JOINING 1910N11210E-1930N11230E.
+F) SFC G) UNL
+"""
+NAVWARN = """NAVAREA XI 1234/26
+SOUTH CHINA SEA.
+1. GUNNERY EXERCISES 0100Z TO 0900Z DAILY 05 THRU 08 DEC
+   IN AREA BOUNDED BY 18-30.00N 111-30.00E, 18-45.00N 112-00.00E,
+   18-00.00N 112-15.00E, 17-50.00N 111-20.00E.
+2. CANCEL THIS MSG 080900Z DEC 26.
+HYDROPAC 3456/26(81).
+ROCKET LAUNCHING 050100Z TO 071500Z DEC 26 WITHIN 2 MILES OF 35-00.00N 139-00.00E, SFC TO FL600.
+"""
+
 
 def seeds() -> dict[str, list[bytes]]:
     keys = StationKeys.generate()
@@ -53,6 +70,8 @@ def seeds() -> dict[str, list[bytes]]:
             b"\x00" + json.dumps(to_geojson([notice])).encode(),
             b"\x01" + json.dumps(to_volume4d(notice)).encode(),
             b"\x02" + to_notam(notice).encode(),
+            b"\x02" + NOTAM_AREAS.encode(),
+            b"\x03" + NAVWARN.encode(),
         ],
         "console_form": [
             urlencode({"code": "WRN-01", "lang": "en", "role": "operator", "name": "duty"}).encode(),

@@ -48,10 +48,11 @@ def card(data: bytes) -> None:
 
 def notice_import(data: bytes) -> None:
     """POST /api/v1/notices/import in each format (the first byte picks it), as the API parses it."""
-    formats = ("geojson", "f3548", "notam")
+    formats = ("geojson", "f3548", "notam", "navwarn")
     fmt = formats[data[0] % len(formats)] if data else "geojson"
-    for notice in _parse_import(fmt, data[1:], "washington"):
-        canonical(notice.to_json())
+    for imported in _parse_import(fmt, data[1:], "washington"):
+        canonical(imported.notice.to_json())
+        canonical(imported.to_json())
 
 
 def console_form(data: bytes) -> None:

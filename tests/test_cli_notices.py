@@ -140,7 +140,6 @@ def open_pairs(station: StationProcess) -> set[tuple[str, str]]:
 def test_notice_commands_against_two_stations(tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with two_stations(tmp_path, "sqlite", links_up=True) as (w, b):
-
         # Washington files from a file, Beijing an overlapping notice from standard input.
         first = tmp_path / "blue-falcon.json"
         first.write_text(json.dumps(notice((120.0, 25.0), now - timedelta(hours=1), 24, "BLUE FALCON")))
@@ -205,9 +204,11 @@ def test_notice_commands_against_two_stations(tmp_path: Path) -> None:
             "E) LIVE FIRING. 2NM RADIUS CENTRED ON 483052N0092008E.\n"
             "F) SFC G) FL120\n"
         )
-        imported = ok(cli(w, "import", "--format", "notam", notam)).splitlines()
+        result = cli(w, "import", "--format", "notam", notam)
+        imported = ok(result).splitlines()
         assert imported[0] == "filed 1 notice(s) from notam" and len(imported) == 2, imported
         notam_id = imported[1]
+        assert result.stderr == f"{notam_id}: areas from item E), 1 area(s)\n", result.stderr
         exported = tmp_path / "washington.geojson"
         ok(cli(w, "export", "--format", "geojson", "--party", "washington", "--out", exported))
         doc = json.loads(exported.read_text())
@@ -228,6 +229,23 @@ def test_notice_commands_against_two_stations(tmp_path: Path) -> None:
 
         assert sorted(map(shape, mine)) == sorted(map(shape, doc["features"]))
         assert "483052N0092008E" in ok(notam_text), notam_text.stdout
+
+        # A navigational warning: one day's window, the area from its coordinates, said on stderr.
+        warning = tmp_path / "navarea.txt"
+        warning.write_text(
+            f"NAVAREA XI 0042/{start:%y}\nSOUTH CHINA SEA.\n"
+            f"1. GUNNERY EXERCISES 0100Z TO 0300Z {start:%d %b %y}\n"
+            "IN AREA BOUNDED BY 18-30.00N 111-30.00E, 18-45.00N 112-00.00E, 18-00.00N 112-15.00E.\n"
+        )
+        result = cli(w, "import", "--format", "navwarn", warning)
+        lines = ok(result).splitlines()
+        assert lines[0] == "filed 1 notice(s) from navwarn" and len(lines) == 2, lines
+        assert result.stderr == (
+            f"{lines[1]}: areas from the warning text, 1 area(s); no heights given: surface to UNL (FL999)\n"
+        ), result.stderr
+        filed = api_get(w, f"/notices/{lines[1]}")
+        assert filed["activity"] == "live_fire_exercise" and filed["title"] == f"NAVAREA XI 0042/{start:%y}"
+        assert filed["window"]["start"] == f"{start:%Y-%m-%d}T01:00:00.000000Z"
 
         # What the API refuses comes back as one line.
         bad_token = notice_cmd(w, "list")

@@ -30,6 +30,12 @@ from redline.services.station import load_identity
 TOKEN_VARIABLE = "REDLINE_TOKEN"
 TIMEOUT_SECONDS = 30.0  # a large import is checked against every notice before the answer
 FORMATS = ("geojson", "f3548", "notam")
+IMPORT_FORMATS = (*FORMATS, "navwarn")
+SOURCE_NAMES = {
+    "item_e": "areas from item E)",
+    "q_line": "Q-line circle (item E) defines no area)",
+    "text": "areas from the warning text",
+}
 
 Command = Callable[[argparse.Namespace], Awaitable[int]]
 
@@ -339,7 +345,7 @@ class NoticeCommands:
         return 0
 
     async def import_(self, args: argparse.Namespace) -> int:
-        if args.format == "notam":
+        if args.format in ("notam", "navwarn"):
             raw, content_type = read_input(args.file), "text/plain; charset=utf-8"
         else:
             raw, content_type = json.dumps(read_json(args.file)).encode("utf-8"), "application/json"
@@ -358,6 +364,12 @@ class NoticeCommands:
         print(f"filed {answer.get('count', len(notices))} notice(s) from {args.format}")
         for n in notices:
             print(n["id"])
+        # Where each geometry came from, on stderr: stdout stays one id per line for scripts.
+        for source in answer.get("sources") or []:
+            if source.get("geometry_source") in SOURCE_NAMES:
+                what = SOURCE_NAMES[source["geometry_source"]]
+                notes = "".join(f"; {note}" for note in source.get("notes") or [])
+                print(f"{source['id']}: {what}, {source.get('areas')} area(s){notes}", file=sys.stderr)
         return 0
 
     async def export(self, args: argparse.Namespace) -> int:
@@ -427,8 +439,12 @@ def register(
     p.add_argument("--reason", help="why, sent to the peers (up to 500 characters)")
     p.add_argument("--json", action="store_true", help="print the API's JSON answer")
 
-    p = action("import", run.import_, "file notices from GeoJSON, ASTM F3548 JSON or ICAO NOTAM text")
-    p.add_argument("--format", required=True, choices=FORMATS)
+    p = action(
+        "import",
+        run.import_,
+        "file notices from GeoJSON, ASTM F3548 JSON, ICAO NOTAM or navigational warning text",
+    )
+    p.add_argument("--format", required=True, choices=IMPORT_FORMATS)
     p.add_argument("file", help="file to import, or - for standard input")
     p.add_argument("--json", action="store_true", help="print the API's JSON answer")
 

@@ -13,9 +13,11 @@ from starlette.routing import Route
 from redline.domain.names import check_station_id
 from redline.errors import InputError
 from redline.geo import ActivityType, Notice, NoticeState
+from redline.geo.formats.areas import Imported
 from redline.geo.formats.f3548 import from_volume4d, to_volume4d
 from redline.geo.formats.geojson import from_geojson, to_geojson
-from redline.geo.formats.notam import parse_notam, to_notam
+from redline.geo.formats.navwarn import parse_navwarns
+from redline.geo.formats.notam import read_notam, to_notam
 from redline.json_input import parse_json
 from redline.services.queries import StationServices
 from redline.web.paging import choices, flag, page_request
@@ -24,7 +26,8 @@ from redline.web.services import operator_of, services_of
 
 MAX_NOTICE_BODY = 2 * 1024 * 1024  # a notice may carry up to 10,000 vertices per polygon
 MAX_IMPORT_BODY = 8 * 1024 * 1024
-FORMATS = ("geojson", "f3548", "notam")
+FORMATS = ("geojson", "f3548", "notam")  # export; import also reads navigational warnings
+IMPORT_FORMATS = (*FORMATS, "navwarn")
 DEFAULT_LIST = 1000  # notices and conflicts per page, unless ?limit= says otherwise
 MAX_LIST = 10_000
 NOTICE_STATES = tuple(s.value for s in NoticeState)
@@ -104,29 +107,35 @@ def _check_notice_id(value: str) -> None:
         )
 
 
-def _format(request: Request) -> str:
+def _format(request: Request, formats: tuple[str, ...] = FORMATS) -> str:
     fmt = request.query_params.get("format", "geojson")
-    if fmt not in FORMATS:
-        raise InputError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt not in formats:
+        raise InputError(f"format: {fmt!r} is not one of {', '.join(formats)}")
     return fmt
 
 
 async def import_notices(request: Request) -> JSONResponse:
-    """File notices from GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text, as our own."""
+    """File notices from GeoJSON, F3548 Volume4D JSON, NOTAM or navigational warning text, as ours.
+
+    The answer's ``sources`` say, per filed notice, where its geometry came from (``item_e``,
+    ``q_line``, ``text``, ``geojson``, ``f3548``), how many areas it has and what was approximated.
+    """
     services = services_of(request)
     operator = await operator_of(request)
-    fmt = _format(request)
+    fmt = _format(request, IMPORT_FORMATS)
     raw = await read_body(request, MAX_IMPORT_BODY)
     parsed = _parse_import(fmt, raw, services.station.station_id)
     # Everything is parsed and checked before anything is filed: a bad notice files none.
     batch = []
-    for notice in parsed:
+    for notice in (p.notice for p in parsed):
         fields = {k: v for k, v in notice.to_json().items() if k not in ("id", "party", "version")}
         if fields.get("state") not in ("draft", "active"):
             fields["state"] = "active"
         batch.append(fields)
     filed = [await services.deconfliction.file(operator, fields) for fields in batch]
-    return JSONResponse({"notices": [n.to_json() for n in filed], "count": len(filed)}, status_code=201)
+    sources = [{**p.to_json(), "id": n.id} for p, n in zip(parsed, filed, strict=True)]
+    body = {"notices": [n.to_json() for n in filed], "count": len(filed), "sources": sources}
+    return JSONResponse(body, status_code=201)
 
 
 NOTAM_HEADER = re.compile(r"^\s*[A-Z]\d{4}/\d{2}\s+NOTAM[NRC]\b", re.MULTILINE)
@@ -142,19 +151,29 @@ def split_notams(text: str) -> list[str]:
     return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
-def _parse_import(fmt: str, raw: bytes, me: str) -> list[Notice]:
-    if fmt == "notam":
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _parse_import(fmt: str, raw: bytes, me: str) -> list[Imported]:
+    if fmt in ("notam", "navwarn"):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError("the NOTAM text is not UTF-8") from None
+            raise InputError(f"the {'NOTAM' if fmt == 'notam' else 'warning'} text is not UTF-8") from None
+        if fmt == "navwarn":
+            return parse_navwarns(text, party=me, new_id=_new_id)
         notices = []
         for i, part in enumerate(split_notams(text)):
             try:
-                notices.append(parse_notam(part, notice_id=uuid.uuid4().hex, party=me))
+                notices.append(read_notam(part, notice_id=_new_id(), party=me))
             except InputError as exc:
                 raise InputError(f"NOTAM {i + 1}: {exc.message}") from None
         return notices
+    return [Imported(n, fmt, len(n.volumes)) for n in _parse_json_import(fmt, raw, me)]
+
+
+def _parse_json_import(fmt: str, raw: bytes, me: str) -> list[Notice]:
     data = parse_json(raw, "request body")
     if fmt == "geojson":
         return from_geojson(data)

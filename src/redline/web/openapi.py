@@ -399,6 +399,11 @@ _FORMAT = {
     "in": "query",
     "schema": {"enum": ["geojson", "f3548", "notam"], "default": "geojson"},
 }
+_IMPORT_FORMAT = {
+    "name": "format",
+    "in": "query",
+    "schema": {"enum": ["geojson", "f3548", "notam", "navwarn"], "default": "geojson"},
+}
 _NOTICE_ANSWER = {
     "type": "object",
     "properties": {"notice": {"type": "object"}, "conflicts": {"type": "array", "items": {"type": "object"}}},
@@ -425,8 +430,9 @@ OPENAPI["paths"].update(
         },
         "/api/v1/notices/import": {
             "post": {
-                "summary": "File notices from GeoJSON, ASTM F3548 Volume4D JSON or ICAO NOTAM text",
-                "parameters": [_FORMAT],
+                "summary": "File notices from GeoJSON, ASTM F3548 Volume4D JSON, ICAO NOTAM or "
+                "navigational warning text; 'sources' says where each geometry came from",
+                "parameters": [_IMPORT_FORMAT],
                 "requestBody": {"required": True, "content": {"text/plain": {}, "application/json": {}}},
                 "responses": {"201": _json({"type": "object"}, "Filed"), **_errors(400, 401, 403, 413)},
             }

@@ -1,9 +1,9 @@
 """ICAO NOTAM text (Q-line and items A-G) to and from notices.
 
-The area comes from item E when it holds ``<r>NM RADIUS CENTRED ON <point>``
-or a list of points ``PSN <p1> - <p2> - ...`` (3 or more); otherwise from the
-Q-line circle (centre to the minute, radius in whole NM). Points are
-``DDMM[SS]N DDDMM[SS]E``. Limits in F) and G): ``SFC``, ``GND``, ``UNL``
+The areas come from item E (every polygon, circle and corridor written there,
+see ``areas.py``: one notice with one volume per area); only when E) defines
+no area, from the Q-line circle (centre to the minute, radius in whole NM).
+``read_notam`` says which (``geometry_source``). Limits in F) and G): ``SFC``, ``GND``, ``UNL``
 (taken as FL999), ``FL120``, ``1000FT AMSL``, ``500FT AGL``, ``300M AMSL``;
 without F) and G) the Q-line's flight levels are used. B) and C) are
 ``YYMMDDHHMM`` UTC; C) may end in ``EST`` or be ``PERM``.
@@ -18,7 +18,9 @@ import math
 import re
 from datetime import UTC, datetime
 
+from redline.geo.formats.areas import Imported, activity_from_text, find_areas
 from redline.geo.model import (
+    MAX_TEXT,
     ActivityType,
     AltitudeBand,
     AltitudeLimit,
@@ -31,14 +33,11 @@ from redline.geo.model import (
     Notice,
     PolygonVolume,
     TimeWindow,
-    Volume,
 )
 from redline.geo.shapes import Core
 
 NM = 1852.0
 _ITEM = re.compile(r"(?:^|\s)([QABCDEFG])\)\s*")
-_POINT = re.compile(r"(\d{2})(\d{2})(\d{2}(?:\.\d+)?)?([NS])\s*(\d{3})(\d{2})(\d{2}(?:\.\d+)?)?([EW])")
-_RADIUS = re.compile(r"(\d+(?:\.\d+)?)\s*(NM|KM|M)\s+RADIUS\s+CENT(?:RE|ER)D?\s+(?:ON|AT)\s+", re.I)
 _Q_AREA = re.compile(r"^(\d{4})([NS])(\d{5})([EW])(\d{3})$")
 _HEIGHT = re.compile(r"^(\d+(?:\.\d+)?)\s*(FT|M)\s*(AMSL|MSL|AGL|SFC)?$")
 _ACTIVITY = {"WM": ActivityType.LIVE_FIRE_EXERCISE, "WU": ActivityType.UAV_OPERATIONS,
@@ -46,6 +45,11 @@ _ACTIVITY = {"WM": ActivityType.LIVE_FIRE_EXERCISE, "WU": ActivityType.UAV_OPERA
 
 
 def parse_notam(text: str, *, notice_id: str, party: str, buffers: Buffers | None = None) -> Notice:
+    return read_notam(text, notice_id=notice_id, party=party, buffers=buffers).notice
+
+
+def read_notam(text: str, *, notice_id: str, party: str, buffers: Buffers | None = None) -> Imported:
+    """One NOTAM as a notice with every area of item E) as a volume (or the Q-line circle)."""
     items = _items(text)
     q = items.get("Q")
     if q is None:
@@ -56,7 +60,12 @@ def parse_notam(text: str, *, notice_id: str, party: str, buffers: Buffers | Non
     code = fields[1]
     activity = _ACTIVITY.get(code[1:3], ActivityType.OTHER) if len(code) == 5 else ActivityType.OTHER
     e_text = items.get("E", "")
-    volume = _area(e_text) or _q_circle(fields[7])
+    if activity is ActivityType.OTHER:
+        activity = activity_from_text(e_text)
+    volumes = tuple(find_areas(e_text, lambda _at: "E)"))
+    source = "item_e" if volumes else "q_line"
+    if not volumes:
+        volumes = (_q_circle(fields[7]),)
     lower = _limit(items["F"], "F)") if "F" in items else _flight_level(fields[5], "Q) lower")
     upper = _limit(items["G"], "G)") if "G" in items else _flight_level(fields[6], "Q) upper")
     start = _time(items.get("B"), "B)")
@@ -76,17 +85,23 @@ def parse_notam(text: str, *, notice_id: str, party: str, buffers: Buffers | Non
             window = TimeWindow(start, end, estimated_end=estimated)
         except Fault as fault:
             raise Fault("C)", fault.reason) from None
-    return Notice(
+    notice = Notice(
         id=notice_id,
         party=party,
         version=1,
         activity=activity,
-        volumes=(volume,),
+        volumes=volumes,
         altitude=band,
         window=window,
         buffers=buffers or Buffers(),
-        text=e_text.strip(),
+        text=e_text.strip()[:MAX_TEXT],
     )
+    notes = []
+    if len(volumes) > 1:
+        notes.append(f"item E) holds {len(volumes)} areas: one notice with {len(volumes)} volumes")
+    if items.get("D"):  # a schedule within B)-C): the notice holds one window, so the whole span
+        notes.append(f"item D) {items['D'][:60]!r} not applied: the whole B) to C) window is taken")
+    return Imported(notice, source, len(volumes), tuple(notes))
 
 
 def _items(text: str) -> dict[str, str]:
@@ -108,31 +123,7 @@ def _degrees(d: str, m: str, s: str | None, hemi: str) -> float:
     return -value if hemi in "SW" else value
 
 
-def _point(match: re.Match[str]) -> LonLat:
-    g = match.groups()
-    return (_degrees(g[4], g[5], g[6], g[7]), _degrees(g[0], g[1], g[2], g[3]))
-
-
-def _area(e_text: str) -> Volume | None:
-    radius = _RADIUS.search(e_text)
-    try:
-        if radius:
-            centre = _POINT.match(e_text, radius.end())
-            if centre is None:
-                raise Fault("E)", f"no point after {radius.group(0).strip()!r}; use e.g. 483052N0092008E")
-            scale = {"NM": NM, "KM": 1000.0, "M": 1.0}[radius.group(2).upper()]
-            return CircleVolume(_point(centre), float(radius.group(1)) * scale)
-        points = [_point(m) for m in _POINT.finditer(e_text)]
-        if len(points) >= 3:
-            if points[0] == points[-1]:
-                points = points[:-1]
-            return PolygonVolume(tuple(points))
-    except Fault as fault:
-        raise Fault("E)", fault.reason) from None
-    return None
-
-
-def _q_circle(area: str) -> Volume:
+def _q_circle(area: str) -> CircleVolume:
     match = _Q_AREA.match(area)
     if match is None:
         raise Fault("Q) area", f"{area!r} is not like 4000N11600E005 (lat, lon, radius in NM)")
@@ -155,7 +146,7 @@ def _limit(value: str, where: str) -> AltitudeLimit:
     text = value.strip().upper()
     if text in ("SFC", "GND"):
         return AltitudeLimit(0.0, AltitudeUnit.M, AltitudeReference.SFC)
-    if text == "UNL":
+    if text in ("UNL", "UNLTD", "UNLIMITED"):
         return AltitudeLimit(999.0, AltitudeUnit.FL, AltitudeReference.STD)
     if text.startswith("FL"):
         return _flight_level(text[2:].strip(), where)
