@@ -105,7 +105,8 @@ window.redlineWatch = (function () {
     return timer;
   }
 
-  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington", so a
+  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington" (the
+  // words in the page's language: "⚠ 特急 · …"), so a
   // console in a background tab still shows it on the tab. The page's own title is kept apart.
   let baseTitle = null;
   let flashOn = false;
@@ -113,7 +114,7 @@ window.redlineWatch = (function () {
 
   function retitle() {
     if (baseTitle === null) baseTitle = document.title;
-    document.title = (flashOn ? "⚠ FLASH · " : "") + (linkTitle ? "⚠ " + linkTitle + " · " : "") + baseTitle;
+    document.title = (flashOn ? "⚠ " + (strings.flash || "FLASH") + " · " : "") + (linkTitle ? "⚠ " + linkTitle + " · " : "") + baseTitle;
   }
 
   function setFlash(count, html) {
