@@ -105,9 +105,9 @@ window.redlineWatch = (function () {
     return timer;
   }
 
-  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington" (the
-  // words in the page's language: "⚠ 特急 · …"), so a
-  // console in a background tab still shows it on the tab. The page's own title is kept apart.
+  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington", in the
+  // page's language ("⚠ 特急 · …"), so a console in a background tab still shows it on the tab.
+  // The page's own title is kept apart.
   let baseTitle = null;
   let flashOn = false;
   let linkTitle = "";
