@@ -19,6 +19,7 @@ from redline.web.console.i18n import (
     LOCALES,
     catalogue_path,
     format_datetime,
+    format_duration,
     gettext_context,
     install_jinja,
     negotiate,
@@ -260,3 +261,10 @@ def test_locales_do_not_bleed_between_interleaved_async_renders() -> None:
         return list(await asyncio.gather(one("en"), one("zh-Hans"), one("en"), one("zh-Hans")))
 
     assert asyncio.run(both()) == ["Inbox|-|Outbox", "收件箱|-|发件箱"] * 2
+
+
+def test_a_duration_reads_exactly_in_either_language() -> None:
+    assert format_duration(86400, "en") == "1 day"
+    assert format_duration(5400, "en") == "1 hour 30 minutes"
+    assert format_duration(5400, "zh-Hans") == "1小时30分钟"
+    assert format_duration(300, "zh-Hans") == "5分钟"

@@ -25,3 +25,14 @@ def test_english_labels_and_hints_read_as_before() -> None:
     params = {p["name"]: p for phrase in phrase_choices("en") for p in phrase["params"]}
     assert params["distance"]["label"] == "distance (NM)"
     assert params["callsign"]["expected"] == "a callsign of 1-16 capital letters, digits or '-'"
+
+
+def test_a_phrase_names_its_parameters_by_their_chinese_labels() -> None:
+    """The compose form lists each phrase with its parameters as placeholders: in Chinese, by label."""
+    texts = {p["code"]: p["text"] for p in phrase_choices("zh-Hans")}
+    assert texts["REQ-01"] == "请求在{分钟}分钟内进行语音通话。"
+    for code, text in texts.items():
+        assert not re.search(r"\{[a-z_]+\}", text), (code, text)
+    assert {p["code"]: p["text"] for p in phrase_choices("en")}["REQ-01"] == (
+        "Request a voice call within {minutes} minutes."
+    )

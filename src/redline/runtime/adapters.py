@@ -109,7 +109,7 @@ def build_services(station: Station) -> StationServices:
         station=StationInfo(
             station_id=me.station_id,
             name=me.config.name,
-            deadlines={p.value: str(d) for p, d in me.config.deadlines().items()},
+            deadlines={p.value: d.total_seconds() for p, d in me.config.deadlines().items()},
         ),
         auth=station.auth,
         accounts=AccountService(console, clock, station.auth.forget),

@@ -38,7 +38,7 @@ class StationInfo:
 
     station_id: str
     name: str
-    deadlines: dict[str, str]  # precedence -> acknowledgement deadline, as shown to administrators
+    deadlines: dict[str, float]  # precedence -> acknowledgement deadline in seconds (admin page)
 
 
 @dataclass(frozen=True, slots=True)

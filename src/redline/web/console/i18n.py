@@ -49,6 +49,7 @@ API never calls it: its answers stay English. Templates get it as
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from datetime import UTC
@@ -57,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -77,6 +78,9 @@ _BY_LANGUAGE = {"en": "en", "zh": "zh-Hans"}
 MAX_ACCEPT_LANGUAGE = 1000
 # Tests set this so a zh-Hans lookup of a msgid with no translation is recorded (see untranslated()).
 STRICT_ENV = "REDLINE_I18N_STRICT"
+# With strict mode on, also append each newly recorded msgid (a JSON string a line) to this file, so
+# a test can read what a station running as a subprocess recorded. Off unless strict mode is on.
+STRICT_FILE_ENV = "REDLINE_I18N_STRICT_FILE"
 _UNTRANSLATED: set[str] = set()
 
 
@@ -96,7 +100,13 @@ def clear_untranslated() -> None:
 def _note(locale: str, tr: Translations, message: str) -> None:
     # An untranslated msgid comes back unchanged from gettext; record it so a test can fail on it.
     if locale != SOURCE_LOCALE and _strict() and tr.gettext(message) == message:
+        if message in _UNTRANSLATED:
+            return
         _UNTRANSLATED.add(message)
+        record = os.environ.get(STRICT_FILE_ENV)
+        if record:
+            with open(record, "a", encoding="utf-8") as out:
+                out.write(json.dumps(message) + "\n")
 
 
 def check_locale(locale: object) -> str:
@@ -162,6 +172,7 @@ def install_jinja(env: jinja2.Environment) -> jinja2.Environment:
     env.add_extension("jinja2.ext.i18n")
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.filters["utc"] = _utc_filter
+    env.globals["duration"] = format_duration
     return env
 
 
@@ -229,6 +240,18 @@ def format_datetime(ts: str, locale: str) -> str:
     babel_locale = _DIRS.get(check_locale(locale), locale)
     day = format_date(moment, "medium", locale=babel_locale)
     return f"{day} {format_time(moment, 'HH:mm:ss', tzinfo=UTC, locale=babel_locale)} UTC"
+
+
+def format_duration(seconds: float, locale: str) -> str:
+    """A span of time in words, exactly: "1 hour 30 minutes", "1小时30分钟" (seconds kept when any)."""
+    babel_locale = _DIRS.get(check_locale(locale), locale)
+    rest, parts = round(seconds), []
+    for unit in (86400, 3600, 60, 1):
+        count, rest = divmod(rest, unit)
+        if count:
+            parts.append(format_timedelta(count * unit, threshold=1.0, format="long", locale=babel_locale))
+    joiner = "" if locale == "zh-Hans" else " "
+    return joiner.join(parts) or format_timedelta(0, format="long", locale=babel_locale)
 
 
 @jinja2.pass_context

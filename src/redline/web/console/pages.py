@@ -26,6 +26,7 @@ from redline.errors import AuthError, Forbidden, InputError, RedlineError, _t
 from redline.services.accounts import LANGUAGES, MAX_LOCK_SECONDS, Session
 from redline.services.paging import PageRequest
 from redline.web.console import attention
+from redline.web.console.phrase_form import LABELS as PARAM_LABELS
 from redline.web.console.phrase_form import phrase_choices
 from redline.web.console.render import language_of, page
 from redline.web.console.security import (
@@ -305,6 +306,7 @@ async def message(request: Request) -> Response:
         "message.html",
         session,
         m=view,
+        param_labels=PARAM_LABELS,
         languages=LANGUAGES,
         now=now,
         officers=officers,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redline.domain.phrases import MAX_AREA, MAX_DISTANCE_NM, MAX_TEXT, Param, load_catalogue
+from redline.domain.phrases import MAX_AREA, MAX_DISTANCE_NM, MAX_TEXT, Param, Phrase, load_catalogue
 from redline.web.console.i18n import error_text, translations
 from redline.web.console.views import N_
 
@@ -57,17 +57,27 @@ def hint(param: Param, lang: str) -> str:
     return translations(lang).gettext(template) % {"min": low, "max": high}
 
 
+def _label(name: str, lang: str) -> str:
+    return translations(lang).gettext(LABELS[name]) if name in LABELS else name
+
+
+def _with_labels(text: str, phrase: Phrase, lang: str) -> str:
+    """The phrase's text with each ``{parameter}`` named by its label in ``lang``: "{分钟}"."""
+    for a in phrase.params:
+        text = text.replace("{" + a.name + "}", "{" + _label(a.name, lang) + "}")
+    return text
+
+
 def phrase_choices(lang: str) -> list[dict[str, Any]]:
-    tr = translations(lang)
     return [
         {
             "code": p.code,
             "group": p.group,
-            "text": p.text.get(lang, p.text["en"]),
+            "text": _with_labels(p.text.get(lang, p.text["en"]), p, lang),
             "params": [
                 {
                     "name": a.name,
-                    "label": tr.gettext(LABELS[a.name]) if a.name in LABELS else a.name,
+                    "label": _label(a.name, lang),
                     "type": a.type,
                     "expected": hint(a, lang),
                 }

@@ -67,7 +67,11 @@
       return;
     }
     // pmIgnore false: Leaflet-Geoman (opt-in, static/notices.js) may draw on this map, not edit its layers.
-    map = L.map("map", { minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: false, pmIgnore: false });
+    map = L.map("map", {
+      minZoom: 1, maxZoom: 12, zoomSnap: 0.5, worldCopyJump: false, pmIgnore: false, zoomControl: false,
+    });
+    // Leaflet's own zoom buttons, their titles (and so their aria-labels) in the page's language.
+    L.control.zoom({ zoomInTitle: t("zoomIn"), zoomOutTitle: t("zoomOut") }).addTo(map);
     map.attributionControl.setPrefix(false); // the prefix is a link with an inline flag; keep it plain
     map.attributionControl.addAttribution("Leaflet · Natural Earth (world-atlas)");
     map.createPane("basemap"); // below the overlay pane (map.css): coastline under the notices

@@ -105,15 +105,16 @@ window.redlineWatch = (function () {
     return timer;
   }
 
-  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington", so a
-  // console in a background tab still shows it on the tab. The page's own title is kept apart.
+  // The title carries every alarm that is on: "⚠ FLASH · ⚠ LINK DOWN · Traffic · Washington", in the
+  // page's language ("⚠ 特急 · …"), so a console in a background tab still shows it on the tab.
+  // The page's own title is kept apart.
   let baseTitle = null;
   let flashOn = false;
   let linkTitle = "";
 
   function retitle() {
     if (baseTitle === null) baseTitle = document.title;
-    document.title = (flashOn ? "⚠ FLASH · " : "") + (linkTitle ? "⚠ " + linkTitle + " · " : "") + baseTitle;
+    document.title = (flashOn ? "⚠ " + (strings.flash || "FLASH") + " · " : "") + (linkTitle ? "⚠ " + linkTitle + " · " : "") + baseTitle;
   }
 
   function setFlash(count, html) {
