@@ -68,25 +68,25 @@ def test_compose_and_notice_errors_in_chinese_api_in_english(pair: tuple[Any, An
             "/compose", {"mode": "text", "to": "beijing", "precedence": "ROUTINE", "text": ""}
         )
         assert page.status_code == 400, page.text[:1500]
-        assert error_text(page) == "text：必须是非空字符串"
+        assert error_text(page) == "正文：必须是非空字符串"
 
         page = console.post(
             "/compose", {"mode": "text", "to": "nowhere", "precedence": "ROUTINE", "text": "hi"}
         )
-        assert error_text(page) == "to：'nowhere' 不是本站的对方站"
+        assert error_text(page) == "收件方：'nowhere' 不是本站的对方站"
 
         # a phrase parameter out of its range: the range is a Text inside the message's Text
         phrase = {"mode": "phrase", "to": "beijing", "precedence": "ROUTINE", "code": "REQ-01"}
         page = console.post("/compose", {**phrase, "param.minutes": "5000"})
         assert page.status_code == 400, page.text[:1500]
-        assert error_text(page) == "params.minutes：5000 超出范围（1 至 1440）"
+        assert error_text(page) == "参数·分钟：5000 超出范围（1 至 1440）"
 
         answer = console.post("/deconfliction/notices", NOTICE_FORM)
         assert answer.status_code == 400, answer.text
         error = answer.json()["error"]
         assert error["field"] == "volumes[0].polygon[1]"  # the machine path, as the script needs it
         assert (
-            error["message"] == "volumes[0].polygon[1]：纬度 95.0 超出范围；请使用 -90 至 90 度（北纬为正）"
+            error["message"] == "活动区域[0]·多边形[1]：纬度 95.0 超出范围；请使用 -90 至 90 度（北纬为正）"
         )
 
     api = post(

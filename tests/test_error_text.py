@@ -82,7 +82,7 @@ def test_error_text_translates_nested_params_and_keeps_machine_words() -> None:
     assert error_text(fault, "en") == fault.message
     assert (
         error_text(fault, "zh-Hans")
-        == "volumes[0].polygon[2]：纬度 95.0 超出范围；请使用 -90 至 90 度（北纬为正）"
+        == "活动区域[0]·多边形[2]：纬度 95.0 超出范围；请使用 -90 至 90 度（北纬为正）"
     )
     # a Text inside a Text inside a Text: the bound inside what a parameter expects
     expected = _t(
@@ -92,10 +92,25 @@ def test_error_text_translates_nested_params_and_keeps_machine_words() -> None:
         "{field}: missing; phrase {code} needs {expected}", field="params.n", code="X-1", expected=expected
     )
     assert message == "params.n: missing; phrase X-1 needs a whole number from 1 to 9"
-    assert error_text(message, "zh-Hans") == "params.n：缺少此项；短语 X-1 需要整数（1 至 9）"
+    assert error_text(message, "zh-Hans") == "参数·n：缺少此项；短语 X-1 需要整数（1 至 9）"
     # !r of a plain value stays the value's repr; a role word is translated inside its sentence
     forbidden = _t("role {role!r} may not {what}", role="auditor", what=_t("send messages"))
     assert error_text(forbidden, "zh-Hans") == "角色 'auditor' 无权发送消息"
+    # a list of the console's words (precedences) by their translations; a value as given stays
+    choices = _t(
+        "{name}: {value!r} is not one of {choices}",
+        name="precedence",
+        value="FLASH",
+        choices="FLASH, IMMEDIATE, PRIORITY, ROUTINE",
+    )
+    assert error_text(choices, "zh-Hans") == "优先等级：'FLASH' 不在 特急, 加急, 优先, 常规 之列"
+    assert (
+        error_text(choices, "en") == "precedence: 'FLASH' is not one of FLASH, IMMEDIATE, PRIORITY, ROUTINE"
+    )
+    # a path's names by their labels, an unknown one as written, indexes kept
+    assert error_text(
+        Fault("volumes[1].circle.radius_m", _t("a notice needs at least one volume")), "zh-Hans"
+    ) == ("活动区域[1]·圆形区域·半径（米）：通报至少需要一个活动区域")
 
 
 def test_error_text_falls_back_to_english() -> None:

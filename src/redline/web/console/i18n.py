@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import string
 from collections.abc import Callable
 from datetime import UTC
 from io import BytesIO
@@ -67,6 +68,8 @@ from markupsafe import Markup
 
 from redline.domain.clock import parse_ts
 from redline.errors import InputError, RedlineError, Text, _t
+from redline.web.console.fields import label_leading_path
+from redline.web.console.views import VOCABULARY
 
 LOCALES = ("en", "zh-Hans")
 DEFAULT_LOCALE = "en"
@@ -212,14 +215,40 @@ def error_text(error: RedlineError | str | None, locale: str) -> str:
         return str(message)
     tr = translations(locale)
     _note(locale, tr, message.template)
+    given = _as_given(message.template)
     params = {
-        name: error_text(value, locale) if isinstance(value, Text) else value
+        name: value if name in given else _param(value, locale, tr.gettext)
         for name, value in message.params.items()
     }
     try:
-        return tr.gettext(message.template).format(**params)
+        shown = tr.gettext(message.template).format(**params)
     except (KeyError, IndexError, ValueError):  # a broken translation: the English still reads
         return str(message)
+    return label_leading_path(shown, tr.gettext)
+
+
+def _param(value: object, locale: str, gettext: Callable[[str], str]) -> object:
+    """A parameter as a translated error shows it: a ``Text`` translated, a word of the console's
+    vocabulary (a precedence, a state, a role) or a list of them ("FLASH, ROUTINE") by its
+    translation, anything else (a value the user gave, a number, an id) as it is."""
+    if isinstance(value, Text):
+        return error_text(value, locale)
+    if isinstance(value, str):
+        words = value.split(", ")
+        if all(word in _VOCABULARY for word in words):
+            return ", ".join(gettext(word) for word in words)
+    return value
+
+
+_VOCABULARY = frozenset(VOCABULARY)
+
+
+@functools.cache
+def _as_given(template: str) -> frozenset[str]:
+    """The fields a template quotes as given (``{value!r}``): shown exactly, never translated."""
+    return frozenset(
+        field for _, field, _, conversion in string.Formatter().parse(template) if field and conversion == "r"
+    )
 
 
 def gettext_context(locale: str) -> dict[str, Any]:
