@@ -142,6 +142,8 @@ messages = Table(
 )
 # A box pages newest first by (stored_at, id); escalations by (escalated_at, id) (migration 0005).
 Index("ix_messages_box", messages.c.direction, messages.c.stored_at, messages.c.id)
+# A search over both boxes pages by (stored_at, id) with no direction (migration 0007_search_order).
+Index("ix_messages_order", messages.c.stored_at, messages.c.id)
 Index("ix_messages_escalated", messages.c.escalated_at, messages.c.id)
 Index("ix_messages_kind", messages.c.peer_id, messages.c.kind, messages.c.direction)
 Index("ix_messages_deadline", messages.c.acked_at, messages.c.escalated_at, messages.c.deadline)
