@@ -431,6 +431,12 @@ _LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
         "GetMessage": _link(
             "/api/v1/messages/{message_id}", "get", "the message just sent", message_id="$response.body#/id"
         ),
+        "GetProof": _link(
+            "/api/v1/messages/{message_id}/proof",
+            "get",
+            "its inclusion proof in the Merkle log",
+            message_id="$response.body#/id",
+        ),
         "AcknowledgeMessage": _link(
             "/api/v1/messages/{message_id}/ack",
             "post",
