@@ -253,6 +253,16 @@ class MessageReads:
         )
         return [(r.seq, json.loads(r.envelope)["prev"], r.digest) for r in rows]
 
+    async def log_digests(
+        self, peer_id: str, direction: Direction, size: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(seq, digest) of one direction of one link by seq, those with seq <= ``size`` if given:
+        the leaves of its Merkle log (services/queries/logs.py), without the envelopes."""
+        query = select(m.seq, m.digest).where(and_(m.peer_id == peer_id, m.direction == direction.value))
+        if size is not None:
+            query = query.where(m.seq <= size)
+        return [(r.seq, r.digest) for r in await self.database.fetch(query.order_by(m.seq))]
+
     async def undelivered(self, peer_id: str, from_seq: int, limit: int) -> list[tuple[int, str]]:
         """(seq, envelope JSON) of outbound envelopes from ``from_seq`` on, in order."""
         rows = await self.database.fetch(

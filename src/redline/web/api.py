@@ -12,6 +12,7 @@ from redline.domain.search import SEARCH_STATES, MessageSearch, check_query
 from redline.domain.stations import Role
 from redline.errors import Forbidden, InputError
 from redline.services.queries import BOX_KINDS
+from redline.services.queries.logs import parse_size
 from redline.services.queries.messages import ALARM_KINDS, AuditFilter
 from redline.services.views import message_json
 from redline.web.openapi import OPENAPI
@@ -129,6 +130,14 @@ async def get_message(request: Request) -> JSONResponse:
     return JSONResponse(message_json(view))
 
 
+async def message_proof(request: Request) -> JSONResponse:
+    """The message's inclusion proof in its direction's Merkle log (docs/protocol.md)."""
+    await operator_of(request)
+    size = parse_size(request.query_params.get("size"), "size")
+    proof = await services_of(request).logs.inclusion(request.path_params["message_id"], size)
+    return JSONResponse(proof.fields())
+
+
 async def message_thread(request: Request) -> JSONResponse:
     await operator_of(request)
     page = page_request(request, DEFAULT_MESSAGES, MAX_MESSAGES)
@@ -207,6 +216,7 @@ ROUTES = [
     Route("/api/v1/messages/{message_id}", get_message, methods=["GET"]),
     Route("/api/v1/messages/{message_id}/ack", ack_message, methods=["POST"]),
     Route("/api/v1/messages/{message_id}/thread", message_thread, methods=["GET"]),
+    Route("/api/v1/messages/{message_id}/proof", message_proof, methods=["GET"]),
     Route("/api/v1/unanswered", unanswered, methods=["GET"]),
     Route("/api/v1/transcript/{peer}", transcript, methods=["GET"]),
     Route("/api/v1/alarms", alarms, methods=["GET"]),

@@ -8,90 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    texts = {
-        400: "Invalid input",
-        401: "Missing or wrong token",
-        403: "Role not allowed",
-        404: "Not found",
-        409: "Conflicts with current state",
-        413: "Body too large",
-        429: "Over the rate limit; the Retry-After header says how many seconds to wait",
-    }
-    # Every authenticated operation is rate-limited per operator (docs/api.md).
-    limited = (*codes, 429) if 401 in codes else codes
-    return {str(c): _json(_ERROR, texts[c]) for c in limited}
-
-
-def _paging(default: int, maximum: int) -> list[dict[str, Any]]:
-    """``limit`` and ``cursor``: every list pages the same way (services/paging.py)."""
-    return [
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": maximum, "default": default},
-            "description": "rows per page (ASCII digits)",
-        },
-        {
-            "name": "cursor",
-            "in": "query",
-            "schema": {"type": "string"},
-            "description": "the 'next' of the previous page, as is; absent for the first page",
-        },
-    ]
-
-
-def _page(key: str, items: dict[str, Any], description: str) -> dict[str, Any]:
-    """A paged answer: the rows under ``key``, the page size, and the next page's cursor."""
-    return _json(
-        {
-            "type": "object",
-            "required": [key, "limit", "next"],
-            "properties": {
-                key: {"type": "array", "items": items},
-                "limit": {"type": "integer"},
-                "next": {
-                    "type": ["string", "null"],
-                    "description": "cursor of the next page; null only when there is no more",
-                },
-            },
-        },
-        description,
-    )
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "schema": schema, "description": description}
-
-
-_TRUE_FALSE = {"enum": ["true", "false"]}
-
-_MESSAGE_ID = {
-    "name": "message_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-}
-
-_PEER = {"name": "peer", "in": "path", "required": True, "schema": {"type": "string"}}
-_REASON = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {"reason": {"type": "string", "maxLength": 500}},
-            }
-        }
-    }
-}
+from redline.web.openapi_log import LOG_PATHS, LOG_SCHEMAS
+from redline.web.openapi_parts import MESSAGE_ID as _MESSAGE_ID
+from redline.web.openapi_parts import PEER as _PEER
+from redline.web.openapi_parts import REASON as _REASON
+from redline.web.openapi_parts import TRUE_FALSE as _TRUE_FALSE
+from redline.web.openapi_parts import answer as _json
+from redline.web.openapi_parts import errors as _errors
+from redline.web.openapi_parts import page as _page
+from redline.web.openapi_parts import paging as _paging
+from redline.web.openapi_parts import query as _query
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -505,6 +431,12 @@ _LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
         "GetMessage": _link(
             "/api/v1/messages/{message_id}", "get", "the message just sent", message_id="$response.body#/id"
         ),
+        "GetProof": _link(
+            "/api/v1/messages/{message_id}/proof",
+            "get",
+            "its inclusion proof in the Merkle log",
+            message_id="$response.body#/id",
+        ),
         "AcknowledgeMessage": _link(
             "/api/v1/messages/{message_id}/ack",
             "post",
@@ -520,3 +452,5 @@ _LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
 }
 for (_path, _method, _status), _links in _LINKS.items():
     OPENAPI["paths"][_path][_method]["responses"][_status]["links"] = _links
+OPENAPI["components"]["schemas"].update(LOG_SCHEMAS)
+OPENAPI["paths"].update(LOG_PATHS)

@@ -25,6 +25,7 @@ from redline.services.messaging import MessagingService
 from redline.services.operators import TokenAuthenticator
 from redline.services.queries.console import ConsoleService, ConsoleTables
 from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
+from redline.services.queries.logs import LogQueries
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
 from redline.services.queries.threads import ThreadQueries
@@ -56,6 +57,7 @@ class StationServices:
     transcripts: TranscriptQueries  # a link's messages both ways, and its chains checked
     watch: WatchService  # the watch positions, log and handovers; the peers' watch
     threads: ThreadQueries  # conversations (in_reply_to) and unanswered requests
+    logs: LogQueries  # each direction's Merkle log: tree heads, inclusion and consistency proofs
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
     clock: Clock = SYSTEM_CLOCK
@@ -80,6 +82,7 @@ __all__ = [
     "LinkQueries",
     "LinkStatus",
     "LiveNotices",
+    "LogQueries",
     "MessageQueries",
     "NoticeQueries",
     "StationInfo",
