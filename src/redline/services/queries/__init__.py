@@ -27,6 +27,7 @@ from redline.services.queries.console import ConsoleService, ConsoleTables
 from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
+from redline.services.queries.operations import OperationsQueries, StationDuties
 from redline.services.queries.threads import ThreadQueries
 from redline.services.queries.transcript import TranscriptQueries
 from redline.services.watch import WatchService
@@ -58,6 +59,7 @@ class StationServices:
     threads: ThreadQueries  # conversations (in_reply_to) and unanswered requests
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
+    operations: OperationsQueries  # GET /metrics and GET /api/v1/ready
     clock: Clock = SYSTEM_CLOCK
 
 
@@ -82,6 +84,8 @@ __all__ = [
     "LiveNotices",
     "MessageQueries",
     "NoticeQueries",
+    "OperationsQueries",
+    "StationDuties",
     "StationInfo",
     "StationServices",
     "ThreadQueries",
