@@ -211,6 +211,12 @@ async def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    from redline.cli.doctor import cmd_doctor as doctor
+
+    return await doctor(args, _data_dir(args))
+
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     from redline.cli.demo import run_demo
 
@@ -314,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("text", "json"),
         help="log lines as text or JSON objects, one event a line (default: log_format in station.json)",
     )
+    p = command("doctor", cmd_doctor, "check a station directory and print what to fix; exit 1 on any FAIL")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds each peer path may take (default 3)")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")
     p.add_argument("--info", help="also write the stations' URLs and tokens to this JSON file")
     notices.register(sub, command, _data_dir)
