@@ -119,7 +119,10 @@ def test_metrics_match_the_database_and_ready_is_200(tmp_path: Path) -> None:
 
         # beijing acknowledged one FLASH: its time to acknowledge has one observation.
         acks = scrape(beijing, beijing_auditor)["redline_time_to_ack_seconds_count"]
-        assert {s.labels["precedence"]: s.value for s in acks} == {"FLASH": 1}
+        assert {(s.labels["precedence"], s.labels["by"]): s.value for s in acks} == {("FLASH", "us"): 1}
+        # ... and washington timed beijing's acknowledgement of its FLASH.
+        acks = samples["redline_time_to_ack_seconds_count"]
+        assert {(s.labels["precedence"], s.labels["by"]): s.value for s in acks} == {("FLASH", "peer"): 1}
 
         r = httpx.get(f"{washington.api_url}/ready")
         assert r.status_code == 200, r.text

@@ -60,6 +60,11 @@ class StationReactions:
             f"checking {peer_id}'s notice for conflicts",
         )
 
+    def acknowledged_by_peer(self, peer_id: str, message_id: str, at: str) -> None:
+        self._station.spawn(
+            self._station.observe_peer_ack(peer_id, message_id, at), f"timing {peer_id}'s acknowledgement"
+        )
+
 
 class StationLinks:
     """The running station's links, as ``services.queries.LinkStatus``."""

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
-from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.link_clock import CLOCK_ALARM, CLOCK_ALARMS, ClockOffset
 from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import Direction
@@ -240,6 +240,14 @@ class Station:
             self.transport.avoid_current_path(peer)
             reminder = service_kind.reminder(peer, row)
             self.spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row.id}")
+
+    async def observe_peer_ack(self, peer_id: str, message_id: str, at: str) -> None:
+        """Time the peer's acknowledgement of our message: our envelope's time to the peer's stamp."""
+        row = await self.store.message(message_id)
+        if row is None or row.direction is not Direction.OUTBOUND or row.peer_id != peer_id:
+            return
+        waited = (parse_ts(at, "at") - parse_ts(row.ts, "ts")).total_seconds()
+        self.metrics.time_to_ack.labels(row.precedence.value, "peer").observe(max(0.0, waited))
 
     async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
         """A batch that came through a relay: the same checks as the link endpoint, minus TLS."""

@@ -171,7 +171,7 @@ class MessagingService:
         ack_id = await self._outbox.submit(draft)
         if self._metrics is not None:  # the acknowledgement is committed: time it from the arrival
             waited = (self._clock.now() - parse_ts(row.stored_at, "stored_at")).total_seconds()
-            self._metrics.time_to_ack.labels(row.precedence.value).observe(max(0.0, waited))
+            self._metrics.time_to_ack.labels(row.precedence.value, "us").observe(max(0.0, waited))
         return ack_id
 
     async def get(self, message_id: str) -> MessageRecord:

@@ -71,8 +71,9 @@ class StationMetrics:
         )
         self.time_to_ack = Histogram(
             "redline_time_to_ack_seconds",
-            "A received message's arrival to this station's acknowledgement of it",
-            ["precedence"],
+            "A message's arrival to its acknowledgement: by=us, ours of a received message (from its "
+            "arrival); by=peer, the peer's of ours (from our envelope's time to the peer's stamp)",
+            ["precedence", "by"],
             buckets=ACK_BUCKETS,
             registry=self.registry,
         )
