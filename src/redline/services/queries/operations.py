@@ -121,7 +121,11 @@ class OperationsQueries:
         except Exception as exc:  # whatever the driver raises: the database does not answer
             detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             log.warning("readiness: the database does not answer: %s", detail)
-            checks["database"] = {"ok": False, "detail": f"the database does not answer ({detail})"}
+            # No token is needed here: name the kind of failure only; the log has the driver's words.
+            checks["database"] = {
+                "ok": False,
+                "detail": f"the database does not answer ({type(exc).__name__})",
+            }
             checks["migrations"] = {"ok": False, "detail": "unknown: the database does not answer"}
         else:
             checks["database"] = {"ok": True}
