@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from redline.domain.stations import Role
 from redline.web import api, links, notices
+from redline.web import operations as operations_web
 from tests.support.stations import StationProcess, add_operator, two_stations
 
 pytestmark = pytest.mark.slow
@@ -40,10 +41,11 @@ EXAMPLES = int(os.environ.get("REDLINE_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
+
 def api_routes() -> set[str]:
     return {
         f"{method} {route.path}"
-        for route in (*api.ROUTES, *links.ROUTES, *notices.ROUTES)
+        for route in (*api.ROUTES, *operations_web.ROUTES, *links.ROUTES, *notices.ROUTES)
         if isinstance(route, Route)
         for method in route.methods or ()
         if method != "HEAD"

@@ -71,6 +71,8 @@ def doc_for(path: str) -> str:
         return "api.md"
     if path.startswith("/link/"):
         return "protocol.md"
+    if path == "/metrics":
+        return "operations.md"
     return "console.md"
 
 

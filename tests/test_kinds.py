@@ -331,6 +331,7 @@ class FakeReactions:
         self.drafts: list[OutboundDraft] = []
         self.answered: list[tuple[str, str]] = []
         self.notices: list[tuple[str, MessageKind]] = []
+        self.acknowledged: list[tuple[str, str]] = []
 
     def heard_from(self, peer_id: str) -> None: ...
 
@@ -342,6 +343,9 @@ class FakeReactions:
 
     def notice_from_peer(self, peer_id: str, kind: MessageKind, body: dict[str, Any]) -> None:
         self.notices.append((peer_id, kind))
+
+    def acknowledged_by_peer(self, peer_id: str, message_id: str, at: str) -> None:
+        self.acknowledged.append((peer_id, message_id))
 
 
 def test_reactions_after_the_commit(caplog: pytest.LogCaptureFixture) -> None:

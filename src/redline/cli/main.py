@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.cli import notices
+from redline.cli import logs, notices
 from redline.domain.stations import Role, check_peer_names
 from redline.domain.watch import check_display_name
 from redline.errors import InputError, RedlineError
@@ -208,8 +207,14 @@ def _account_command(change: str) -> Callable[[argparse.Namespace], Awaitable[in
 async def cmd_serve(args: argparse.Namespace) -> int:
     from redline.cli.serve import serve
 
-    await serve(_data_dir(args))
+    await serve(_data_dir(args), args.log_format)
     return 0
+
+
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    from redline.cli.doctor import cmd_doctor as doctor
+
+    return await doctor(args, _data_dir(args))
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
@@ -309,7 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(change, _account_command(change), what, op)
         p.add_argument("name")
 
-    command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
+    p = command("serve", cmd_serve, "run the station: operator API, link endpoint, delivery workers")
+    p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="log lines as text or JSON objects, one event a line (default: log_format in station.json)",
+    )
+    p = command("doctor", cmd_doctor, "check a station directory and print what to fix; exit 1 on any FAIL")
+    p.add_argument("--json", action="store_true", help="print the checks as JSON")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds each peer path may take (default 3)")
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")
     p.add_argument("--info", help="also write the stations' URLs and tokens to this JSON file")
     notices.register(sub, command, _data_dir)
@@ -330,12 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     # What a station writes (keys, configuration, database, tokens, the demo's --info) is for its
     # owner only; the files holding secrets are also created 0600 explicitly.
     os.umask(0o077)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for noisy in ("httpx", "httpcore", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logs.configure(args.verbose, getattr(args, "log_format", None) or "text")
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             result: int = runner.run(args.func(args))

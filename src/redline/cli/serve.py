@@ -19,6 +19,7 @@ from pathlib import Path
 
 import uvicorn
 
+from redline.cli import logs
 from redline.errors import RedlineError
 from redline.runtime import Station
 from redline.transport.tls_server import LinkConnections, LinkLimits, link_protocol
@@ -36,8 +37,10 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def serve(data_dir: Path) -> None:
+async def serve(data_dir: Path, log_format: str | None = None) -> None:
     async with Station.open(data_dir) as station:
+        logs.use_format(log_format or station.me.config.log_format)
+        logs.name_station(station.me.station_id, station.site)
         # Everything loaded so far (modules, catalogues, keys, peers) lives as long as the process:
         # keep it out of the collector's older generations, which every full collection walks.
         gc.freeze()
@@ -49,6 +52,7 @@ async def serve(data_dir: Path) -> None:
                 port=cfg.api_port,
                 lifespan="on",
                 log_level="warning",
+                log_config=None,  # uvicorn's lines go through our handler (one format, secrets blanked)
                 access_log=False,
                 http="httptools",
                 timeout_graceful_shutdown=GRACE_SECONDS,
@@ -63,6 +67,7 @@ async def serve(data_dir: Path) -> None:
                 port=cfg.link_port,
                 lifespan="off",
                 log_level="warning",
+                log_config=None,  # uvicorn's lines go through our handler (one format, secrets blanked)
                 access_log=False,
                 http=link_protocol(LinkConnections(limits, lambda: station.link_tls)),
                 timeout_keep_alive=120,

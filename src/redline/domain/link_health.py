@@ -52,6 +52,10 @@ class LinkHealth:
     def test_sent(self, test_id: str, at: float) -> None:
         self._outstanding[test_id] = at
 
+    def awaits(self, test_id: str) -> bool:
+        """The test was sent by this process and is still unanswered (its round trip can be timed)."""
+        return test_id in self._outstanding
+
     def test_answered(self, test_id: str, at: float) -> Transition | None:
         sent = self._outstanding.pop(test_id, None)
         if sent is not None:

@@ -24,6 +24,7 @@ from redline.services.queries import (
     LogQueries,
     MessageQueries,
     NoticeQueries,
+    OperationsQueries,
     StationInfo,
     StationServices,
     ThreadQueries,
@@ -60,6 +61,11 @@ class StationReactions:
             f"checking {peer_id}'s notice for conflicts",
         )
 
+    def acknowledged_by_peer(self, peer_id: str, message_id: str, at: str) -> None:
+        self._station.spawn(
+            self._station.observe_peer_ack(peer_id, message_id, at), f"timing {peer_id}'s acknowledgement"
+        )
+
 
 class StationLinks:
     """The running station's links, as ``services.queries.LinkStatus``."""
@@ -89,6 +95,36 @@ class StationLinks:
     async def send_test(self, peer_id: str) -> str | None:
         tester = self._station.testers.get(peer_id)
         return await tester.send_test() if tester else None
+
+
+class StationDutyStatus:
+    """The running station's duties and link states, as ``services.queries.StationDuties``.
+
+    Today one site holds every duty of its station: the outbox writer, the escalator,
+    deconfliction, and per verified peer its delivery worker and its link tester. A duty is
+    held while the task doing it runs (and, for delivery, once the worker has read its cursor)."""
+
+    def __init__(self, station: Station) -> None:
+        self._station = station
+
+    def link_states(self) -> dict[str, str]:
+        return {peer: tester.health.state.value for peer, tester in self._station.testers.items()}
+
+    def duties(self) -> dict[str, bool]:
+        station = self._station
+        running = {task.get_name() for task in station.running_tasks()}
+        held = {
+            "outbox": "the outbox writer" in running,
+            "escalation": "the escalator" in running,
+            "deconfliction": "deconfliction" in running,
+        }
+        for peer, worker in station.workers.items():
+            held[f"delivery:{peer}"] = f"delivery to {peer}" in running and worker.ready.is_set()
+            held[f"link_tests:{peer}"] = f"link tests to {peer}" in running
+        return held
+
+    def index_loaded(self) -> bool:
+        return self._station.deconfliction.ready.is_set()
 
 
 def build_services(station: Station) -> StationServices:
@@ -127,5 +163,8 @@ def build_services(station: Station) -> StationServices:
         watch=station.watch,
         changes=changes,
         api_limits=RateLimiter(me.config.api_rate(), clock),
+        operations=OperationsQueries(
+            station.store, station.metrics, StationDutyStatus(station), me.station_id, station.site, clock
+        ),
         clock=clock,
     )

@@ -15,7 +15,8 @@ from pathlib import Path
 from redline.domain.clock import Clock
 from redline.services import station as station_files
 from redline.services.station import StationIdentity, load_identity
-from redline.store.engine import driver_url
+from redline.store.database import Database
+from redline.store.engine import driver_url, inspect_database, make_engine, migration_heads
 from redline.store.station import Store
 from redline.transport.failover import FailoverTransport
 from redline.transport.mounts import station_mounts
@@ -66,3 +67,23 @@ def link_transport(me: StationIdentity, clock: Clock) -> FailoverTransport:
         str(me.files.tls_cert), str(me.files.tls_key), me.station_id, me.keys.signing_public, clock
     )
     return FailoverTransport(mounts, clock)
+
+
+async def database_revisions(me: StationIdentity) -> set[str]:
+    """The migration revisions the station's database is at, read without migrating it."""
+    return await inspect_database(me.config.database_url)
+
+
+def code_revisions() -> set[str]:
+    """The revisions this code's migrations end at."""
+    return migration_heads()
+
+
+@asynccontextmanager
+async def unmigrated_store(me: StationIdentity) -> AsyncIterator[Store]:
+    """The station's store for reading only, its schema left as it is (``redline doctor``)."""
+    store = Store(Database(make_engine(me.config.database_url)))
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from redline.crypto.tls import fingerprint_der, server_context, trust_peer_certificates
-from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.link_clock import CLOCK_ALARM, CLOCK_ALARMS, ClockOffset
 from redline.domain.link_health import LinkState, Transition
 from redline.domain.messages import Direction
@@ -30,6 +30,7 @@ from redline.services.inbound import MAX_BODY_BYTES, InboundService
 from redline.services.kinds import service as service_kind
 from redline.services.kinds.registry import KINDS
 from redline.services.messaging import MessagingService
+from redline.services.metrics import StationMetrics
 from redline.services.operators import TokenAuthenticator
 from redline.services.outbox import Committed, Outbox
 from redline.services.peers import PeerDirectory
@@ -85,10 +86,12 @@ class Station:
         self.store = store
         self.transport = transport
         self.clock = clock
+        self.site = me.config.site_name()
+        self.metrics = StationMetrics()  # this station's own registry (tests run several per process)
         self.outbox = Outbox(store, me, self._on_committed, kinds=KINDS, clock=clock)
         self.inbound = InboundService(store, me, kinds=KINDS, reactions=StationReactions(self), clock=clock)
         self.peers = PeerDirectory(store)
-        self.messaging = MessagingService(store, self.outbox, self.peers, clock)
+        self.messaging = MessagingService(store, self.outbox, self.peers, clock, metrics=self.metrics)
         self.auth = TokenAuthenticator(store, clock)
         self.escalator = Escalator(store, self._on_escalated, clock=clock)
         self.notices = NoticeStore(store)
@@ -152,7 +155,7 @@ class Station:
         for peer in verified.values():
             if peer.station_id not in self.workers:
                 self.workers[peer.station_id] = DeliveryWorker(
-                    self.store, self.me, peer, self.transport, self.clock
+                    self.store, self.me, peer, self.transport, self.clock, metrics=self.metrics
                 )
                 self.testers[peer.station_id] = LinkTester(
                     self.store,
@@ -165,6 +168,7 @@ class Station:
                     self.clock,
                     clock_alarm_seconds=self.me.config.clock_alarm_seconds,
                     on_clock=self._on_clock,
+                    metrics=self.metrics,
                 )
                 if self._tasks is not None:
                     self._start_link(peer.station_id)
@@ -237,6 +241,14 @@ class Station:
             reminder = service_kind.reminder(peer, row)
             self.spawn(self.outbox.submit(reminder), f"reminding {peer.station_id} of {row.id}")
 
+    async def observe_peer_ack(self, peer_id: str, message_id: str, at: str) -> None:
+        """Time the peer's acknowledgement of our message: our envelope's time to the peer's stamp."""
+        row = await self.store.message(message_id)
+        if row is None or row.direction is not Direction.OUTBOUND or row.peer_id != peer_id:
+            return
+        waited = (parse_ts(at, "at") - parse_ts(row.ts, "ts")).total_seconds()
+        self.metrics.time_to_ack.labels(row.precedence.value, "peer").observe(max(0.0, waited))
+
     async def _relay_batch(self, sender_id: str, raw: bytes) -> bytes:
         """A batch that came through a relay: the same checks as the link endpoint, minus TLS."""
         try:
@@ -285,6 +297,10 @@ class Station:
     def _announce_watch(self, peer_id: str | None = None) -> None:
         what = f"telling {peer_id or 'the peers'} who is on watch"
         self.spawn(self.watch.announce(SYSTEM_ACTOR, peer_id, unless_vacant=True), what)
+
+    def running_tasks(self) -> list[asyncio.Task[Any]]:
+        """The background tasks still running (each named for its work)."""
+        return [task for task in self._background if not task.done()]
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
         """Run ``coro`` in the station's task group; a failure is logged, never fatal.

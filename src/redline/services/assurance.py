@@ -40,6 +40,7 @@ from redline.domain.phrases import load_catalogue
 from redline.domain.records import LinkRecord
 from redline.domain.stations import OperatorRecord, PeerRecord, Role
 from redline.errors import Conflict, Forbidden, InputError, _t
+from redline.services.metrics import StationMetrics
 from redline.services.outbox import OutboundDraft, Outbox
 from redline.services.ports import StationStore
 
@@ -109,8 +110,10 @@ class LinkTester:
         *,
         clock_alarm_seconds: float = 5.0,
         on_clock: ClockReport | None = None,
+        metrics: StationMetrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics
         self._clock = clock
         self._outbox = outbox
         self._clock_alarm_seconds = clock_alarm_seconds
@@ -156,7 +159,10 @@ class LinkTester:
 
     def on_reply(self, test_id: str, reply_ts: str, arrived: str) -> None:
         self.last_answered_at = format_ts(self._clock.now())
+        timed = self.health.awaits(test_id)
         self._report(self.health.test_answered(test_id, self._clock.monotonic()))
+        if self._metrics is not None and timed and self.health.last_rtt is not None:
+            self._metrics.link_test_rtt.labels(self.peer.station_id).observe(self.health.last_rtt)
         sent = self._sent_at.pop(test_id, None)
         if sent is not None:  # a test sent before a restart has no departure time: no measurement
             self._measured(

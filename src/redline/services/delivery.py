@@ -28,6 +28,7 @@ from redline.domain.stations import PeerRecord
 from redline.errors import BadReceipt, RedlineError, RemoteProtocolError, TransportError
 from redline.json_input import parse_json
 from redline.protocol import OutboundCursor, apply_answer, is_fresh, misreceipted, read_answer
+from redline.services.metrics import StationMetrics
 from redline.services.ports import LinkTransport, StationStore
 from redline.services.station import StationIdentity
 from redline.wire.codec import digest_text
@@ -60,8 +61,12 @@ class DeliveryWorker:
         peer: PeerRecord,
         transport: LinkTransport,
         clock: Clock = SYSTEM_CLOCK,
+        *,
+        metrics: StationMetrics | None = None,
     ) -> None:
         self._store = store
+        self._metrics = metrics
+        self._queued_at: dict[int, float] = {}  # seq -> monotonic time of its commit (time to receipt)
         self._clock = clock
         self._me = me
         self.peer = peer
@@ -74,12 +79,14 @@ class DeliveryWorker:
         self.last_error: str | None = None
         self.halted: str | None = None
         self.ready = asyncio.Event()
+        self._dispatched_mono: float | None = None
 
     def enqueue(self, seq: int, envelope: str) -> None:
         if seq > self.cursor.highest_queued:
             self.cursor.on_queued(seq)
         if len(self._cache) < MAX_CACHED:
             self._cache[seq] = envelope
+            self._queued_at[seq] = self._clock.monotonic()
         self._wake.set()
 
     async def _load_cursor(self) -> None:
@@ -153,6 +160,7 @@ class DeliveryWorker:
         batch, envelopes = range(batch.start, batch.start + keep), envelopes[:keep]
         body = ('{"envelopes":[' + ",".join(e for e in envelopes if e) + "]}").encode("utf-8")
         dispatched = format_ts(self._clock.now())
+        self._dispatched_mono = self._clock.monotonic()
         answered = asyncio.Event()
         marker = asyncio.create_task(self._mark_sent_if_slow(list(batch), dispatched, answered))
         try:
@@ -188,6 +196,7 @@ class DeliveryWorker:
         halt = apply_answer(self.cursor, receipted, answer)
         for seq in receipted:
             self._cache.pop(seq, None)
+            self._queued_at.pop(seq, None)
         if halt is not None:
             # Our own chain forked (e.g. a database restored from an old backup): sending more
             # would only repeat the fork. Stop this link until an administrator restarts it.
@@ -221,7 +230,19 @@ class DeliveryWorker:
                     await tx.insert_receipt(receipt.id, self.peer.station_id, "received", body, at)
                     seqs = [s for s, _ in receipt.entries]
                     await tx.mark_delivered(self.peer.station_id, seqs, receipt.id, at, dispatched)
+            self._observe_receipts([s for r in fresh for s, _ in r.entries])
         return [s for r in receipts for s, _ in r.entries]
+
+    def _observe_receipts(self, seqs: list[int]) -> None:
+        """Time to receipt of each newly receipted envelope: from its commit when this process saw
+        it (else from the batch's dispatch, after a restart)."""
+        now = self._clock.monotonic()
+        for seq in seqs:
+            since = self._queued_at.pop(seq, None)
+            if since is None:
+                since = self._dispatched_mono
+            if self._metrics is not None and since is not None:
+                self._metrics.time_to_receipt.labels(self.peer.station_id).observe(max(0.0, now - since))
 
     def status(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
+from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.messages import Direction, MessageKind, Precedence, TextBody
 from redline.domain.names import check_message_id, check_station_id
 from redline.domain.phrases import PhraseBody
@@ -20,6 +20,7 @@ from redline.domain.threads import (
 from redline.errors import Conflict, InputError, NotFound, _t
 from redline.services.kinds import ack
 from redline.services.kinds.base import OutboundDraft
+from redline.services.metrics import StationMetrics
 from redline.services.outbox import Outbox
 from redline.services.peers import PeerDirectory
 from redline.services.ports import StationStore
@@ -27,12 +28,19 @@ from redline.services.ports import StationStore
 
 class MessagingService:
     def __init__(
-        self, store: StationStore, outbox: Outbox, peers: PeerDirectory, clock: Clock = SYSTEM_CLOCK
+        self,
+        store: StationStore,
+        outbox: Outbox,
+        peers: PeerDirectory,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        metrics: StationMetrics | None = None,
     ) -> None:
         self._store = store
         self._outbox = outbox
         self._peers = peers
         self._clock = clock
+        self._metrics = metrics
 
     async def _verified_peer(self, station_id: str) -> PeerRecord:
         peer = await self._peers.get(check_station_id(station_id, "to"))
@@ -160,7 +168,11 @@ class MessagingService:
         peer = await self._verified_peer(row.peer_id)
         at = format_ts(self._clock.now())
         draft = ack.acknowledgement(peer, row.precedence, row.id, operator.name, at)
-        return await self._outbox.submit(draft)
+        ack_id = await self._outbox.submit(draft)
+        if self._metrics is not None:  # the acknowledgement is committed: time it from the arrival
+            waited = (self._clock.now() - parse_ts(row.stored_at, "stored_at")).total_seconds()
+            self._metrics.time_to_ack.labels(row.precedence.value, "us").observe(max(0.0, waited))
+        return ack_id
 
     async def get(self, message_id: str) -> MessageRecord:
         row = await self._store.message(check_message_id(message_id))

@@ -6,6 +6,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from redline.wire.card import ContactCard, check_endpoint, make_card
 
 CONFIG_FILE = "station.json"
 KEY_DIR = "keys"
+LOG_FORMATS = ("text", "json")
 
 
 @dataclass(slots=True)
@@ -54,6 +56,13 @@ class StationConfig:
     link_max_connections: int = 64  # open connections on the link port, handshaking or not
     link_handshake_timeout: float = 10.0  # seconds a client has to complete the TLS handshake
     link_header_timeout: float = 10.0  # seconds a peer has to send a request's headers once begun
+    # The site this process serves the station from, as logs and metrics name it; None: the
+    # host's name (docs/operations.md). Today a station runs at one site.
+    site: str | None = None
+    log_format: str = "text"  # `redline serve`'s log lines: "text" or "json" (--log-format overrides)
+
+    def site_name(self) -> str:
+        return self.site or socket.gethostname() or "main"
 
     def api_rate(self) -> RateLimit:
         return RateLimit(float(self.api_rate_limit), self.api_rate_burst)
@@ -101,6 +110,12 @@ class StationConfig:
             if not isinstance(port, int) or not 0 < port < 65536:
                 raise StationConfigError(f"{path}: port {port!r} is not a TCP port")
         _check_limits(config, path)
+        if config.log_format not in LOG_FORMATS:
+            raise StationConfigError(f"{path}: log_format must be one of {', '.join(LOG_FORMATS)}")
+        if config.site is not None and not (
+            isinstance(config.site, str) and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", config.site)
+        ):
+            raise StationConfigError(f"{path}: site must be a name of letters, digits, '.', '_' or '-'")
         return config
 
 

@@ -78,6 +78,10 @@ class Database:
     async def close(self) -> None:
         await _dispose(self._engine)
 
+    @property
+    def engine(self) -> Engine | AsyncEngine:
+        return self._engine
+
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Call ``listener()`` after every successful commit (synchronously: keep it cheap)."""
         self._listeners.append(listener)

@@ -105,3 +105,47 @@ async def migrate(engine: Engine | AsyncEngine) -> None:
         sync_conn = sync_conn.execution_options(redline_write=True)
         _upgrade(sync_conn)
         sync_conn.commit()
+
+
+def migration_heads() -> set[str]:
+    """The revisions this code's migrations end at (Alembic's heads)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def _revisions(connection: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+async def database_revisions(engine: Engine | AsyncEngine) -> set[str]:
+    """The revisions the database is at (a real query of ``alembic_version``); never migrates."""
+    if isinstance(engine, AsyncEngine):
+        async with engine.connect() as conn:
+            return await conn.run_sync(_revisions)
+    with engine.connect() as sync_conn:
+        return _revisions(sync_conn)
+
+
+async def inspect_database(url: str) -> set[str]:
+    """Connect to ``url`` without migrating it (``redline doctor``): the revisions it is at.
+    Raises what the driver raises when the database cannot be reached."""
+    full = driver_url(url)
+    if full.startswith("sqlite"):
+        path = make_url(full).database
+        if not path or not Path(path).exists():
+            raise FileNotFoundError(f"no database file {path}")
+        engine: Engine | AsyncEngine = create_engine(full)
+    else:
+        engine = create_async_engine(full, connect_args={"timeout": 5})
+    try:
+        return await database_revisions(engine)
+    finally:
+        if isinstance(engine, AsyncEngine):
+            await engine.dispose()
+        else:
+            engine.dispose()

@@ -23,6 +23,7 @@ from redline.store.escalations import EscalationStore
 from redline.store.links import LinkReads, LinkWrites
 from redline.store.messages import MessageReads, MessageWrites
 from redline.store.notices import NoticeWrites
+from redline.store.operations import OperationsReads
 from redline.store.peers import PeerStore
 from redline.store.search import SearchReads
 from redline.store.threads import ThreadReads, ThreadWrites
@@ -40,7 +41,15 @@ class WriteTx(
 
 
 class Store(
-    PeerStore, LinkReads, MessageReads, ThreadReads, SearchReads, EscalationStore, AlarmStore, AuditReads
+    PeerStore,
+    LinkReads,
+    MessageReads,
+    ThreadReads,
+    SearchReads,
+    EscalationStore,
+    AlarmStore,
+    AuditReads,
+    OperationsReads,
 ):
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 

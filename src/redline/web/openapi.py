@@ -19,6 +19,24 @@ from redline.web.openapi_parts import page as _page
 from redline.web.openapi_parts import paging as _paging
 from redline.web.openapi_parts import query as _query
 
+_READINESS: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "station", "site", "checks"],
+    "properties": {
+        "status": {"enum": ["ready", "not ready"]},
+        "station": {"type": "string"},
+        "site": {"type": "string"},
+        "checks": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["ok"],
+                "properties": {"ok": {"type": "boolean"}, "detail": {"type": "string"}},
+            },
+        },
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Redline operator API", "version": "1"},
@@ -102,6 +120,28 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Liveness",
                 "security": [],
                 "responses": {"200": _json({"type": "object"}, "Station is up")},
+            }
+        },
+        "/api/v1/ready": {
+            "get": {
+                "summary": "Readiness: database, migrations, conflict index, duties (docs/operations.md)",
+                "security": [],
+                "responses": {
+                    "200": _json(_READINESS, "This site can do its work"),
+                    "503": _json(_READINESS, "Not ready; the checks say what is not"),
+                },
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (text exposition format); auditors and administrators",
+                "responses": {
+                    "200": {
+                        "description": "Metrics",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401, 403),
+                },
             }
         },
         "/api/v1/openapi.json": {

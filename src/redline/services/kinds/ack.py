@@ -13,7 +13,7 @@ from redline.domain.payloads import check_ack
 from redline.domain.stations import PeerRecord
 from redline.errors import Conflict, _t
 from redline.services.kinds.answers import check_answerable, mark_peer_answered
-from redline.services.kinds.base import Body, KindSpec, OutboundDraft, Received, Sending
+from redline.services.kinds.base import Body, KindSpec, OutboundDraft, Reactions, Received, Sending
 from redline.services.ports import WriteTransaction
 
 
@@ -62,6 +62,11 @@ class AckKind(KindSpec):
             f"{received.peer_id}/{body['by']}",
             str(body["at"]),
             received.envelope.id,
+        )
+
+    def react(self, reactions: Reactions, received: Received) -> None:
+        reactions.acknowledged_by_peer(
+            received.peer_id, str(received.body["ack_of"]), str(received.body["at"])
         )
 
     def api_fields(self, body: Body) -> Body:

@@ -86,6 +86,10 @@ class Reactions(Protocol):
     def notice_from_peer(self, peer_id: str, kind: MessageKind, body: Body) -> None:
         """A peer's notice was stored: check it against ours for conflicts."""
 
+    def acknowledged_by_peer(self, peer_id: str, message_id: str, at: str) -> None:
+        """A person at the peer acknowledged our message ``message_id`` at ``at`` (their clock):
+        its time to acknowledge is observed (``redline_time_to_ack_seconds{by="peer"}``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConsoleFields:

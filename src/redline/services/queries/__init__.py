@@ -28,6 +28,7 @@ from redline.services.queries.links import LinkCommands, LinkQueries, LinkStatus
 from redline.services.queries.logs import LogQueries
 from redline.services.queries.messages import BOX_KINDS, MessageQueries, TranslationReads
 from redline.services.queries.notices import IN_FORCE_STATES, LiveNotices, NoticeQueries
+from redline.services.queries.operations import OperationsQueries, StationDuties
 from redline.services.queries.threads import ThreadQueries
 from redline.services.queries.transcript import TranscriptQueries
 from redline.services.watch import WatchService
@@ -60,6 +61,7 @@ class StationServices:
     logs: LogQueries  # each direction's Merkle log: tree heads, inclusion and consistency proofs
     changes: ChangeFeed
     api_limits: RateLimiter  # requests a second per operator token (and per failing client address)
+    operations: OperationsQueries  # GET /metrics and GET /api/v1/ready
     clock: Clock = SYSTEM_CLOCK
 
 
@@ -85,6 +87,8 @@ __all__ = [
     "LogQueries",
     "MessageQueries",
     "NoticeQueries",
+    "OperationsQueries",
+    "StationDuties",
     "StationInfo",
     "StationServices",
     "ThreadQueries",
