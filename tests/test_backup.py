@@ -290,3 +290,39 @@ def _delete_outbound_seq(url: str, seq: int) -> None:
             await store.close()
 
     asyncio.run(go())
+
+
+def test_messages_the_peer_sent_after_the_backup_are_resent(backend: str, tmp_path: Path) -> None:
+    """The restored station lacks what it received after the backup; the peer's next envelope meets
+    a gap, and the peer resends from there (docs/backup.md, "After a restore")."""
+    archive = tmp_path / "w.rlb"
+    with two_stations(tmp_path, backend, links_up=True) as (w, b):
+        early = send_ok(b, "washington", "before the backup")
+        wait_for_receipts(b, [early], "washington")
+        redline("backup", "--data-dir", w.data_dir, "--out", archive)
+        late = [send_ok(b, "washington", f"after the backup {i}") for i in range(3)]
+        wait_for_receipts(b, late, "washington")
+        w.stop()
+        with target_database(backend, tmp_path) as (url, url_args):
+            new_dir = tmp_path / "restored"
+            redline("restore", archive, "--data-dir", new_dir, "--keys-from", w.data_dir, *url_args)
+            restored_url = url or f"sqlite:///{new_dir.resolve()}/redline.db"
+            w2 = StationProcess("washington", new_dir, restored_url, w.api_port, w.link_port, w.token)
+            try:
+                assert w2.counts()["messages"] <= w.counts()["messages"] - len(late), "the backup has them"
+                w2.start()  # beijing's next envelope (a link-test answer, or the nudge) meets the gap
+                nudge = send_ok(b, "washington", "after the restore")
+                wait_for_receipts(b, [nudge], "washington")
+
+                def caught_up() -> bool:
+                    ours = transcript(w2, "beijing")["beijing->washington"]
+                    return ours == transcript(b, "washington")["beijing->washington"]
+
+                wait_for(caught_up, 30, what="the restored station to hold all of beijing's messages")
+                ours = transcript(w2, "beijing")["beijing->washington"]
+                check_chain(ours, len(ours), "restored beijing->washington")
+                for m in [*late, nudge]:
+                    assert api_get(w2, f"/messages/{m}")["id"] == m
+                check_no_equivocation(w2, b)
+            finally:
+                w2.stop()
