@@ -69,8 +69,8 @@ async def restore_backup(
     The private keys come from ``keys_from`` (a station directory or its ``keys/``) when given,
     else from the archive, opened with ``passphrase()`` (asked only then); an archive without
     keys and no ``keys_from`` is refused. ``database_url`` is the PostgreSQL database to restore
-    into (default: the one the backup came from); it must be empty. SQLite restores into
-    ``DATA_DIR/redline.db``."""
+    into, required for a PostgreSQL backup and refused for an SQLite one; it must be empty.
+    SQLite restores into ``DATA_DIR/redline.db``."""
     _check_target(data_dir)
     final = data_dir.resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ async def restore_backup(
                 "sign, open its peers' messages or prove itself to them: new keys would be a new "
                 "station that every peer must pair with again"
             )
-        url = _target_url(manifest, backend, database_url, final)
+        url = _target_url(backend, database_url, final)
         work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.restoring-"))
         restored_pg: set[str] | None = None
         try:
@@ -137,6 +137,8 @@ async def restore_backup(
                     ) from exc
             if isinstance(exc, RedlineError) and not isinstance(exc, InputError | BackupError):
                 raise BackupError(f"{exc.message}: nothing restored") from None
+            if isinstance(exc, OSError):  # the target filled up meanwhile, a full disk, ...
+                raise BackupError(f"{exc}: nothing restored") from None
             raise
     _fsync_dir(final.parent)
     keys_source = "archive" if keys_from is None else str(keys_from)
@@ -150,7 +152,7 @@ def _open_keys(sealed: bytes, passphrase: Callable[[], str]) -> bytes:
         raise BackupError(f"{exc.message}: nothing restored") from None
 
 
-def _target_url(manifest: dict[str, object], backend: str, database_url: str | None, final: Path) -> str:
+def _target_url(backend: str, database_url: str | None, final: Path) -> str:
     if backend == db.SQLITE:
         if database_url is not None:
             raise InputError(
@@ -158,15 +160,14 @@ def _target_url(manifest: dict[str, object], backend: str, database_url: str | N
                 "(move the station to PostgreSQL with a fresh station, not a restore)"
             )
         return f"sqlite:///{final / SQLITE_FILE}"
-    settings_url = database_url
-    if settings_url is None:
+    if database_url is None:
         raise InputError(
             "--database-url: a PostgreSQL backup restores into an empty database you name, e.g. "
             "--database-url postgresql://redline@db.example/redline_restored"
         )
-    if db.backend_of(settings_url) != db.POSTGRES:
+    if db.backend_of(database_url) != db.POSTGRES:
         raise InputError("--database-url: a PostgreSQL backup restores into a PostgreSQL database")
-    return settings_url
+    return database_url
 
 
 def _check_keys(work: Path, manifest: dict[str, object]) -> None:
