@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from redline.crypto.keys import ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE, TLS_KEY_FILE
 from redline.services.station import load_identity
@@ -148,6 +149,12 @@ def test_online_backup_restores_a_working_station(backend: str, tmp_path: Path) 
         for key in key_bytes:
             body = b"".join(key.splitlines()[1:-1])  # the base64 body of the PEM
             assert key not in raw and body not in raw, "a private key is in the archive in plaintext"
+        keys = load_identity(w.data_dir).keys
+        for secret in (keys.signing, keys.encryption):  # the raw 32-byte keys, unencoded
+            value = secret.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+            assert value not in raw, "a private key's raw bytes are in the archive"
+        tls_der = keys.tls.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        assert tls_der not in raw
         assert archive.stat().st_mode & 0o077 == 0, "the archive is for its owner only"
 
         with target_database(backend, tmp_path) as (url, url_args):
