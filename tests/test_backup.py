@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import subprocess
 import sys
+import tarfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from redline.crypto.keys import ENCRYPTION_KEY_FILE, SIGNING_KEY_FILE, TLS_KEY_FILE
+from redline.runtime import backup
 from redline.services.station import load_identity
 from redline.store import backup as db
 from tests.support.checker import api_get, check_chain, check_no_equivocation
@@ -238,6 +242,15 @@ def test_refusals_leave_nothing_behind(station: StationProcess, backend: str, tm
             assert "not an intact Redline backup" in said, said
             assert not target.exists()
 
+        forged = forge(archive, tmp_path / "forged", signer=load_identity(tmp_path / "beijing").keys.sign)
+        said = refused(
+            "restore", forged, "--data-dir", target, "--passphrase-file", passphrase_file, *url_args
+        )
+        assert "not signed by station 'washington'" in said, said
+        assert not target.exists()
+        if url:
+            assert user_tables(url) == []
+
         target.mkdir()
         (target / "something").write_text("x")
         assert "not empty" in refused(
@@ -261,6 +274,26 @@ def test_refusals_leave_nothing_behind(station: StationProcess, backend: str, tm
             p.name for p in tmp_path.iterdir() if ".restoring-" in p.name or p.name.startswith(".w.rlb")
         ]
         assert leftovers == []
+
+
+def forge(archive: Path, work: Path, signer: Callable[[bytes], str]) -> Path:
+    """``archive`` with its station renamed, every hash and the trailer made to match, and the
+    manifest signed by ``signer``: what someone without the station's key could make."""
+    work.mkdir()
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        members = {}
+        for name in manifest["members"]:
+            members[name] = work / name.replace("/", "_")
+            members[name].write_bytes(tar.extractfile(name).read())  # type: ignore[union-attr]
+    settings = json.loads(members["station.json"].read_text())
+    members["station.json"].write_text(json.dumps({**settings, "name": "Not Washington"}))
+    for name, path in members.items():
+        data = path.read_bytes()
+        manifest["members"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    out = work / "forged.rlb"
+    backup._write_archive(out, manifest, members, signer)
+    return out
 
 
 def test_a_station_whose_chains_do_not_verify_is_not_restored(backend: str, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ The archive is a tar file (``tar tf`` lists it) followed by one trailer line,
 ``REDLINE-BACKUP-SHA256 <hex>``, the SHA-256 of every byte before it, so a changed byte anywhere
 (tar headers and padding included) is caught before anything is restored. Its members:
 
+- ``manifest.sig``: the station's Ed25519 signature over ``SIGNED_AS`` + ``manifest.json``,
+  checked at restore with the restored signing key (hashes catch damage, this catches forgery);
 - ``manifest.json``: format and version, station id and name, when it was made, the Redline
   version, the database backend and migration revision, the station's public keys, whether the
   private keys are inside, and the size and SHA-256 of every other member;
@@ -33,6 +35,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import make_url
 
 from redline import __version__
@@ -42,10 +45,11 @@ from redline.crypto.keys import (
     TLS_CERT_FILE,
     TLS_KEY_FILE,
     StationKeys,
+    verify_signature,
 )
 from redline.crypto.passphrase import seal_with_passphrase
 from redline.domain.clock import SYSTEM_CLOCK, format_ts
-from redline.errors import InputError, RedlineError
+from redline.errors import BadSignature, InputError, RedlineError
 from redline.services.station import CONFIG_FILE, KEY_DIR, load_identity
 from redline.store import backup as db
 
@@ -53,6 +57,8 @@ FORMAT, VERSION = "redline-backup", 1
 TRAILER_TAG = b"REDLINE-BACKUP-SHA256 "
 TRAILER_SIZE = len(TRAILER_TAG) + 64 + 1
 MANIFEST = "manifest.json"
+MANIFEST_SIG = "manifest.sig"
+SIGNED_AS = b"redline/backup-manifest/v1\n"  # what the station's Ed25519 key signs: this + manifest.json
 SEALED_KEYS = "keys.sealed"
 CERT_MEMBER = f"{KEY_DIR}/{TLS_CERT_FILE}"
 DB_MEMBERS = {db.SQLITE: "database/redline.db", db.POSTGRES: "database/redline.pgdump"}
@@ -158,17 +164,21 @@ async def make_backup(data_dir: Path, out: Path, passphrase: str | None) -> Back
             },
         }
         partial = work / "archive"
-        _write_archive(partial, manifest, members)
+        _write_archive(partial, manifest, members, me.keys.sign)
         os.replace(partial, out)  # whole or absent: never a half-written backup under its name
     return BackupResult(out, me.station_id, backend, revision, passphrase is not None, out.stat().st_size)
 
 
-def _write_archive(path: Path, manifest: dict[str, Any], members: dict[str, Path]) -> None:
+def _write_archive(
+    path: Path, manifest: dict[str, Any], members: dict[str, Path], sign: Callable[[bytes], str]
+) -> None:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w+b") as f:
         with tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as tar:
             body = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
             tar.addfile(_entry(MANIFEST, len(body), time.time()), io.BytesIO(body))
+            signature = (sign(SIGNED_AS + body) + "\n").encode("ascii")
+            tar.addfile(_entry(MANIFEST_SIG, len(signature), time.time()), io.BytesIO(signature))
             for name, source in members.items():
                 with source.open("rb") as data:
                     tar.addfile(_entry(name, source.stat().st_size, time.time()), data)
@@ -220,8 +230,11 @@ def _check_trailer(archive: Path) -> int:
 
 
 @contextmanager
-def _opened(archive: Path) -> Iterator[tuple[dict[str, Any], Callable[[str, Path], None]]]:
-    """The manifest, checked, and a function extracting one member (its hash checked) to a file."""
+def _opened(
+    archive: Path,
+) -> Iterator[tuple[dict[str, Any], Callable[[str, Path], None], Callable[[Ed25519PublicKey], None]]]:
+    """The manifest, checked; a function extracting one member (its hash checked) to a file; and
+    one checking the manifest's signature with the station's public signing key."""
     _check_trailer(archive)
     with archive.open("rb") as raw:
         try:
@@ -231,7 +244,17 @@ def _opened(archive: Path) -> Iterator[tuple[dict[str, Any], Callable[[str, Path
             raise _damaged(archive, f"not a tar file: {exc}") from None
         with tar:
             entries = {m.name: m for m in tar.getmembers()}
-            manifest = _manifest(archive, tar, entries)
+            manifest, signed = _manifest(archive, tar, entries)
+            signature = _read(tar, entries, MANIFEST_SIG).decode("ascii", "replace").strip()
+
+            def check_signature(key: Ed25519PublicKey) -> None:
+                try:
+                    verify_signature(key, signature, SIGNED_AS + signed, "the backup's manifest")
+                except BadSignature:
+                    raise BackupError(
+                        f"{archive}: the manifest is not signed by station {manifest['station_id']!r}'s "
+                        "key: the archive was altered or made elsewhere; nothing restored"
+                    ) from None
 
             def extract(name: str, dest: Path) -> None:
                 source = tar.extractfile(entries[name])
@@ -247,15 +270,22 @@ def _opened(archive: Path) -> Iterator[tuple[dict[str, Any], Callable[[str, Path
                 if digest.hexdigest() != manifest["members"][name]["sha256"]:
                     raise _damaged(archive, f"{name} does not match its SHA-256 in the manifest")
 
-            yield manifest, extract
+            yield manifest, extract, check_signature
 
 
-def _manifest(archive: Path, tar: tarfile.TarFile, entries: dict[str, tarfile.TarInfo]) -> dict[str, Any]:
-    if MANIFEST not in entries:
-        raise _damaged(archive, "no manifest.json")
-    body = tar.extractfile(entries[MANIFEST])
+def _read(tar: tarfile.TarFile, entries: dict[str, tarfile.TarInfo], name: str) -> bytes:
+    member = tar.extractfile(entries[name])
+    return member.read() if member else b""
+
+
+def _manifest(
+    archive: Path, tar: tarfile.TarFile, entries: dict[str, tarfile.TarInfo]
+) -> tuple[dict[str, Any], bytes]:
+    if MANIFEST not in entries or MANIFEST_SIG not in entries:
+        raise _damaged(archive, "no manifest.json and manifest.sig")
+    body = _read(tar, entries, MANIFEST)
     try:
-        manifest = json.loads(body.read() if body else b"")
+        manifest = json.loads(body)
         if manifest["format"] != FORMAT:
             raise ValueError
     except (ValueError, KeyError, TypeError):
@@ -269,15 +299,15 @@ def _manifest(archive: Path, tar: tarfile.TarFile, entries: dict[str, tarfile.Ta
     needed = {CONFIG_FILE, CERT_MEMBER, DB_MEMBERS.get(backend, "?")}
     if manifest.get("keys") == "sealed":
         needed.add(SEALED_KEYS)
-    if set(listed) != needed or set(entries) != needed | {MANIFEST}:
+    if set(listed) != needed or set(entries) != needed | {MANIFEST, MANIFEST_SIG}:
         raise _damaged(archive, f"its members {sorted(entries)} are not the manifest's {sorted(needed)}")
     for name, info in entries.items():
-        if not info.isfile() or (name != MANIFEST and info.size != listed[name]["size"]):
+        if not info.isfile() or (name in listed and info.size != listed[name]["size"]):
             raise _damaged(archive, f"{name} is not the file the manifest lists")
-    return dict(manifest)
+    return dict(manifest), body
 
 
 def read_manifest(archive: Path) -> dict[str, Any]:
     """The archive's manifest, after checking the whole file's SHA-256."""
-    with _opened(archive) as (manifest, _extract):
+    with _opened(archive) as (manifest, _extract, _check_signature):
         return manifest

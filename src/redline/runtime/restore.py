@@ -74,7 +74,7 @@ async def restore_backup(
     _check_target(data_dir)
     final = data_dir.resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
-    with _opened(archive) as (manifest, extract):
+    with _opened(archive) as (manifest, extract, check_signature):
         backend = manifest["backend"]
         known, head = db.known_revisions()
         if manifest["revision"] not in known:
@@ -110,7 +110,7 @@ async def restore_backup(
                 key_files = _keys_from_dir(keys_from)
             for name, data in key_files.items():
                 write_private_file(work / KEY_DIR / name, data)
-            _check_keys(work, manifest)
+            check_signature(_check_keys(work, manifest).signing.public_key())
             settings = json.loads((work / CONFIG_FILE).read_text(encoding="utf-8"))
             settings["database_url"] = url
             write_private_file(work / CONFIG_FILE, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
@@ -170,7 +170,7 @@ def _target_url(backend: str, database_url: str | None, final: Path) -> str:
     return database_url
 
 
-def _check_keys(work: Path, manifest: dict[str, object]) -> None:
+def _check_keys(work: Path, manifest: dict[str, object]) -> StationKeys:
     try:
         keys = StationKeys.load(work / KEY_DIR)
     except RedlineError as exc:
@@ -180,6 +180,7 @@ def _check_keys(work: Path, manifest: dict[str, object]) -> None:
             f"the private keys are not those of station {manifest['station_id']!r} "
             "(their public keys differ from the backup's): nothing restored"
         )
+    return keys
 
 
 async def _verify(url: str, station_id: str) -> tuple[str, dict[str, tuple[int, int]]]:
