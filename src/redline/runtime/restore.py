@@ -96,9 +96,10 @@ async def restore_backup(
         try:
             os.chmod(work, 0o700)
             (work / KEY_DIR).mkdir(mode=0o700)
-            for name in (CONFIG_FILE, CERT_MEMBER, DB_MEMBERS[backend]):
-                target = work / (SQLITE_FILE if name == DB_MEMBERS[db.SQLITE] else name)
-                extract(name, target if name != DB_MEMBERS[db.POSTGRES] else work / "dump")
+            database = work / (SQLITE_FILE if backend == db.SQLITE else "dump")
+            for name, dest in ((CONFIG_FILE, work / CONFIG_FILE), (CERT_MEMBER, work / CERT_MEMBER)):
+                extract(name, dest)
+            extract(DB_MEMBERS[backend], database)
             if manifest["keys"] == "sealed" and keys_from is None:
                 extract(SEALED_KEYS, work / SEALED_KEYS)
                 assert passphrase is not None, "a sealed backup needs a passphrase"
@@ -116,14 +117,14 @@ async def restore_backup(
             write_private_file(work / CONFIG_FILE, (json.dumps(settings, indent=2) + "\n").encode("utf-8"))
             load_identity(work)  # the directory loads as `redline serve` loads it
             if backend == db.SQLITE:
-                db.check_sqlite_snapshot(work / SQLITE_FILE)
-                open_url = f"sqlite:///{work / SQLITE_FILE}"
+                db.check_sqlite_snapshot(database)
+                open_url = f"sqlite:///{database}"
             else:
                 restored_pg = await db.postgres_extensions(url)  # refuses a database that is not empty
-                db.restore_postgres(work / "dump", url)
-                (work / "dump").unlink()
+                db.restore_postgres(database, url)
+                database.unlink()
                 open_url = url
-            revision, peers = await _verify(open_url, manifest["station_id"])
+            revision, peers = await _verify(open_url)
             os.rename(work, final)  # atomic: the station appears whole, or not at all
         except BaseException as exc:
             shutil.rmtree(work, ignore_errors=True)
@@ -183,7 +184,7 @@ def _check_keys(work: Path, manifest: dict[str, object]) -> StationKeys:
     return keys
 
 
-async def _verify(url: str, station_id: str) -> tuple[str, dict[str, tuple[int, int]]]:
+async def _verify(url: str) -> tuple[str, dict[str, tuple[int, int]]]:
     """Open the restored database as the station would (migrating it to head) and check every
     link's hash chains; the revision it is at and each peer's chain lengths (ours, theirs)."""
     store = await Store.open(url)
