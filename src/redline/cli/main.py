@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.cli import logs, notices
+from redline.cli import backup, logs, notices
 from redline.domain.stations import Role, check_peer_names
 from redline.domain.watch import check_display_name
 from redline.errors import InputError, RedlineError
@@ -326,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("demo", cmd_demo, "two paired stations, washington and beijing, on loopback")
     p.add_argument("--info", help="also write the stations' URLs and tokens to this JSON file")
     notices.register(sub, command, _data_dir)
+    backup.register(sub, command, _data_dir)
     return parser
 
 
