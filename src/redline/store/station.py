@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from redline.store.alarms import AlarmStore, EquivocationWrites
 from redline.store.audit import AuditReads, AuditWrites
+from redline.store.calls import CallReads, CallWrites
 from redline.store.database import CommitListener, Database, Executor
 from redline.store.escalations import EscalationStore
 from redline.store.links import LinkReads, LinkWrites
@@ -30,7 +31,14 @@ from redline.store.watch import PeerWatchWrites
 
 
 class WriteTx(
-    LinkWrites, MessageWrites, ThreadWrites, EquivocationWrites, NoticeWrites, AuditWrites, PeerWatchWrites
+    LinkWrites,
+    MessageWrites,
+    ThreadWrites,
+    EquivocationWrites,
+    NoticeWrites,
+    AuditWrites,
+    PeerWatchWrites,
+    CallWrites,
 ):
     """Every row change of a station write happens through one of these, inside one transaction."""
 
@@ -40,7 +48,15 @@ class WriteTx(
 
 
 class Store(
-    PeerStore, LinkReads, MessageReads, ThreadReads, SearchReads, EscalationStore, AlarmStore, AuditReads
+    PeerStore,
+    LinkReads,
+    MessageReads,
+    ThreadReads,
+    SearchReads,
+    EscalationStore,
+    AlarmStore,
+    AuditReads,
+    CallReads,
 ):
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 
