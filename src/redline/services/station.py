@@ -102,10 +102,10 @@ class StationConfig:
         if (
             not isinstance(calls, dict)
             or set(calls) != {u.value for u in Urgency}
-            or not all(_number(v, 1, 30 * 24 * 60) for v in calls.values())
+            or not all(_number(v, 0.1, 30 * 24 * 60) for v in calls.values())
         ):
             raise StationConfigError(
-                f"{path}: call_reply_deadlines must give minutes (1 to 30 days) for each of "
+                f"{path}: call_reply_deadlines must give minutes (0.1 to 30 days) for each of "
                 f"{', '.join(u.value for u in Urgency)}"
             )
         window, alarm = config.clock_window_seconds, config.clock_alarm_seconds
