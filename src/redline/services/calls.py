@@ -110,7 +110,7 @@ class CallService:
         window: object,
     ) -> str:
         """Ask ``to`` for a call; returns the new call's id."""
-        operator.role.require_send("request calls")
+        operator.role.require_send(_t("request calls"))
         peer = await self._peer(to)
         call_id = uuid.uuid4().hex
         if urgency not in [u.value for u in Urgency]:
@@ -135,7 +135,7 @@ class CallService:
     ) -> str:
         """Make a move in a call (acknowledge, accept, decline, counter, cancel, held); returns
         the id of the envelope that carries it."""
-        operator.role.require_send("answer calls")
+        operator.role.require_send(_t("answer calls"))
         if action not in [a.value for a in OPERATOR_ACTIONS]:
             raise InputError(
                 _t(
