@@ -165,6 +165,14 @@ class CallService:
         page = page_of(rows, request, CALLS, lambda r: (r.at(now).requested_at, r.call_id))
         return page.map(lambda r: call_json(r.at(now), self._me, r.peer_id, r.escalated_at))
 
+    async def awaiting_us(self, limit: int) -> list[dict[str, Any]]:
+        """Calls whose answer is due from this station now (the console's needs-action panel),
+        soonest deadline first."""
+        now = self._clock.now()
+        rows = await self._store.calls_awaiting(self._me, _PENDING, limit)
+        shown = [(r.at(now), r) for r in rows]
+        return [call_json(c, self._me, r.peer_id, r.escalated_at) for c, r in shown if c.awaiting == self._me]
+
     async def _record(self, call_id: object) -> CallRecord:
         record = await self._store.call(call_id) if isinstance(call_id, str) and len(call_id) <= 64 else None
         if record is None:

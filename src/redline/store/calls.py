@@ -103,6 +103,16 @@ class CallReads:
         rows = await self.database.fetch(query.order_by(c.requested_at.desc(), c.call_id.desc()).limit(limit))
         return await self._records(rows)
 
+    async def calls_awaiting(self, station: str, pending: Sequence[str], limit: int) -> list[CallRecord]:
+        """Calls whose answer is due from ``station``, soonest reply deadline first."""
+        query = (
+            select(t.calls)
+            .where(c.awaiting == station, c.state.in_(list(pending)))
+            .order_by(c.reply_by, c.call_id)
+            .limit(limit)
+        )
+        return await self._records(await self.database.fetch(query))
+
     async def escalate_calls(self, station: str, now: str, pending: Sequence[str]) -> list[CallRecord]:
         """Mark escalated the calls awaiting ``station``'s answer past their reply deadline; the
         calls marked (each once)."""

@@ -125,7 +125,7 @@ class CallKind(KindSpec):
         return {"call": {"call_id": body["call_id"], "action": body["action"], "by": body["by"]}}
 
     def console_fields(self, body: Body, lang: str) -> ConsoleFields:
-        return ConsoleFields(service=f"call {body['call_id'][:8]} {body['action']} ({body['by']})")
+        return ConsoleFields()  # the console words a move from its api fields (templates/_calls.html)
 
 
 SPEC = CallKind()
