@@ -124,6 +124,15 @@ def test_call_requests_between_live_stations(tmp_path: Path, backend: str) -> No
             "accept",
         ]
 
+        with w.client(hale) as c:
+            bad = {"to": "beijing", "purpose": "x", "urgency": "now", "asked_for": {}, "window": {}}
+            refused = c.post("/calls", json=bad)
+            assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("urgency:")
+            bad = {**bad, "urgency": "routine", "window": {"start": "2030-01-01T10:00:00Z", "end": "x"}}
+            refused = c.post("/calls", json={**bad, "asked_for": {"role": "r", "level": "commander"}})
+            assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("window.end:")
+            assert c.post("/calls", json={**bad, "to": "paris"}).status_code == 404
+
         # 3. declined with a coded reason
         third = request(w, hale, "routine", window(3600, 7200))
         settled(w, b, third, "received", 2)

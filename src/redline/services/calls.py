@@ -114,7 +114,14 @@ class CallService:
         peer = await self._peer(to)
         call_id = uuid.uuid4().hex
         if urgency not in [u.value for u in Urgency]:
-            check_call({"call_id": call_id, "action": "request", "by": operator.name, "urgency": urgency})
+            raise InputError(
+                _t(
+                    "{field}: {value!r} is not one of {choices}",
+                    field="urgency",
+                    value=urgency,
+                    choices=", ".join(u.value for u in Urgency),
+                )
+            )
         level = Urgency(str(urgency))
         body = {
             "call_id": call_id,
