@@ -69,6 +69,9 @@ def test_request_accepted_then_held() -> None:
     assert call.state is CallState.SCHEDULED and call.agreed == {"start": ts(30), "end": ts(60)}
     assert call.agreed_at == ts(5) and call.awaiting is None and not call.overdue
     assert allowed_moves(call, CALLER) == [Action.CANCEL, Action.HELD]
+    assert allowed_moves(call, CALLER, at(10)) == [Action.CANCEL]  # the window opens at 30
+    with pytest.raises(Conflict, match="before its agreed time"):
+        check_move(events, CALLEE, ev(CALLER, 10, "held", by="hale"))
     held = fold([*events, ev(CALLER, 40, "held", by="hale", note="done")], CALLEE, at(120))
     assert held.state is CallState.HELD
     assert actions(held) == [

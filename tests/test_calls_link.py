@@ -82,7 +82,7 @@ def test_call_requests_between_live_stations(tmp_path: Path, backend: str) -> No
         chief = add_operator(b, "chief", Role.SUPERVISOR)
 
         # 1. request -> received (automatic) -> acknowledged -> accepted -> held
-        first = request(w, hale, "priority", window(600, 1800))
+        first = request(w, hale, "priority", window(-5, 1800))
         seen = settled(w, b, first, "received", 2)
         assert [e["by"] for e in seen["timeline"]] == ["hale", "system"]
         with b.client(li) as c:
@@ -115,6 +115,9 @@ def test_call_requests_between_live_stations(tmp_path: Path, backend: str) -> No
         assert shown["moves"] == ["accept", "decline", "counter", "cancel"]
         move(w, hale, second, "accept")
         agreed = settled(w, b, second, "scheduled", 5)
+        with b.client(li) as c:
+            early = c.post(f"/calls/{second}/held", json={})
+        assert early.status_code == 409 and "agreed time" in early.json()["error"]["message"]
         assert agreed["agreed"]["start"] == later["start"] and agreed["agreed"]["end"] == later["end"]
         assert [e["action"] for e in agreed["timeline"]] == [
             "request",

@@ -131,8 +131,9 @@ def test_call_requests_through_every_branch_in_both_consoles(
         beij.locator("form.call-move[data-move=acknowledge] button").click()
         expect(beij.locator(".call-view")).to_have_attribute("data-state", "acknowledged")
         counter = beij.locator("form.call-move[data-move=counter]")
-        counter.locator("input[name=start]").fill(minute(3))
-        counter.locator("input[name=end]").fill(minute(4))
+        now = minute(0)  # the current minute: the call can be held at once
+        counter.locator("input[name=start]").fill(now)
+        counter.locator("input[name=end]").fill(minute(1))
         counter.locator("input[name=note]").fill("The commander is free later")
         counter.locator("button[type=submit]").click()
         expect(beij.locator(".call-view")).to_have_attribute("data-state", "countered")
@@ -141,7 +142,7 @@ def test_call_requests_through_every_branch_in_both_consoles(
         open_call(wash, w, first, "countered")
         wash.locator("form.call-move[data-move=accept] button").click()
         expect(wash.locator(".call-view")).to_have_attribute("data-state", "scheduled")
-        expect(wash.locator(".call-window")).to_contain_text(minute(3).replace("T", " "))
+        expect(wash.locator(".call-window")).to_contain_text(now.replace("T", " "))
         wash.locator("form.call-move[data-move=held] button").click()
         expect(wash.locator(".call-view")).to_have_attribute("data-state", "held")
         shown = both_agree(wash, beij, w, b, first, "held")
@@ -155,6 +156,10 @@ def test_call_requests_through_every_branch_in_both_consoles(
         ]
         assert [r[3] for r in shown][-1] == "call held"
         wash.screenshot(path=str(SHOTS / "call-timeline.png"), full_page=True)
+        # The transcript words each call envelope as its move, linking to the call.
+        beij.goto(b.console_url + "links/washington/transcript")
+        expect(beij.locator("main")).to_contain_text(f"Call {first[:8]}: accepted (hale)")
+        expect(beij.locator(f"main a[href='/calls/{first}']").first).to_be_visible()
 
         # 2. Declined with a coded reason, shown in words on both sides.
         second = request_call(wash, w, "Fishing vessels near the exercise area", "routine")

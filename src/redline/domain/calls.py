@@ -354,6 +354,8 @@ def _apply(call: Call, event: CallEvent) -> Call:
     if action is Action.HELD:
         if state is not CallState.SCHEDULED:
             raise _Void(_t("only a scheduled call can be held"))
+        if event.ts < call.window["start"]:
+            raise _Void(_t("the call cannot be recorded as held before its agreed time begins"))
         return replace(call, state=CallState.HELD)
     raise _Void(_ALREADY[state])  # pragma: no cover
 
@@ -447,8 +449,9 @@ def check_move(events: Iterable[CallEvent], callee: str, move: CallEvent) -> Cal
     return call
 
 
-def allowed_moves(call: Call, station: str) -> list[Action]:
-    """The moves ``station`` may make now (what the console offers)."""
+def allowed_moves(call: Call, station: str, now: datetime | None = None) -> list[Action]:
+    """The moves ``station`` may make at ``now`` (what the console offers; ``held`` only once the
+    agreed window has begun, when ``now`` is given)."""
     moves: list[Action] = []
     if call.state.final:
         return moves
@@ -458,7 +461,7 @@ def allowed_moves(call: Call, station: str) -> list[Action]:
         moves += [Action.ACCEPT, Action.DECLINE, Action.COUNTER]
     if station == call.caller or call.state is CallState.SCHEDULED:
         moves.append(Action.CANCEL)
-    if call.state is CallState.SCHEDULED:
+    if call.state is CallState.SCHEDULED and (now is None or format_ts(now) >= call.window["start"]):
         moves.append(Action.HELD)
     return moves
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from redline.domain.calls import (
@@ -57,7 +57,9 @@ def entry_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def call_json(call: Call, me: str, peer_id: str, escalated_at: str | None) -> dict[str, Any]:
+def call_json(
+    call: Call, me: str, peer_id: str, escalated_at: str | None, now: datetime | None = None
+) -> dict[str, Any]:
     """A call as the API shows it, from this station's side."""
     return {
         "call_id": call.call_id,
@@ -78,7 +80,7 @@ def call_json(call: Call, me: str, peer_id: str, escalated_at: str | None) -> di
         "overdue": call.overdue,
         "escalated_at": escalated_at,
         "reason": call.reason,
-        "moves": [a.value for a in allowed_moves(call, me)],
+        "moves": [a.value for a in allowed_moves(call, me, now)],
         "timeline": [entry_json(e) for e in call.timeline],
     }
 
@@ -163,14 +165,15 @@ class CallService:
 
     async def call(self, call_id: str) -> dict[str, Any]:
         record = await self._record(call_id)
-        return call_json(record.at(self._clock.now()), self._me, record.peer_id, record.escalated_at)
+        now = self._clock.now()
+        return call_json(record.at(now), self._me, record.peer_id, record.escalated_at, now)
 
     async def calls(self, request: PageRequest, peer: str | None = None) -> Page[dict[str, Any]]:
         after = text_pair(request.after(CALLS))
         rows = await self._store.calls(request.limit + 1, after, peer)
         now = self._clock.now()
         page = page_of(rows, request, CALLS, lambda r: (r.at(now).requested_at, r.call_id))
-        return page.map(lambda r: call_json(r.at(now), self._me, r.peer_id, r.escalated_at))
+        return page.map(lambda r: call_json(r.at(now), self._me, r.peer_id, r.escalated_at, now))
 
     async def awaiting_us(self, limit: int) -> list[dict[str, Any]]:
         """Calls whose answer is due from this station now (the console's needs-action panel),
@@ -178,7 +181,9 @@ class CallService:
         now = self._clock.now()
         rows = await self._store.calls_awaiting(self._me, _PENDING, limit)
         shown = [(r.at(now), r) for r in rows]
-        return [call_json(c, self._me, r.peer_id, r.escalated_at) for c, r in shown if c.awaiting == self._me]
+        return [
+            call_json(c, self._me, r.peer_id, r.escalated_at, now) for c, r in shown if c.awaiting == self._me
+        ]
 
     async def _record(self, call_id: object) -> CallRecord:
         record = await self._store.call(call_id) if isinstance(call_id, str) and len(call_id) <= 64 else None
