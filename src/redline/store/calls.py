@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import and_, insert, select, update
@@ -119,6 +120,9 @@ class CallReads:
         due = and_(
             c.awaiting == station, c.escalated_at.is_(None), c.reply_by < now, c.state.in_(list(pending))
         )
+        # Read first: most scans find nothing, and a write would wake every live page for nothing.
+        if not await self.database.fetch(select(c.call_id).where(due).limit(1)):
+            return []
         async with self.database.transaction() as conn:
             rows = (await conn.execute(select(t.calls).where(due))).all()
             if rows:
@@ -135,4 +139,4 @@ class CallReads:
                     for r in rows
                 ]
                 await insert_audit(conn, audit)
-        return await self._records(rows)
+        return [replace(r, escalated_at=now) for r in await self._records(rows)]
