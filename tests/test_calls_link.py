@@ -177,3 +177,28 @@ def test_call_requests_between_live_stations(tmp_path: Path, backend: str) -> No
             theirs = c.get("/calls").json()["calls"]
         assert [x["direction"] for x in theirs] == ["inbound"] * 4
         assert [timeline(x) for x in theirs] == [timeline(x) for x in page["calls"] + rest["calls"]]
+
+
+@pytest.mark.slow
+def test_crossing_moves_converge_on_both_stations(tmp_path: Path) -> None:
+    """Beijing declines while Washington, not having heard, cancels: both moves were legal where
+    they were made. Each station stores them in another order; both fold them to the same call —
+    declined, the later cancel kept in the timeline as void, with the reason."""
+    with two_stations(tmp_path, links_up=True) as (w, b):
+        call_id = request(w, w.token, "routine", window(3600, 7200))
+        settled(w, b, call_id, "received", 2)
+        w.stop()
+        move(b, b.token, call_id, "decline", reason="not_available")  # queued: Washington is down
+        b.stop()
+        w.start()
+        cancelled = move(w, w.token, call_id, "cancel", note="No longer needed")
+        assert cancelled["state"] == "cancelled"  # as Washington sees it before Beijing's decline arrives
+        b.start()
+        call = settled(w, b, call_id, "declined", 4)
+        assert [(e["action"], e["void"]) for e in call["timeline"]] == [
+            ("request", None),
+            ("received", None),
+            ("decline", None),
+            ("cancel", "the call was already declined"),
+        ]
+        assert call["reason"] == "not_available" and call["moves"] == []
