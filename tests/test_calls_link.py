@@ -159,8 +159,15 @@ def test_call_requests_between_live_stations(tmp_path: Path, backend: str) -> No
         with b.client(chief) as c:  # the supervisors see it in the audit log
             events = c.get("/audit", params={"action": "call_escalated"}).json()["events"]
         assert [e["detail"]["call"] for e in events] == [fourth] and escalated
+        with b.client(chief) as c:
+            alarms = c.get("/alarms", params={"type": "call_escalations", "active": "true"}).json()["alarms"]
+        assert [(a["id"], a["state"], a["urgency"]) for a in alarms] == [(fourth, "received", "urgent")]
         move(b, li, fourth, "accept")
         settled(w, b, fourth, "scheduled", 4)
+        with b.client(chief) as c:
+            standing = c.get("/alarms", params={"type": "call_escalations", "active": "true"}).json()
+            answered = c.get("/alarms", params={"type": "call_escalations", "active": "false"}).json()
+        assert standing["alarms"] == [] and [a["id"] for a in answered["alarms"]] == [fourth]
         missed = settled(w, b, fourth, "missed", 5)
         assert missed["timeline"][-1]["at"] == missed["window"]["end"]
         with w.client(hale) as c:

@@ -76,6 +76,12 @@ def test_calls_are_stored_paged_and_escalated_once(url: str) -> None:
         assert await store.escalate_calls("beijing", ts(16.6), PENDING) == []  # once
         later = await store.escalate_calls("beijing", ts(30), PENDING)
         assert [r.call_id for r in later] == [ids[2]]
+        listed = await store.escalated_calls("beijing", PENDING, 1)
+        assert [r.call_id for r in listed] == [ids[2]]  # newest escalation first
+        older = await store.escalated_calls("beijing", PENDING, 5, after=(ts(30), ids[2]))
+        assert [r.call_id for r in older] == [ids[1]]
+        assert len(await store.escalated_calls("beijing", PENDING, 5, active=True)) == 2
+        assert await store.escalated_calls("beijing", PENDING, 5, active=False) == []
         events = await store.audit_log(actions=["call_escalated"])
         assert sorted(json.loads(e.detail)["call"] for e in events) == [ids[1], ids[2]]
 

@@ -149,6 +149,14 @@ class StationStore(Protocol):
         self, limit: int, after: tuple[str, str] | None = None, peer_id: str | None = None
     ) -> list[CallRecord]: ...
     async def calls_awaiting(self, station: str, pending: Sequence[str], limit: int) -> list[CallRecord]: ...
+    async def escalated_calls(
+        self,
+        station: str,
+        pending: Sequence[str],
+        limit: int,
+        after: tuple[str, str] | None = None,
+        active: bool | None = None,
+    ) -> list[CallRecord]: ...
     async def escalate_calls(self, station: str, now: str, pending: Sequence[str]) -> list[CallRecord]: ...
     async def audit_log(
         self,

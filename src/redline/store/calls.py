@@ -114,6 +114,25 @@ class CallReads:
         )
         return await self._records(await self.database.fetch(query))
 
+    async def escalated_calls(
+        self,
+        station: str,
+        pending: Sequence[str],
+        limit: int,
+        after: tuple[str, str] | None = None,
+        active: bool | None = None,
+    ) -> list[CallRecord]:
+        """Calls escalated here, newest escalation first by (escalated_at, call_id), strictly past
+        ``after``; ``active``: only those still awaiting ``station``'s answer (or only those not)."""
+        query = select(t.calls).where(c.escalated_at.is_not(None))
+        waiting = and_(c.awaiting == station, c.state.in_(list(pending)))
+        if active is not None:
+            query = query.where(waiting if active else ~waiting)
+        if after is not None:
+            query = query.where(past((c.escalated_at, c.call_id), after, descending=True))
+        query = query.order_by(c.escalated_at.desc(), c.call_id.desc()).limit(limit)
+        return await self._records(await self.database.fetch(query))
+
     async def escalate_calls(self, station: str, now: str, pending: Sequence[str]) -> list[CallRecord]:
         """Mark escalated the calls awaiting ``station``'s answer past their reply deadline; the
         calls marked (each once)."""

@@ -356,13 +356,15 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/alarms": {
             "get": {
-                "summary": "One kind of alarm, newest first: equivocations, link alarms or escalations",
+                "summary": "One kind of alarm, newest first: equivocations, link alarms, escalations",
                 "parameters": [
                     {
                         "name": "type",
                         "in": "query",
                         "required": True,
-                        "schema": {"enum": ["equivocations", "link_alarms", "escalations"]},
+                        "schema": {
+                            "enum": ["equivocations", "link_alarms", "escalations", "call_escalations"]
+                        },
                     },
                     _query("active", _TRUE_FALSE, "link alarms not cleared, escalations not acknowledged"),
                     *_paging(200, 1000),
