@@ -40,6 +40,7 @@ EXAMPLES = int(os.environ.get("REDLINE_SCHEMATHESIS_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
+
 def api_routes() -> set[str]:
     return {
         f"{method} {route.path}"
