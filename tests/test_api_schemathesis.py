@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from starlette.routing import Route
 
 from redline.domain.stations import Role
-from redline.web import api, links, notices
+from redline.web import api, calls, links, notices
 from redline.web import operations as operations_web
 from tests.support.stations import StationProcess, add_operator, two_stations
 
@@ -45,7 +45,7 @@ MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGAT
 def api_routes() -> set[str]:
     return {
         f"{method} {route.path}"
-        for route in (*api.ROUTES, *operations_web.ROUTES, *links.ROUTES, *notices.ROUTES)
+        for route in (*api.ROUTES, *operations_web.ROUTES, *links.ROUTES, *notices.ROUTES, *calls.ROUTES)
         if isinstance(route, Route)
         for method in route.methods or ()
         if method != "HEAD"

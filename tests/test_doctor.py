@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 import redline.store
@@ -45,9 +46,24 @@ def lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return found
 
 
-def downgrade_one_step(database_url: str) -> None:
+def migrations() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(redline.store.__file__).parent / "migrations"))
+    return cfg
+
+
+def head_and_previous() -> tuple[str, str]:
+    """The code's migration head and the one before it (whatever the latest migrations are)."""
+    script = ScriptDirectory.from_config(migrations())
+    head = script.get_current_head()
+    assert head is not None
+    previous = script.get_revision(head).down_revision
+    assert isinstance(previous, str), previous
+    return head, previous
+
+
+def downgrade_one_step(database_url: str) -> None:
+    cfg = migrations()
     engine = create_engine(database_url)
     try:
         with engine.begin() as conn:
@@ -106,9 +122,10 @@ def test_doctor_passes_a_healthy_pair_and_finds_each_planted_fault(tmp_path: Pat
             found = doctor(washington)
             assert found.returncode == 1
             line = lines(found)["migrations"]
-            assert line.startswith(
-                "FAIL migrations: the database is at 0007_threads, this code at 0007_find"
-            ), found.stdout
+            head, previous = head_and_previous()
+            assert line.startswith(f"FAIL migrations: the database is at {previous}, this code at {head}"), (
+                found.stdout
+            )
             assert "start `redline serve` once" in line
         washington.start()  # serve migrates it
         assert doctor(washington).returncode == 0

@@ -164,6 +164,13 @@ BAD_PAYLOADS: list[tuple[MessageKind, dict[str, Any], str]] = [
     (MessageKind.CONFLICT_ALERT, {"action": "burst", "pair": ["a", "b"], "conflict": None}, "action"),
     (MessageKind.CONFLICT_ALERT, {"action": "opened", "pair": ["a"], "conflict": None}, "pair"),
     (MessageKind.PHRASE, {"code": 42}, "code"),
+    (MessageKind.CALL, {"call_id": "0" * 32, "action": "phone", "by": "duty"}, "action"),
+    (MessageKind.CALL, {"call_id": "0" * 32, "action": "decline", "by": "duty", "reason": "busy"}, "reason"),
+    (
+        MessageKind.CALL,
+        {"call_id": "0" * 32, "action": "counter", "by": "duty", "reply_by": AT, "window": {"start": AT}},
+        "window",
+    ),
 ]
 
 

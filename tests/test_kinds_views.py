@@ -39,6 +39,7 @@ SAMPLES: dict[MessageKind, dict[str, Any]] = {
     MessageKind.NOTICE_AMENDED: {"notice": {"id": "n1"}},
     MessageKind.NOTICE_CANCELLED: {"notice_id": "n1", "version": 2, "by": "duty", "reason": ""},
     MessageKind.CONFLICT_ALERT: {"action": "opened", "pair": ["n1", "n2"], "conflict": None},
+    MessageKind.CALL: {"call_id": "c" * 32, "action": "decline", "by": "duty", "reason": "not_available"},
 }
 
 # What the API shows beyond the common fields, for each sample (as before the registry).
@@ -52,6 +53,7 @@ EXPECTED_API: dict[MessageKind, dict[str, Any]] = {
     MessageKind.NOTICE_AMENDED: {"notice": "n1"},
     MessageKind.NOTICE_CANCELLED: {"notice": "n1"},
     MessageKind.CONFLICT_ALERT: {"conflict": SAMPLES[MessageKind.CONFLICT_ALERT]},
+    MessageKind.CALL: {"call": {"call_id": "c" * 32, "action": "decline", "by": "duty"}},
 }
 
 

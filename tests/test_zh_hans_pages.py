@@ -44,12 +44,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 # What the test types: message texts and notice titles are the officers' own words, never translated.
 TEXT_OUT = "Exercise BLUE FALCON begins at dawn"
+CALL_PURPOSE = "Unidentified aircraft east of the median line"
+CALL_ROLE = "Watch commander"
 TEXT_IN = "Confirm your patrol boundary"
 NOTICE_OURS = "Exercise BLUE FALCON"
 NOTICE_THEIRS = "Exercise RED SWORD"
 HANDOVER = "Quiet watch"
 BAD_PRECEDENCE = "BOGUS"  # a search for it is refused, the error quoting it as given
-TYPED = " ".join([TEXT_OUT, TEXT_IN, NOTICE_OURS, NOTICE_THEIRS, HANDOVER, BAD_PRECEDENCE])
+TYPED = " ".join(
+    [TEXT_OUT, TEXT_IN, NOTICE_OURS, NOTICE_THEIRS, HANDOVER, BAD_PRECEDENCE, CALL_PURPOSE, CALL_ROLE]
+)
 
 # Words that stay in Latin letters on a Chinese page, each for a reason.
 ALLOWED = {
@@ -106,6 +110,8 @@ NOT_PAGES = {
     ("POST", "/deconfliction/notices/{notice_id}/cancel"): "JSON answer to the notice form's script",
     ("GET", "/vendor/{path:path}"): "map library files",
     ("GET", "/events"): "the live event stream (SSE); the fragments it sends are in the pages",
+    ("POST", "/calls"): "redirects to the new call (visited as GET /calls/{call_id})",
+    ("POST", "/calls/{call_id}/{action}"): "redirects back to the call (visited as GET /calls/{call_id})",
     ("GET", "/static"): "stylesheets and scripts",
 }
 
@@ -335,6 +341,37 @@ def test_every_zh_hans_page_is_free_of_untranslated_strings(
         page.click(".handover-form button[type=submit]")
         expect(page.locator(".handover-pending")).to_be_visible()
         walk.check("watch: handover note", ("POST", "/watch/{position}/handover"), shot="watch")
+
+        walk.goto("calls", ("GET", "/calls"), "/calls")
+        form = page.locator("form.call-request")
+        form.locator("input[name=purpose]").fill(CALL_PURPOSE)
+        form.locator("input[name=role]").fill(CALL_ROLE)
+        form.locator("input[name=start]").fill("2031-01-01T10:00")
+        form.locator("input[name=end]").fill("2031-01-01T11:00")
+        form.locator("button[type=submit]").click()
+        expect(page.locator(".call-view")).to_have_attribute("data-state", "requested")
+        walk.check("call: ours, requested", ("GET", "/calls/{call_id}"))
+        theirs = api(
+            b,
+            "POST",
+            "/calls",
+            {
+                "to": "washington",
+                "purpose": CALL_PURPOSE,
+                "urgency": "urgent",
+                "asked_for": {"role": CALL_ROLE, "level": "commander"},
+                "window": {"start": "2031-01-02T10:00:00Z", "end": "2031-01-02T11:00:00Z"},
+            },
+        )["call"]["call_id"]
+        wait_for(lambda: api(w, "GET", f"/calls/{theirs}")["state"] == "received", what="their call request")
+        walk.goto("call: theirs, to answer", ("GET", "/calls/{call_id}"), f"/calls/{theirs}", shot="call")
+        counter = page.locator("form.call-move[data-move=counter]")
+        counter.locator("input[name=start]").fill("2031-01-02T12:00")
+        counter.locator("input[name=end]").fill("2031-01-02T13:00")
+        counter.locator("button[type=submit]").click()
+        expect(page.locator(".call-view")).to_have_attribute("data-state", "countered")
+        walk.check("call: another time proposed", ("GET", "/calls/{call_id}"))
+        walk.goto("calls, with both", ("GET", "/calls"), "/calls", shot="calls")
 
         walk.goto("admin", ("GET", "/admin"), "/admin", shot="admin")
         page.locator(f"form[action='/admin/operators/{hale.name}/totp'] button").click()

@@ -51,6 +51,7 @@ class MessageKind(enum.StrEnum):
     NOTICE_AMENDED = "notice_amended"
     NOTICE_CANCELLED = "notice_cancelled"
     CONFLICT_ALERT = "conflict_alert"  # our notice and the peer's collide: opened, updated or closed
+    CALL = "call"  # a move in a call request (redline.domain.calls): request, accept, decline, ...
 
     @property
     def needs_human_ack(self) -> bool:

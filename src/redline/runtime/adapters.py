@@ -151,6 +151,7 @@ def build_services(station: Station) -> StationServices:
         auth=station.auth,
         accounts=AccountService(console, clock, station.auth.forget),
         messaging=station.messaging,
+        calls=station.calls,
         messages=MessageQueries(station.store, console, me.station_id, me.keys.signing_public, clock),
         links=links,
         link_commands=LinkCommands(links, station.store, station.outbox, status),

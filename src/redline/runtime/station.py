@@ -23,6 +23,7 @@ from redline.errors import PayloadTooLarge, RedlineError, UnknownPeer, Unverifie
 from redline.runtime.adapters import StationReactions, build_services
 from redline.runtime.opening import link_transport, open_store
 from redline.services.assurance import SYSTEM_ACTOR, LinkTester
+from redline.services.calls import CallEscalator, CallService
 from redline.services.deconfliction import Deconfliction
 from redline.services.delivery import DeliveryWorker
 from redline.services.escalation import Escalator
@@ -94,6 +95,10 @@ class Station:
         self.messaging = MessagingService(store, self.outbox, self.peers, clock, metrics=self.metrics)
         self.auth = TokenAuthenticator(store, clock)
         self.escalator = Escalator(store, self._on_escalated, clock=clock)
+        self.calls = CallService(
+            store, self.outbox, self.peers, me.station_id, me.config.call_deadlines(), clock
+        )
+        self.call_escalator = CallEscalator(store, me.station_id, clock=clock)
         self.notices = NoticeStore(store)
         self.deconfliction = Deconfliction(self.notices, self.outbox, self.peers, me.station_id, clock)
         self.watch = WatchService(WatchStore(store), store, self.notices, self.outbox, self.peers, clock)
@@ -320,6 +325,7 @@ class Station:
                 self._start(self.outbox.run(), "the outbox writer", essential=True)
                 self._start(self._watch_peers(), "the peer watcher", essential=True)
                 self._start(self.escalator.run(), "the escalator", essential=True)
+                self._start(self.call_escalator.run(), "the call escalator", essential=True)
                 self._start(self.deconfliction.run(), "deconfliction", essential=True)
                 for inbox in self.transport.inboxes(self.me.config.endpoints):
                     what = f"the relay inbox at {inbox.url}"

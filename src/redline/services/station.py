@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from redline.crypto.keys import TLS_CERT_FILE, TLS_KEY_FILE, StationKeys, write_private_file
 from redline.crypto.tls import make_self_signed_certificate
+from redline.domain.calls import DEFAULT_REPLY_DEADLINES, Urgency
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import DEFAULT_ACK_DEADLINES, Precedence
 from redline.domain.names import check_station_id
@@ -45,6 +46,11 @@ class StationConfig:
     # must hold the same values (they compute "overdue" independently).
     ack_deadlines: dict[str, float] = field(
         default_factory=lambda: {p.value: d.total_seconds() for p, d in DEFAULT_ACK_DEADLINES.items()}
+    )
+    # Minutes the other side has to answer a call request or counter-proposal, by urgency
+    # (docs/calls.md); the deadline travels in the envelope, so the peer holds the same one.
+    call_reply_deadlines: dict[str, float] = field(
+        default_factory=lambda: {u.value: d.total_seconds() / 60 for u, d in DEFAULT_REPLY_DEADLINES.items()}
     )
     # Requests a second each operator token may make to the API, and the burst it may make at
     # once (0 turns the limit off); requests that fail authentication count per client address.
@@ -78,6 +84,9 @@ class StationConfig:
     def deadlines(self) -> dict[Precedence, timedelta]:
         return {p: timedelta(seconds=self.ack_deadlines[p.value]) for p in Precedence}
 
+    def call_deadlines(self) -> dict[Urgency, timedelta]:
+        return {u: timedelta(minutes=self.call_reply_deadlines[u.value]) for u in Urgency}
+
     def clock_window(self) -> timedelta:
         return timedelta(seconds=self.clock_window_seconds)
 
@@ -97,6 +106,16 @@ class StationConfig:
             raise StationConfigError(
                 f"{path}: ack_deadlines must give seconds (up to 30 days) for each of "
                 f"{', '.join(p.value for p in Precedence)}"
+            )
+        calls = config.call_reply_deadlines
+        if (
+            not isinstance(calls, dict)
+            or set(calls) != {u.value for u in Urgency}
+            or not all(_number(v, 0.1, 30 * 24 * 60) for v in calls.values())
+        ):
+            raise StationConfigError(
+                f"{path}: call_reply_deadlines must give minutes (0.1 to 30 days) for each of "
+                f"{', '.join(u.value for u in Urgency)}"
             )
         window, alarm = config.clock_window_seconds, config.clock_alarm_seconds
         if not _number(window, 1, 3600):

@@ -269,3 +269,34 @@ peer_watch = Table(
     Column("name", String(128), nullable=False),
     Column("since", TS, nullable=False),
 )
+
+# Call requests (migration 0008_calls; redline.domain.calls): every ``call`` envelope either side
+# sent, and one row per call caching what the list pages and the reply-deadline scan need. The
+# state shown is always folded again from the events (time alone can make a call missed).
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", String(32), primary_key=True),
+    Column("peer_id", STATION, nullable=False),
+    Column("caller", STATION, nullable=False),
+    Column("callee", STATION, nullable=False),
+    Column("requested_at", TS, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("awaiting", STATION),  # the station whose answer is due
+    Column("reply_by", TS),
+    Column("updated_at", TS, nullable=False),
+    Column("escalated_at", TS),  # our reply deadline passed and supervisors were alerted
+)
+Index("ix_calls_requested", calls.c.requested_at, calls.c.call_id)  # the list's page order
+Index("ix_calls_reply", calls.c.awaiting, calls.c.escalated_at, calls.c.reply_by)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("message_id", String(32), primary_key=True),
+    Column("call_id", String(32), nullable=False),
+    Column("station", STATION, nullable=False),  # who sent it
+    Column("ts", TS, nullable=False),  # the envelope's timestamp: the move's time on both sides
+    Column("body", Text, nullable=False),  # the payload JSON
+)
+Index("ix_call_events_call", call_events.c.call_id, call_events.c.ts)

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from redline.store.alarms import AlarmStore, EquivocationWrites
 from redline.store.audit import AuditReads, AuditWrites
+from redline.store.calls import CallReads, CallWrites
 from redline.store.database import CommitListener, Database, Executor
 from redline.store.escalations import EscalationStore
 from redline.store.links import LinkReads, LinkWrites
@@ -31,7 +32,14 @@ from redline.store.watch import PeerWatchWrites
 
 
 class WriteTx(
-    LinkWrites, MessageWrites, ThreadWrites, EquivocationWrites, NoticeWrites, AuditWrites, PeerWatchWrites
+    LinkWrites,
+    MessageWrites,
+    ThreadWrites,
+    EquivocationWrites,
+    NoticeWrites,
+    AuditWrites,
+    PeerWatchWrites,
+    CallWrites,
 ):
     """Every row change of a station write happens through one of these, inside one transaction."""
 
@@ -50,6 +58,7 @@ class Store(
     AlarmStore,
     AuditReads,
     OperationsReads,
+    CallReads,
 ):
     """A station's database. Open with :meth:`open`; close with :meth:`close`."""
 

@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from redline.errors import RedlineError
 from redline.services.queries import LinkEndpoint, StationServices
 from redline.services.station import LOOPBACK_HOSTS
-from redline.web import api, link, links, notices, operations
+from redline.web import api, calls, link, links, notices, operations
 from redline.web.console import routes as console_routes
 from redline.web.console.live import StreamSlots
 from redline.web.errors import redline_error_handler, unexpected_error_handler
@@ -51,11 +51,15 @@ def create_api_app(
     a page on another site whose name was made to resolve to this station (DNS rebinding)
     reads nothing."""
     trusted = Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts), www_redirect=False)
-    app = _app(
-        [*api.ROUTES, *operations.ROUTES, *links.ROUTES, *notices.ROUTES, *console_routes.ROUTES],
-        lifespan,
-        [trusted],
-    )
+    routes = [
+        *api.ROUTES,
+        *operations.ROUTES,
+        *links.ROUTES,
+        *notices.ROUTES,
+        *calls.ROUTES,
+        *console_routes.ROUTES,
+    ]
+    app = _app(routes, lifespan, [trusted])
     app.state.services = services
     app.state.live_streams = StreamSlots()
     return app

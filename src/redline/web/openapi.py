@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from redline.web.openapi_calls import call_paths
 from redline.web.openapi_log import LOG_PATHS, LOG_SCHEMAS
 from redline.web.openapi_parts import MESSAGE_ID as _MESSAGE_ID
 from redline.web.openapi_parts import PEER as _PEER
@@ -320,13 +321,15 @@ OPENAPI: dict[str, Any] = {
         },
         "/api/v1/alarms": {
             "get": {
-                "summary": "One kind of alarm, newest first: equivocations, link alarms or escalations",
+                "summary": "One kind of alarm, newest first: equivocations, link alarms, escalations",
                 "parameters": [
                     {
                         "name": "type",
                         "in": "query",
                         "required": True,
-                        "schema": {"enum": ["equivocations", "link_alarms", "escalations"]},
+                        "schema": {
+                            "enum": ["equivocations", "link_alarms", "escalations", "call_escalations"]
+                        },
                     },
                     _query("active", _TRUE_FALSE, "link alarms not cleared, escalations not acknowledged"),
                     *_paging(200, 1000),
@@ -453,6 +456,9 @@ OPENAPI["paths"].update(
 )
 
 
+OPENAPI["paths"].update(call_paths(_json, _errors, _paging, _page, _query))
+
+
 def _operation(path: str, method: str) -> str:
     """A JSON pointer to one operation of this document (RFC 6901 escapes ``~`` and ``/``)."""
     return "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
@@ -463,6 +469,7 @@ def _link(path: str, method: str, description: str, **parameters: str) -> dict[s
 
 
 _FILED = "$response.body#/notice/id"
+_CALLED = "$response.body#/call/call_id"
 
 # The workflows a client follows (OpenAPI links): what a 201 names, read back or acted on next;
 # Schemathesis walks them in tests/test_api_schemathesis.py.
@@ -482,6 +489,12 @@ _LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
             "post",
             "only its recipient may acknowledge it",
             message_id="$response.body#/id",
+        ),
+    },
+    ("/api/v1/calls", "post", "201"): {
+        "GetCall": _link("/api/v1/calls/{call_id}", "get", "the call just requested", call_id=_CALLED),
+        "CancelCall": _link(
+            "/api/v1/calls/{call_id}/cancel", "post", "the caller cancels it", call_id=_CALLED
         ),
     },
     ("/api/v1/notices", "post", "201"): {

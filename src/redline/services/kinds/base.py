@@ -150,16 +150,21 @@ class HumanTraffic(KindSpec):
     needs_human_ack = True
 
     async def on_send(self, sending: Sending) -> None:
-        # Checked here, under the link row's lock, so no message slips past a suspension.
-        if sending.chains.suspended:
-            raise Conflict(
-                _t(
-                    "the link to {peer_id} is suspended {suspended}; only link tests, "
-                    "acknowledgements and service messages flow until it is resumed",
-                    peer_id=sending.peer_id,
-                    suspended=sending.chains.suspended,
-                )
+        refuse_if_suspended(sending)
+
+
+def refuse_if_suspended(sending: Sending) -> None:
+    """People's traffic does not flow while the link is suspended."""
+    # Checked in on_send, under the link row's lock, so no message slips past a suspension.
+    if sending.chains.suspended:
+        raise Conflict(
+            _t(
+                "the link to {peer_id} is suspended {suspended}; only link tests, "
+                "acknowledgements and service messages flow until it is resumed",
+                peer_id=sending.peer_id,
+                suspended=sending.chains.suspended,
             )
+        )
 
 
 class KindRegistry:

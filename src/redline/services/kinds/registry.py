@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from redline.services.kinds import (
     ack,
+    call,
     conflict_alert,
     link_test,
     link_test_reply,
@@ -31,5 +32,6 @@ KINDS = KindRegistry(
         notice.AMENDED,
         notice.CANCELLED,
         conflict_alert.SPEC,
+        call.SPEC,
     ]
 )

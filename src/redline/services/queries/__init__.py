@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from redline.domain.clock import SYSTEM_CLOCK, Clock
 from redline.domain.stations import PeerRecord
 from redline.services.accounts import AccountService
+from redline.services.calls import CallService
 from redline.services.changes import ChangeFeed
 from redline.services.deconfliction import Deconfliction
 from redline.services.inbound import InboundService
@@ -49,6 +50,7 @@ class StationServices:
     auth: TokenAuthenticator
     accounts: AccountService
     messaging: MessagingService
+    calls: CallService  # call requests: request, answer, the timeline
     messages: MessageQueries
     links: LinkQueries
     link_commands: LinkCommands

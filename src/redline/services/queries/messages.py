@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from redline.domain.calls import CallState
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
 from redline.domain.messages import Direction, MessageKind
 from redline.domain.names import check_message_id
@@ -48,6 +49,7 @@ ALARM_LISTS = {
     "equivocations": Listing("equivocations", (int,)),
     "link_alarms": Listing("link_alarms", (int,)),
     "escalations": Listing("escalations", (str, str)),  # (escalated_at, message id)
+    "call_escalations": Listing("call_escalations", (str, str)),  # (escalated_at, call id)
 }
 ALARM_KINDS = tuple(ALARM_LISTS)
 
@@ -228,11 +230,36 @@ class MessageQueries:
         elif kind == "link_alarms":
             alarms = await self._store.link_alarms(fetch, row_id(request.after(listing)), active)
             rows = [asdict(a) for a in alarms]
+        elif kind == "call_escalations":
+            rows = await self._call_escalations(fetch, text_pair(request.after(listing)), active)
         else:
             escalations = await self._store.escalations(fetch, text_pair(request.after(listing)), active)
             rows = [_escalation(e) for e in escalations]
-        key = (lambda r: (r["escalated_at"], r["id"])) if kind == "escalations" else (lambda r: (r["id"],))
+        key = (lambda r: (r["escalated_at"], r["id"])) if "escalations" in kind else (lambda r: (r["id"],))
         return page_of(rows, request, listing, key)
+
+    async def _call_escalations(
+        self, limit: int, after: tuple[str, str] | None, active: bool | None
+    ) -> list[dict[str, Any]]:
+        """Call requests whose reply deadline passed here unanswered (docs/calls.md)."""
+        pending = [s.value for s in CallState if s.pending]
+        records = await self._store.escalated_calls(self._me_id, pending, limit, after, active)
+        now = self._clock.now()
+        rows = []
+        for record in records:
+            call = record.at(now)
+            rows.append(
+                {
+                    "id": call.call_id,
+                    "peer_id": record.peer_id,
+                    "escalated_at": record.escalated_at,
+                    "reply_by": call.reply_by,
+                    "state": call.state.value,
+                    "urgency": call.urgency.value,
+                    "purpose": call.purpose,
+                }
+            )
+        return rows
 
     async def open_escalations(self, limit: int) -> list[dict[str, Any]]:
         """Escalated messages nobody acknowledged yet (the newest ``limit``), with what the

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
-from redline.domain.messages import Direction
+from redline.domain.messages import Direction, MessageKind
 from redline.domain.records import MessageRecord, TranslationRecord
 from redline.errors import InputError, NotFound, _t
 from redline.protocol import GENESIS_DIGEST
@@ -27,6 +27,8 @@ from redline.services.ports import StationStore
 from redline.services.queries.messages import BOX_KINDS, TranslationReads
 from redline.services.views import MessageView, message_view
 
+# What people wrote and did on the link: the boxes' kinds and each move of a call request.
+TRANSCRIPT_KINDS = (*BOX_KINDS, MessageKind.CALL)
 TRANSCRIPT = Listing("transcript", (str, str))  # (stored_at, id), oldest first
 
 
@@ -105,7 +107,7 @@ class TranscriptQueries:
         rows = await self._store.link_messages(
             peer,
             request.limit + 1,
-            BOX_KINDS,
+            TRANSCRIPT_KINDS,
             after=text_pair(request.after(TRANSCRIPT)),
             since=period.since,
             until=period.until,

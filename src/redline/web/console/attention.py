@@ -77,6 +77,7 @@ async def attention_context(services: StationServices, operator: OperatorRecord,
     names = {services.station.station_id: services.station.name, **await services.links.peer_names(lang)}
     return {
         "needs": needs,
+        "calls": await services.calls.awaiting_us(NEEDS_SHOWN),  # call requests awaiting our reply
         "shown": NEEDS_SHOWN,
         "flash": [v for v in needs.inbound if v.alarm],
         "lights": lights,

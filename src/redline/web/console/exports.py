@@ -98,6 +98,9 @@ def original(view: MessageView) -> str:
         return view.phrase.text or params
     if view.conflict is not None:
         return json.dumps(view.conflict, ensure_ascii=False, sort_keys=True)
+    call = view.fields.api.get("call") if view.kind == "call" else None
+    if call is not None:  # a move of a call request (docs/calls.md)
+        return f"call {call['call_id']}: {call['action']} ({call['by']})"
     return view.service or ""
 
 

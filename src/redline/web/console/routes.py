@@ -7,6 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from redline.web.console import (
     admin,
+    calls,
     deconfliction,
     live,
     notice_forms,
@@ -50,6 +51,10 @@ ROUTES: list[BaseRoute] = [
     Route("/account", officers.account, methods=["GET"]),
     Route("/account/totp", officers.own_totp, methods=["POST"]),
     Route("/account/totp/confirm", officers.own_totp_confirm, methods=["POST"]),
+    Route("/calls", calls.calls, methods=["GET"]),
+    Route("/calls", calls.request_call, methods=["POST"]),
+    Route("/calls/{call_id}", calls.call, methods=["GET"]),
+    Route("/calls/{call_id}/{action}", calls.move, methods=["POST"]),
     Route("/watch", watch.watch, methods=["GET"]),
     Route("/watch/{position}/sign-on", watch.sign_on, methods=["POST"]),
     Route("/watch/{position}/sign-off", watch.sign_off, methods=["POST"]),
