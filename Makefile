@@ -45,8 +45,12 @@ typecheck: setup
 netfaults:
 	@command -v nft >/dev/null || (apt-get update -qq && apt-get install -y -qq nftables)
 
+# Two workers, each taking whole test files (--dist loadfile: a module's stations and browser stay
+# in one process); the network-namespace faults name their namespaces by process, so they may
+# run beside another file. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 pytest: setup services netfaults
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The fast tests: two stations in one process on a mock clock, no sockets, no subprocesses (under 60 s).
 unit: setup
