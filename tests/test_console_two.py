@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.support.browser import SHOTS, WAIT_MS
 from tests.support.console import ConsoleClient, create_account
-from tests.support.stations import StationProcess, two_stations
+from tests.support.stations import StationProcess, two_stations, wait_for
 
 pytestmark = [pytest.mark.slow]
 
@@ -82,7 +82,13 @@ def test_two_consoles_logged_in_at_once_in_one_browser(
         beij.locator("main button.ack").click()
         expect(beij.locator("dl.facts")).to_contain_text("acknowledged", timeout=WAIT_MS)
 
-        # Washington's tab is still logged in and sees the acknowledgement.
+        # Washington's tab is still logged in and sees the acknowledgement. A message page shows its
+        # state as of its loading (it is not live), so it is opened once the acknowledgement is in.
+        with w.client() as api:
+            wait_for(
+                lambda: api.get(f"/messages/{sent}").json().get("state") == "acknowledged",
+                what="Beijing's acknowledgement at Washington",
+            )
         wash.bring_to_front()
         wash.goto(w.console_url + f"messages/{sent}")
         expect(wash).to_have_url(w.console_url + f"messages/{sent}")
