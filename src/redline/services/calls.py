@@ -29,9 +29,8 @@ from redline.domain.calls import (
     check_call,
 )
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts
-from redline.domain.names import check_station_id
 from redline.domain.stations import OperatorRecord
-from redline.errors import Conflict, InputError, NotFound, _t
+from redline.errors import InputError, NotFound, _t
 from redline.services.kinds.call import move
 from redline.services.outbox import Outbox
 from redline.services.paging import Listing, Page, PageRequest, page_of, text_pair
@@ -113,7 +112,7 @@ class CallService:
     ) -> str:
         """Ask ``to`` for a call; returns the new call's id."""
         operator.role.require_send(_t("request calls"))
-        peer = await self._peer(to)
+        peer = await self._peers.recipient(to)
         call_id = uuid.uuid4().hex
         if urgency not in [u.value for u in Urgency]:
             raise InputError(
@@ -160,7 +159,7 @@ class CallService:
         if action == Action.COUNTER.value:
             body["reply_by"] = format_ts(self._clock.now() + self._deadlines[call.urgency])
         body = check_call(body)
-        peer = await self._peer(record.peer_id)
+        peer = await self._peers.recipient(record.peer_id)
         return await self._outbox.submit(move(peer, self._me, call.urgency, body, operator.name))
 
     async def call(self, call_id: str) -> dict[str, Any]:
@@ -190,20 +189,6 @@ class CallService:
         if record is None:
             raise NotFound(_t("no call {call_id}", call_id=str(call_id)[:64]))
         return record
-
-    async def _peer(self, station_id: object) -> Any:
-        peer = await self._peers.get(check_station_id(station_id, "to"))
-        if peer is None:
-            raise NotFound(_t("to: {station_id!r} is not a peer of this station", station_id=station_id))
-        if not peer.verified:
-            raise Conflict(
-                _t(
-                    "to: peer {station_id!r} is not verified; no traffic flows until both "
-                    "administrators compare codes with `redline peer verify {station_id}`",
-                    station_id=station_id,
-                )
-            )
-        return peer
 
 
 class CallEscalator:

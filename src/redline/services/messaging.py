@@ -6,10 +6,10 @@ from typing import Any
 
 from redline.domain.clock import SYSTEM_CLOCK, Clock, format_ts, parse_ts
 from redline.domain.messages import Direction, MessageKind, Precedence, TextBody
-from redline.domain.names import check_message_id, check_station_id
+from redline.domain.names import check_message_id
 from redline.domain.phrases import PhraseBody
 from redline.domain.records import MessageRecord
-from redline.domain.stations import OperatorRecord, PeerRecord
+from redline.domain.stations import OperatorRecord
 from redline.domain.threads import (
     ANSWERABLE_KINDS,
     IN_REPLY_TO,
@@ -41,20 +41,6 @@ class MessagingService:
         self._peers = peers
         self._clock = clock
         self._metrics = metrics
-
-    async def _verified_peer(self, station_id: str) -> PeerRecord:
-        peer = await self._peers.get(check_station_id(station_id, "to"))
-        if peer is None:
-            raise NotFound(_t("to: {station_id!r} is not a peer of this station", station_id=station_id))
-        if not peer.verified:
-            raise Conflict(
-                _t(
-                    "to: peer {station_id!r} is not verified; no traffic flows until both "
-                    "administrators compare codes with `redline peer verify {station_id}`",
-                    station_id=station_id,
-                )
-            )
-        return peer
 
     async def send_text(
         self,
@@ -106,7 +92,7 @@ class MessagingService:
         body: dict[str, Any],
         in_reply_to: str | None = None,
     ) -> str:
-        peer = await self._verified_peer(str(to))
+        peer = await self._peers.recipient(str(to))
         if in_reply_to is not None:
             await self._check_answerable(peer.station_id, in_reply_to)
             if phrase_answers(body.get("code"), body.get("params")) != in_reply_to:
@@ -165,7 +151,7 @@ class MessagingService:
                     acked_at=row.acked_at,
                 )
             )
-        peer = await self._verified_peer(row.peer_id)
+        peer = await self._peers.recipient(row.peer_id)
         at = format_ts(self._clock.now())
         draft = ack.acknowledgement(peer, row.precedence, row.id, operator.name, at)
         ack_id = await self._outbox.submit(draft)

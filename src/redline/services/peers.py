@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from redline.domain.names import check_station_id
 from redline.domain.stations import PeerRecord
+from redline.errors import Conflict, NotFound, _t
 from redline.services.ports import StationStore
 
 
@@ -26,4 +28,20 @@ class PeerDirectory:
             peer = await self._store.peer(station_id)
             if peer is not None:
                 self._peers[station_id] = peer
+        return peer
+
+    async def recipient(self, station_id: object) -> PeerRecord:
+        """The verified peer ``station_id`` names as a recipient (field ``to``), or the error that
+        says why traffic cannot go there."""
+        peer = await self.get(check_station_id(station_id, "to"))
+        if peer is None:
+            raise NotFound(_t("to: {station_id!r} is not a peer of this station", station_id=station_id))
+        if not peer.verified:
+            raise Conflict(
+                _t(
+                    "to: peer {station_id!r} is not verified; no traffic flows until both "
+                    "administrators compare codes with `redline peer verify {station_id}`",
+                    station_id=station_id,
+                )
+            )
         return peer
