@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.support.browser import SHOTS, WAIT_MS
+from tests.support.browser import SHOTS, WAIT_MS, tab_login
 from tests.support.console import create_account
 from tests.support.stations import StationProcess, two_stations
 
@@ -24,16 +24,6 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StationProc
     settings = {"washington": {"call_reply_deadlines": FAST}, "beijing": {"call_reply_deadlines": FAST}}
     with two_stations(tmp_path_factory.mktemp("calls"), links_up=True, settings=settings) as stations:
         yield stations
-
-
-def tab_login(context: BrowserContext, station: StationProcess, name: str, password: str) -> Page:
-    page = context.new_page()
-    page.goto(station.console_url + "login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(station.console_url + "traffic")
-    return page
 
 
 def minute(hours: float) -> str:

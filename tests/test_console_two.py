@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.support.browser import SHOTS, WAIT_MS
+from tests.support.browser import SHOTS, WAIT_MS, tab_login
 from tests.support.console import ConsoleClient, create_account
 from tests.support.stations import StationProcess, two_stations, wait_for
 
@@ -26,16 +26,6 @@ pytestmark = [pytest.mark.slow]
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[StationProcess, StationProcess]]:
     with two_stations(tmp_path_factory.mktemp("two"), links_up=True) as stations:
         yield stations
-
-
-def tab_login(context: BrowserContext, station: StationProcess, name: str, password: str) -> Page:
-    page = context.new_page()
-    page.goto(station.console_url + "login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(station.console_url + "traffic")
-    return page
 
 
 def test_a_session_cookie_of_one_station_is_refused_by_the_other(

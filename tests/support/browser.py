@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from tests.support.stations import StationProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -68,4 +70,15 @@ def login(
     page.fill("input[name=password]", account["password"])
     page.click("button[type=submit]")
     expect(page).to_have_url(station["console_url"] + "traffic")
+    return page
+
+
+def tab_login(context: BrowserContext, station: StationProcess, name: str, password: str) -> Page:
+    """A new tab of ``context`` logged in to ``station``'s console as ``name``."""
+    page = context.new_page()
+    page.goto(station.console_url + "login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(station.console_url + "traffic")
     return page
